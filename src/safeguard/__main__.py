@@ -1,0 +1,5 @@
+"""`python -m safeguard` runs the command-line interface."""
+
+from safeguard.cli.app import main
+
+main()

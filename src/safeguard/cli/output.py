@@ -1,0 +1,89 @@
+"""Terminal output: JSON lines for scripts, rich progress bars for people."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+stderr_console = Console(stderr=True)
+
+
+def emit_json(record: dict[str, Any]) -> None:
+    """Print one JSON object on one line to stdout and flush, for pipes."""
+    sys.stdout.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+class ProgressSink(Protocol):
+    """What a long job reports to: units done, optional bytes done."""
+
+    def advance(self, units: int = 1, nbytes: int = 0) -> None:
+        """Record progress."""
+
+    def set_total(self, units: int | None, nbytes: int | None = None) -> None:
+        """Set or change the expected totals."""
+
+
+class _NoProgress:
+    def advance(self, units: int = 1, nbytes: int = 0) -> None:
+        return None
+
+    def set_total(self, units: int | None, nbytes: int | None = None) -> None:
+        return None
+
+
+class _RichProgress:
+    def __init__(self, progress: Progress, task: Any, byte_task: Any) -> None:
+        self._progress = progress
+        self._task = task
+        self._byte_task = byte_task
+
+    def advance(self, units: int = 1, nbytes: int = 0) -> None:
+        self._progress.advance(self._task, units)
+        if nbytes:
+            self._progress.advance(self._byte_task, nbytes)
+
+    def set_total(self, units: int | None, nbytes: int | None = None) -> None:
+        self._progress.update(self._task, total=units)
+        if nbytes is not None:
+            self._progress.update(self._byte_task, total=nbytes)
+
+
+@contextmanager
+def progress_bar(
+    description: str, total: int | None = None, enabled: bool = True
+) -> Iterator[ProgressSink]:
+    """A progress bar with rate and ETA on stderr when it is a terminal; silent otherwise."""
+    if not enabled or not stderr_console.is_terminal:
+        yield _NoProgress()
+        return
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TransferSpeedColumn(),
+        console=stderr_console,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task(description, total=total)
+        byte_task = progress.add_task("bytes", total=None, visible=False)
+        yield _RichProgress(progress, task, byte_task)

@@ -1,0 +1,1 @@
+"""Placeholder: this command group is being written."""

@@ -1,0 +1,1 @@
+"""Safeguard's vocabulary: stdlib only, no I/O."""

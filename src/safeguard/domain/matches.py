@@ -1,0 +1,72 @@
+"""Matches of a file or hash against list entries, and the verdict they add up to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.hash_lists import UNCATEGORISED, Category, ListKind, Provenance
+
+DEFAULT_PDQ_THRESHOLD = 31
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One hit of a query against one list entry.
+
+    A perceptual match is intelligence, not proof: it carries the distance, the query's
+    quality, and which variant of the query matched so a reviewer sees why.
+
+    Attributes:
+        list_name: the list that holds the entry.
+        list_kind: what the list means.
+        list_version: the list's version at match time.
+        entry_id: the entry's id as the list gives it.
+        algorithm: which digest matched.
+        distance: 0 for exact matches; Hamming distance for PDQ.
+        threshold: the threshold the distance was compared with (0 for exact).
+        query_quality: PDQ quality of the query, None for exact matches.
+        variant: which query variant matched ("original", "rot90", "border-trimmed", ...).
+        category: the entry's category.
+        provenance: the entry's provenance.
+    """
+
+    list_name: str
+    list_kind: ListKind
+    entry_id: str
+    algorithm: HashAlgorithm
+    distance: int = 0
+    threshold: int = 0
+    list_version: str = ""
+    query_quality: int | None = None
+    variant: str = "original"
+    category: Category = UNCATEGORISED
+    provenance: Provenance = field(default_factory=Provenance)
+
+    @property
+    def is_exact(self) -> bool:
+        """True for cryptographic-digest matches."""
+        return self.algorithm.is_cryptographic
+
+
+class Verdict(StrEnum):
+    """What the matches of one item add up to."""
+
+    KNOWN_BAD = "known-bad"
+    KNOWN_GOOD = "known-good"
+    IGNORABLE = "ignorable"
+    UNKNOWN = "unknown"
+
+
+def verdict_of(matches: Sequence[Match]) -> Verdict:
+    """Combine matches: known-bad always wins; known-good never overrides it."""
+    kinds = {m.list_kind for m in matches}
+    if ListKind.KNOWN_BAD in kinds:
+        return Verdict.KNOWN_BAD
+    if ListKind.KNOWN_GOOD in kinds:
+        return Verdict.KNOWN_GOOD
+    if ListKind.IGNORABLE in kinds:
+        return Verdict.IGNORABLE
+    return Verdict.UNKNOWN

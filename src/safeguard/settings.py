@@ -1,0 +1,108 @@
+"""Settings from the environment (``SAFEGUARD_*``) with defaults for a single box.
+
+Only this module and `bootstrap` know which concrete adapters exist.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from safeguard.domain.errors import ConfigurationError
+from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
+
+ENV_PREFIX = "SAFEGUARD_"
+
+
+def default_data_dir() -> Path:
+    """Folder for the default SQLite database, indexes and service state."""
+    return Path(user_data_dir("safeguard", appauthor=False))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, with defaults that work on a fresh machine.
+
+    Attributes:
+        data_dir: where the default database and index files live.
+        database_url: SQLAlchemy URL; SQLite in `data_dir` unless set.
+        workers: processes for hashing and scanning; 0 means one per core.
+        pdq_mode: ``fast`` (reduced-scale JPEG decode) or ``reference`` (bit-exact with pdqhash).
+        pdq_threshold: default Hamming threshold for PDQ matching.
+        pdq_quality_floor: below this a PDQ hash is kept but not used for matching.
+        max_image_pixels: decoded images larger than this are refused (bomb guard).
+        max_upload_bytes: the service refuses larger uploads.
+        archive_max_depth, archive_max_expanded_bytes, archive_max_ratio: archive bomb guards.
+        redis_url: optional shared cache/index-version channel for several service workers.
+    """
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    database_url: str = ""
+    workers: int = 0
+    pdq_mode: str = "fast"
+    pdq_threshold: int = DEFAULT_PDQ_THRESHOLD
+    pdq_quality_floor: int = 50
+    max_image_pixels: int = 178_956_970
+    max_upload_bytes: int = 50 * 1024 * 1024
+    archive_max_depth: int = 5
+    archive_max_expanded_bytes: int = 20 * 1024**3
+    archive_max_ratio: int = 200
+    redis_url: str = ""
+
+    def __post_init__(self) -> None:
+        if self.pdq_mode not in ("fast", "reference"):
+            raise ConfigurationError(
+                f"pdq_mode must be 'fast' or 'reference', not {self.pdq_mode!r}"
+            )
+        if not 0 <= self.pdq_threshold <= 256:
+            raise ConfigurationError("pdq_threshold must be between 0 and 256")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in `data_dir`."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'safeguard.db'}"
+
+    @property
+    def resolved_workers(self) -> int:
+        """Worker processes to use: the setting, or one per available core."""
+        if self.workers > 0:
+            return self.workers
+        return (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with the given fields replaced; None values are ignored."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read ``SAFEGUARD_*`` variables over the defaults.
+
+    Raises:
+        ConfigurationError: a variable cannot be parsed.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for name, kind in Settings.__annotations__.items():
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is None:
+            continue
+        try:
+            if kind == "int":
+                values[name] = int(raw)
+            elif kind == "Path":
+                values[name] = Path(raw).expanduser()
+            else:
+                values[name] = raw
+        except ValueError as exc:
+            raise ConfigurationError(f"{ENV_PREFIX}{name.upper()}={raw!r}: {exc}") from exc
+    # SAFEGUARD_DB is the short form documented in the README.
+    if "SAFEGUARD_DB" in env and "database_url" not in values:
+        values["database_url"] = env["SAFEGUARD_DB"]
+    return Settings(**values)  # type: ignore[arg-type]

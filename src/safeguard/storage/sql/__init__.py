@@ -1,0 +1,1 @@
+"""SQL storage on SQLAlchemy Core, for SQLite (default) and PostgreSQL (production)."""
