@@ -6,13 +6,32 @@ package chooses an adapter. Each feature adds a cached property for its service 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from safeguard.batch.local_pool import LocalPoolRunner
+from safeguard.hashing.contract import HashOptions
 from safeguard.settings import Settings
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from safeguard.services.actions import ActionService, WebhookDispatcher
+    from safeguard.services.api_keys import ApiKeyService
+    from safeguard.services.list_changes import ListAdministration
+    from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
+    from safeguard.storage.service_store import ServiceStore
+    from safeguard.services.case_reports import CaseReportService
+    from safeguard.services.cases import CaseService
+    from safeguard.services.lists import ListService
+    from safeguard.services.matching import MatchService
+    from safeguard.services.triage import TriageService
+    from safeguard.storage.sql.case_store import SqlCaseStore
+    from safeguard.storage.sql.hash_list_store import SqlHashListStore
 
 
 @dataclass
@@ -27,6 +46,178 @@ class Services:
         engine = make_engine(self.settings.resolved_database_url)
         upgrade_schema(engine)
         return engine
+
+    @cached_property
+    def hash_options(self) -> HashOptions:
+        """Hashing options from settings (PDQ mode, quality floor, pixel limit)."""
+        return HashOptions(
+            pdq_mode="reference" if self.settings.pdq_mode == "reference" else "fast",
+            max_image_pixels=self.settings.max_image_pixels,
+            pdq_quality_floor=self.settings.pdq_quality_floor,
+        )
+
+    def batch_runner(self, workers: int | None = None) -> LocalPoolRunner:
+        """A local process-pool runner; `workers` None or 0 means the settings' worker count."""
+        # Imported here: it pulls in numpy, Pillow and pdqhash, which other commands never need.
+        from safeguard.services.hashing import WORKER_MODULES
+
+        count = workers if workers else self.settings.resolved_workers
+        return LocalPoolRunner(count, preload=WORKER_MODULES)
+
+
+    @cached_property
+    def case_store(self) -> SqlCaseStore:
+        """Cases, exhibits, scan results and the audit log, in the shared database."""
+        from safeguard.storage.sql.case_store import SqlCaseStore
+
+        return SqlCaseStore(self.engine)
+
+    @cached_property
+    def case_service(self) -> CaseService:
+        """Opening and finding cases; the audit log."""
+        from safeguard.services.cases import CaseService
+
+        return CaseService(self.case_store)
+
+    @cached_property
+    def case_report_service(self) -> CaseReportService:
+        """HTML/JSON/CSV reports, VICS case export and hashdeep manifests of cases."""
+        from safeguard.extraction.registry import open_exhibit
+        from safeguard.services.case_reports import CaseReportService
+
+        return CaseReportService(self.case_service, open_exhibit=open_exhibit)
+
+
+    @cached_property
+    def triage_service(self) -> TriageService:
+        """Forensic triage: scans exhibits into cases, resumable."""
+        from safeguard.extraction.registry import open_exhibit
+        from safeguard.services.triage import TriageService
+
+        return TriageService(
+            self.case_service,
+            open_exhibit=open_exhibit,
+            match=self.match_service.match_file_hashes,
+            lists=self.hash_list_store.all_lists,
+            runner_factory=self.batch_runner,
+        )
+
+    @cached_property
+    def hash_list_store(self) -> SqlHashListStore:
+        """Hash lists and their entries, in the shared database."""
+        from safeguard.storage.sql.hash_list_store import SqlHashListStore
+
+        return SqlHashListStore(self.engine)
+
+    @cached_property
+    def list_service(self) -> ListService:
+        """Importing, exporting, tuning and removing hash lists."""
+        from safeguard.services.lists import ListService
+
+        return ListService(self.hash_list_store, default_threshold=self.settings.pdq_threshold)
+
+    @cached_property
+    def match_service(self) -> MatchService:
+        """Matching against the enabled lists, with a PDQ index saved under data_dir/index."""
+        from safeguard.services.matching import MatchService
+
+        return MatchService(
+            self.hash_list_store,
+            index_dir=self.settings.data_dir / "index",
+            default_threshold=self.settings.pdq_threshold,
+            quality_floor=self.settings.pdq_quality_floor,
+        )
+
+    # --- matching service (web API) ------------------------------------------------------
+
+    @cached_property
+    def service_store(self) -> ServiceStore:
+        """API keys, seen-upload hashes, quarantine, reports, webhooks and audit of the service."""
+        from safeguard.storage.sql.service_store import SqlServiceStore
+
+        return SqlServiceStore(self.engine)
+
+    @cached_property
+    def api_keys(self) -> ApiKeyService:
+        """Issuing, checking and revoking API keys."""
+        from safeguard.services.api_keys import ApiKeyService
+
+        return ApiKeyService(self.service_store)
+
+    @cached_property
+    def service_actions(self) -> ActionService:
+        """Block, quarantine, report and webhook actions on matches."""
+        from safeguard.services.actions import ActionService
+
+        return ActionService(self.service_store)
+
+    @cached_property
+    def webhook_dispatcher(self) -> WebhookDispatcher:
+        """Background sender of queued webhook deliveries (started by the web app)."""
+        from safeguard.services.actions import WebhookDispatcher
+
+        dispatcher = WebhookDispatcher(self.service_store)
+        self.service_actions.set_webhook_listener(dispatcher.wake)
+        return dispatcher
+
+    @cached_property
+    def index_keeper(self) -> IndexKeeper:
+        """This process's matcher, kept in step with the shared list store."""
+        from safeguard.services.matching import MatchService
+        from safeguard.services.upload_matching import IndexKeeper
+        from safeguard.storage.sql.hash_list_store import SqlHashListStore
+
+        lists = SqlHashListStore(self.engine)
+        matcher = MatchService(
+            lists,
+            index_dir=self.settings.data_dir / "index",
+            default_threshold=self.settings.pdq_threshold,
+            quality_floor=self.settings.pdq_quality_floor,
+            auto_refresh=False,
+        )
+        return IndexKeeper(matcher, lists, poll_interval=self.settings.index_poll_ms / 1000)
+
+    @cached_property
+    def upload_matching(self) -> UploadMatchingService:
+        """Hash, match and act on uploads or platform hashes."""
+        from safeguard.hashing.pipeline import hash_bytes
+        from safeguard.services.upload_matching import UploadMatchingService
+
+        options = replace(self.hash_options, dihedral=True)
+        return UploadMatchingService(
+            lambda data, name: hash_bytes(data, name, options),
+            self.index_keeper,
+            self.service_actions,
+            self.service_store,
+        )
+
+    @cached_property
+    def list_administration(self) -> ListAdministration:
+        """List management through the service: audited, re-matched, served at once."""
+        from safeguard.domain.hash_lists import HashList
+        from safeguard.services.list_changes import ListAdministration
+        from safeguard.services.lists import ListService
+        from safeguard.services.retroactive import RetroactiveMatcher
+        from safeguard.storage.sql.hash_list_store import SqlHashListStore
+
+        lists = SqlHashListStore(self.engine)
+        list_service = ListService(lists, default_threshold=self.settings.pdq_threshold)
+
+        def import_file(path: Path, current: HashList, format_name: str | None) -> HashList:
+            outcome = list_service.import_file(
+                path,
+                name=current.name,
+                kind=current.kind,
+                format_name=format_name,
+                source=current.source or None,
+                version=current.version or None,
+            )
+            return outcome.hash_list
+
+        retroactive = RetroactiveMatcher(
+            self.service_store, self.service_actions, self.settings.pdq_threshold
+        )
+        return ListAdministration(lists, self.service_store, self.index_keeper, retroactive, import_file)
 
 
 def build_services(settings: Settings) -> Services:

@@ -37,6 +37,9 @@ class Settings:
         max_upload_bytes: the service refuses larger uploads.
         archive_max_depth, archive_max_expanded_bytes, archive_max_ratio: archive bomb guards.
         redis_url: optional shared cache/index-version channel for several service workers.
+        api_rate_per_minute: the service's rate limit for API keys that set none.
+        index_poll_ms: how often each service worker checks the list store for changes.
+        index_max_stale_seconds: `/readyz` fails when the index was not checked for this long.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -51,6 +54,9 @@ class Settings:
     archive_max_expanded_bytes: int = 20 * 1024**3
     archive_max_ratio: int = 200
     redis_url: str = ""
+    api_rate_per_minute: int = 6000
+    index_poll_ms: int = 1000
+    index_max_stale_seconds: int = 30
 
     def __post_init__(self) -> None:
         if self.pdq_mode not in ("fast", "reference"):

@@ -1,1 +1,157 @@
-"""Placeholder: this command group is being written."""
+"""`safeguard match PATH...` and `safeguard match --hashes FILE`: match against the lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from safeguard.cli.app import app
+from safeguard.cli.context import DbOption, errors_to_exit, services_for
+from safeguard.cli.output import emit_json, progress_bar
+from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.matches import Match, Verdict, verdict_of
+from safeguard.hashing.contract import HashOptions
+from safeguard.services.hash_queries import HashQuery, read_hash_queries
+from safeguard.services.hashing import hash_each, iter_media_paths
+from safeguard.services.matching import MatchService, match_as_record
+
+_VERDICT_STYLE = {
+    Verdict.KNOWN_BAD: "bold red",
+    Verdict.KNOWN_GOOD: "green",
+    Verdict.IGNORABLE: "dim",
+    Verdict.UNKNOWN: "",
+}
+
+
+def _describe(match: Match) -> str:
+    how = (
+        f"{match.algorithm.value} exact"
+        if match.is_exact
+        else f"pdq distance {match.distance}/{match.threshold}, quality {match.query_quality}, "
+        f"{match.variant}"
+    )
+    return f"{match.list_name} ({match.list_kind.value}) entry {match.entry_id}: {how}; {match.category.label}"
+
+
+def _print_human(console: Console, label: str, matches: Sequence[Match], error: str | None) -> None:
+    verdict = verdict_of(matches)
+    style = _VERDICT_STYLE[verdict]
+    shown = f"[{style}]{verdict.value}[/{style}]" if style else verdict.value
+    line = f"{escape(label)}: {shown}"
+    if error:
+        line += f" [yellow]({escape(error)})[/yellow]"
+    console.print(line, highlight=False)
+    for match in matches:
+        console.print(f"    {escape(_describe(match))}", highlight=False)
+
+
+def _emit(record: dict[str, object], matches: Sequence[Match]) -> None:
+    record["verdict"] = verdict_of(matches).value
+    record["matches"] = [match_as_record(m) for m in matches]
+    emit_json(record)
+
+
+def _match_hash_file(
+    service: MatchService, file: Path, algorithm: HashAlgorithm | None, as_json: bool
+) -> tuple[int, int]:
+    console = Console()
+    queries = errors = 0
+    for query in read_hash_queries(file, algorithm):
+        queries += 1
+        matches = _query_matches(service, query)
+        errors += query.error is not None
+        if as_json:
+            _emit(query.as_record(), matches)
+        else:
+            label = f"{file.name}:{query.line}"
+            _print_human(console, label, matches, query.error)
+    return queries, errors
+
+
+def _query_matches(service: MatchService, query: HashQuery) -> list[Match]:
+    if query.error is not None or not query.digests:
+        return []
+    return service.match_digests(query.digests, query.pdq_quality)
+
+
+@app.command("match")
+def match_command(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files and folders (walked recursively).")
+    ] = None,
+    hashes: Annotated[
+        Path | None,
+        typer.Option(
+            "--hashes",
+            help="Match hashes read from this file (one per line, or a CSV with a header) "
+            "instead of media.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    algorithm: Annotated[
+        HashAlgorithm | None,
+        typer.Option(
+            "--algorithm",
+            help="With --hashes: the algorithm of bare values (64 hex digits are otherwise "
+            "tried as both sha256 and pdq).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per file with a matches array.")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=0, help="Processes to use; 0 means one per core.")
+    ] = 0,
+    db: DbOption = None,
+) -> None:
+    """Hash files and match them against the enabled lists (exact digests and PDQ).
+
+    A PDQ match is intelligence, not proof: each match shows the list, entry, distance,
+    threshold, the query's quality and which rotation/flip matched. Bad files get a record
+    with an error and the run goes on (exit status 0).
+    """
+    if hashes is None and not paths:
+        raise typer.BadParameter("give files or folders, or --hashes FILE", param_hint="PATH")
+    with errors_to_exit():
+        services = services_for(db)
+        service = services.match_service
+        service.refresh()
+        if hashes is not None:
+            total, errors = _match_hash_file(service, hashes, algorithm, as_json)
+            if not as_json:
+                Console(stderr=True).print(f"{total} hashes matched, {errors} unusable lines.")
+            return
+        assert paths is not None
+        missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
+        if missing:
+            typer.echo(f"Error: no such file or folder: {', '.join(missing)}", err=True)
+            raise typer.Exit(2)
+        files = list(iter_media_paths(paths))
+        options = HashOptions(
+            pdq_mode=services.hash_options.pdq_mode,
+            max_image_pixels=services.hash_options.max_image_pixels,
+            pdq_quality_floor=services.hash_options.pdq_quality_floor,
+            dihedral=True,
+        )
+        count = min(workers or services.settings.resolved_workers, max(1, len(files)))
+        runner = services.batch_runner(count)
+        console = Console()
+        errors = 0
+        with progress_bar("Matching", total=len(files)) as progress:
+            for result in hash_each(files, options, runner):
+                progress.advance(1, nbytes=result.size or 0)
+                errors += result.error is not None
+                # A file with an error may still have some digests (e.g. a corrupt image).
+                matches = service.match_file_hashes(result)
+                if as_json:
+                    _emit(result.as_record(), matches)
+                else:
+                    _print_human(console, result.path, matches, result.error)
+        if not as_json:
+            Console(stderr=True).print(f"{len(files)} files matched, {errors} with errors.")

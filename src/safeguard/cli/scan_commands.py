@@ -1,1 +1,241 @@
-"""Placeholder: this command group is being written."""
+"""`safeguard case new|show`, `safeguard scan` and `safeguard report`: forensic triage."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from safeguard.cli.app import app
+from safeguard.cli.context import DbOption, errors_to_exit, services_for
+from safeguard.cli.output import emit_json, stderr_console
+from safeguard.domain.cases import Case, FileStatus
+from safeguard.reporting.contract import STATUS_ORDER
+
+case_app = typer.Typer(help="Open and inspect cases.", no_args_is_help=True)
+app.add_typer(case_app, name="case")
+
+
+def _case_record(case: Case) -> dict[str, object]:
+    return {
+        "id": case.case_id,
+        "number": case.number,
+        "examiner": case.examiner,
+        "description": case.description,
+        "opened_at": case.created_at.isoformat(),
+    }
+
+
+@case_app.command("new")
+def case_new(
+    number: str = typer.Option(..., "--number", help="Case number, unique."),
+    examiner: str = typer.Option(..., "--examiner", help="Examiner in charge."),
+    description: str = typer.Option("", "--description", help="Free text."),
+    db: DbOption = None,
+    as_json: bool = typer.Option(False, "--json", help="Print the case as JSON."),
+) -> None:
+    """Open a new case."""
+    with errors_to_exit():
+        case = services_for(db).case_service.new_case(number, examiner, description)
+    if as_json:
+        emit_json(_case_record(case))
+    else:
+        typer.echo(f"case {case.number} opened (id {case.case_id}) by {case.examiner}")
+
+
+@case_app.command("show")
+def case_show(
+    case: str = typer.Argument(..., help="Case number (or id)."),
+    db: DbOption = None,
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """Show a case: its exhibits, their scans and counts per status."""
+    with errors_to_exit():
+        summary = services_for(db).case_service.summary(case)
+    if as_json:
+        record = _case_record(summary.case)
+        record["exhibits"] = [
+            {
+                "reference": s.exhibit.reference,
+                "source_path": s.exhibit.source_path,
+                "acquisition_hash": s.exhibit.acquisition_hash,
+                "manifest_sha256": s.exhibit.manifest_sha256,
+                "complete": s.complete,
+                "runs": len(s.runs),
+                "counts": {st.value: s.counts.get(st, 0) for st in STATUS_ORDER},
+            }
+            for s in summary.exhibits
+        ]
+        emit_json(record)
+        return
+    c = summary.case
+    typer.echo(
+        f"case {c.number} (id {c.case_id}), examiner {c.examiner}, opened {c.created_at:%Y-%m-%d %H:%M} UTC"
+    )
+    if c.description:
+        typer.echo(f"  {c.description}")
+    if not summary.exhibits:
+        typer.echo("  no exhibits scanned yet")
+    for s in summary.exhibits:
+        state = "complete" if s.complete else "INCOMPLETE (run the scan again to resume)"
+        typer.echo(f"  exhibit {s.exhibit.reference}: {s.exhibit.source_path} [{state}]")
+        counts = ", ".join(f"{st.value} {s.counts.get(st, 0)}" for st in STATUS_ORDER)
+        typer.echo(f"    {counts}")
+
+
+class _ScanDisplay:
+    """A rich progress line on stderr: bytes with rate and ETA, files with rate, counts."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self._progress = progress
+        self._task = task
+
+    def __call__(self, event: object) -> None:
+        from safeguard.services.triage import ScanProgress
+
+        assert isinstance(event, ScanProgress)
+        if event.event == "hit":
+            self._progress.console.print(
+                f"[bold red]known-bad[/bold red] {event.path} ({event.category})",
+                markup=True,
+                highlight=False,
+            )
+        rate = f"{event.files / event.elapsed:.0f} files/s" if event.elapsed else ""
+        bad = event.counts.get(FileStatus.KNOWN_BAD.value, 0)
+        self._progress.update(
+            self._task,
+            completed=event.bytes,
+            total=max(event.expected_bytes or 0, event.bytes) or None,
+            files=f"{event.files} files {rate}, {event.skipped} resumed, {bad} known-bad",
+        )
+
+
+@app.command("scan")
+def scan(
+    exhibit: Annotated[Path, typer.Argument(help="Folder, disk image, E01, archive or file.")],
+    case: str = typer.Option(..., "--case", help="Case number (or id)."),
+    lists: str = typer.Option("", "--lists", help="Comma-separated list names (default: all)."),
+    exhibit_ref: str | None = typer.Option(
+        None, "--exhibit-ref", help="Exhibit reference (default: the exhibit's name)."
+    ),
+    workers: int = typer.Option(0, "--workers", help="Hashing processes (0: one per core)."),
+    examiner: str = typer.Option("", "--examiner", help="Who runs the scan (default: the case's)."),
+    db: DbOption = None,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON event per line."),
+) -> None:
+    """Scan an exhibit into a case; run it again to resume an interrupted scan."""
+    from safeguard.services.triage import ScanOptions, ScanProgress
+
+    services = services_for(db)
+    names = tuple(n.strip() for n in lists.split(",") if n.strip())
+    options = ScanOptions(
+        lists=names,
+        workers=workers or services.settings.resolved_workers,
+        hash_options=services.hash_options,
+    )
+
+    def json_event(event: ScanProgress) -> None:
+        emit_json(event.as_record())
+
+    with errors_to_exit():
+        triage = services.triage_service
+        if as_json or not stderr_console.is_terminal:
+            outcome = triage.scan(
+                exhibit,
+                case,
+                exhibit_reference=exhibit_ref,
+                examiner=examiner,
+                options=options,
+                on_progress=json_event if as_json else None,
+            )
+        else:
+            progress = Progress(
+                TextColumn("[bold]scan"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[files]}"),
+                console=stderr_console,
+            )
+            with progress:
+                task = progress.add_task("scan", total=None, files="")
+                outcome = triage.scan(
+                    exhibit,
+                    case,
+                    exhibit_reference=exhibit_ref,
+                    examiner=examiner,
+                    options=options,
+                    on_progress=_ScanDisplay(progress, task),
+                )
+    if as_json:
+        emit_json(
+            {
+                "event": "summary",
+                "case": case,
+                "exhibit": outcome.exhibit.reference,
+                "run": outcome.run.run_id,
+                "recorded": outcome.recorded,
+                "skipped": outcome.skipped,
+                "counts": {s.value: outcome.counts.get(s, 0) for s in STATUS_ORDER},
+                "acquisition_hash": outcome.exhibit.acquisition_hash,
+                "manifest_sha256": outcome.exhibit.manifest_sha256,
+            }
+        )
+        return
+    counts = ", ".join(f"{s.value} {outcome.counts.get(s, 0)}" for s in STATUS_ORDER)
+    rate = outcome.recorded / outcome.elapsed if outcome.elapsed else 0.0
+    typer.echo(
+        f"exhibit {outcome.exhibit.reference}: {outcome.recorded} files recorded "
+        f"({rate:.0f} files/s), {outcome.skipped} already done"
+    )
+    typer.echo(f"  {counts}")
+
+
+@app.command("report")
+def report(
+    case: str = typer.Argument(..., help="Case number (or id)."),
+    exhibit: str | None = typer.Option(None, "--exhibit", help="Only this exhibit reference."),
+    fmt: str = typer.Option("html", "--format", help="html, json, csv, vics or hashdeep."),
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    show_known_good: bool = typer.Option(
+        False, "--show-known-good", help="List known-good files too (always counted)."
+    ),
+    thumbnails: bool = typer.Option(
+        False,
+        "--thumbnails",
+        help="HTML only: add small, strongly blurred thumbnails of known-bad images (logged).",
+    ),
+    db: DbOption = None,
+) -> None:
+    """Write a case (or exhibit) report: HTML, JSON, CSV, VICS 2.0 case or hashdeep manifest."""
+    from safeguard.services.case_reports import REPORT_FORMATS
+
+    if fmt not in REPORT_FORMATS:
+        raise typer.BadParameter(f"choose from {', '.join(REPORT_FORMATS)}", param_hint="--format")
+    suffix = {"vics": ".vics.json", "hashdeep": ".hashdeep.txt"}.get(fmt, f".{fmt}")
+    safe_case = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in case)
+    target = output or Path(os.getcwd()) / f"case-{safe_case}{suffix}"
+    with errors_to_exit():
+        written = services_for(db).case_report_service.write(
+            case,
+            fmt,
+            target,
+            exhibit_reference=exhibit,
+            show_known_good=show_known_good,
+            thumbnails=thumbnails,
+        )
+    typer.echo(str(written))

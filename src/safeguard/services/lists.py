@@ -1,0 +1,233 @@
+"""Use case: import, show, export, tune and remove hash lists.
+
+Imports are atomic: the file is streamed into the store inside one transaction, so a
+truncated file or a failure half-way leaves the store as it was, and importing a list again
+replaces its entries without duplicates. An NSRL RDSv3 database is registered where it lies
+and queried in place, never copied (a full set is over 150 GB).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from safeguard.domain.errors import ConfigurationError
+from safeguard.domain.hash_lists import HashList, ListKind
+from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
+from safeguard.list_formats.contract import ErrorPolicy, ListMetadata, ReadReport
+from safeguard.list_formats.nsrl import NsrlDatabase, NsrlReader
+from safeguard.list_formats.registry import detect_reader, reader_named, writer_named
+from safeguard.storage.hash_list_store import HashListStore
+
+EXPORT_FORMATS: tuple[str, ...] = ("vics", "csv", "hashdeep")
+"""Formats `ListService.export` writes."""
+
+_READER_ALIASES = {"csv": "delimited", "tsv": "delimited", "md5sum": "checksum-text"}
+
+DEFAULT_KIND = ListKind.KNOWN_BAD
+"""Kind of a list whose file and caller say nothing: a false alarm is safer than a miss."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    """What an import did.
+
+    Attributes:
+        hash_list: the list as stored.
+        format_name: the reader that read the file.
+        in_place: True when the list was registered to be queried where it lies (NSRL).
+        report: the reader's counters (records, skipped, notes); empty for in-place lists.
+    """
+
+    hash_list: HashList
+    format_name: str
+    in_place: bool = False
+    report: ReadReport = field(default_factory=ReadReport)
+
+
+def check_threshold(threshold: int) -> int:
+    """Return a PDQ threshold after checking it is a possible Hamming distance.
+
+    Raises:
+        ConfigurationError: outside 0..256.
+    """
+    if not 0 <= threshold <= 256:
+        raise ConfigurationError(f"a PDQ threshold is between 0 and 256, not {threshold}")
+    return threshold
+
+
+class ListService:
+    """Hash-list management on one store.
+
+    Args:
+        store: where the lists live.
+        default_threshold: shown for lists that set no PDQ threshold of their own.
+    """
+
+    def __init__(
+        self, store: HashListStore, *, default_threshold: int = DEFAULT_PDQ_THRESHOLD
+    ) -> None:
+        self._store = store
+        self.default_threshold = default_threshold
+
+    def import_file(
+        self,
+        path: Path,
+        *,
+        name: str | None = None,
+        kind: ListKind | None = None,
+        format_name: str | None = None,
+        source: str | None = None,
+        version: str | None = None,
+        threshold: int | None = None,
+        action: str | None = None,
+        lenient: bool = False,
+    ) -> ImportOutcome:
+        """Import the list file at `path`, detecting its format unless `format_name` is given.
+
+        Name, kind, source and version come from the arguments, else from what the file
+        states, else from the file name and `DEFAULT_KIND`. An NSRL database is registered
+        in place. Re-importing under the same name replaces the entries and keeps the
+        list's enabled state, threshold and action unless given here.
+
+        Args:
+            path: the list file.
+            name: the list's name in the store.
+            kind: known-bad, known-good or ignorable.
+            format_name: a reader name (`vics`, `csv`, `hashdeep`, `nsrl`, ...).
+            source: who issued the list.
+            version: the issuer's version.
+            threshold: the list's own PDQ threshold.
+            action: what a service does on a match.
+            lenient: skip malformed records (counted in the report) instead of failing.
+
+        Raises:
+            ListFormatError: the file is not in the format, or (strict) a record is malformed;
+                the store is then unchanged.
+            ConfigurationError: an impossible threshold or an unknown format name.
+        """
+        if threshold is not None:
+            check_threshold(threshold)
+        reader = (
+            reader_named(_READER_ALIASES.get(format_name, format_name))
+            if format_name
+            else detect_reader(path)
+        )
+        if reader.name == NsrlReader.name:
+            with NsrlDatabase(path) as database:
+                metadata = database.metadata()
+            hash_list = self._list_for(path, metadata, name, kind, source, version, threshold)
+            stored = self._store.register_reference_list(hash_list, str(path.resolve()))
+            return ImportOutcome(stored, reader.name, in_place=True)
+        policy = ErrorPolicy.LENIENT if lenient else ErrorPolicy.STRICT
+        with reader.read(path, errors=policy) as parsed:
+            hash_list = self._list_for(
+                path, parsed.metadata, name, kind, source, version, threshold, action
+            )
+            stored = self._store.import_list(hash_list, parsed.entries)
+            return ImportOutcome(stored, reader.name, report=parsed.report)
+
+    @staticmethod
+    def _list_for(
+        path: Path,
+        metadata: ListMetadata,
+        name: str | None,
+        kind: ListKind | None,
+        source: str | None,
+        version: str | None,
+        threshold: int | None,
+        action: str | None = None,
+    ) -> HashList:
+        return HashList(
+            name=name or metadata.suggested_name or path.stem,
+            kind=kind or metadata.suggested_kind or DEFAULT_KIND,
+            source=source if source is not None else metadata.source,
+            version=version if version is not None else metadata.version,
+            pdq_threshold=threshold,
+            action=action,
+        )
+
+    def lists(self) -> list[HashList]:
+        """Every list, by name."""
+        return self._store.all_lists()
+
+    def locations(self) -> dict[str, str]:
+        """Where each list queried in place (NSRL) lies, by list name."""
+        return {ref.hash_list.name: ref.location for ref in self._store.reference_lists()}
+
+    def get(self, name: str) -> HashList:
+        """The list with this name.
+
+        Raises:
+            NotFoundError: no such list.
+        """
+        return self._store.get_list(name)
+
+    def threshold_of(self, hash_list: HashList) -> int:
+        """The PDQ threshold that applies to `hash_list`."""
+        if hash_list.pdq_threshold is not None:
+            return hash_list.pdq_threshold
+        return self.default_threshold
+
+    def export(self, name: str, path: Path, format_name: str) -> int:
+        """Write the list's entries to `path` in `format_name` (vics, csv or hashdeep).
+
+        The file appears complete or not at all (written beside it, then renamed).
+
+        Returns:
+            The number of entries written.
+
+        Raises:
+            NotFoundError: no such list.
+            ConfigurationError: an unknown format.
+        """
+        if format_name not in EXPORT_FORMATS:
+            raise ConfigurationError(
+                f"cannot export as {format_name!r}; choose from {', '.join(EXPORT_FORMATS)}"
+            )
+        hash_list = self._store.get_list(name)
+        writer = writer_named(format_name)
+        metadata = ListMetadata(
+            format_name=writer.name,
+            source=hash_list.source,
+            version=hash_list.version,
+            suggested_name=hash_list.name,
+            suggested_kind=hash_list.kind,
+        )
+        partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        try:
+            if writer.binary:
+                with partial.open("wb") as binary:
+                    written = writer.write(self._store.iter_entries(name), binary, metadata)
+            else:
+                with partial.open("w", encoding="utf-8", newline="") as text:
+                    written = writer.write(self._store.iter_entries(name), text, metadata)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return written
+
+    def remove(self, name: str) -> None:
+        """Delete a list and its entries (a reference list's file is left alone).
+
+        Raises:
+            NotFoundError: no such list.
+        """
+        self._store.remove_list(name)
+
+    def set_enabled(self, name: str, enabled: bool) -> HashList:
+        """Enable or disable matching against a list; disabled lists are kept."""
+        return self._store.update_list(name, enabled=enabled)
+
+    def set_threshold(self, name: str, threshold: int) -> HashList:
+        """Set the list's own PDQ threshold.
+
+        Raises:
+            ConfigurationError: outside 0..256.
+        """
+        return self._store.update_list(name, pdq_threshold=check_threshold(threshold))
+
+    def set_action(self, name: str, action: str) -> HashList:
+        """Set what a service does on a match against this list."""
+        return self._store.update_list(name, action=action)

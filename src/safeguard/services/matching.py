@@ -1,0 +1,400 @@
+"""Use case: match a file's hashes (or bare digests) against every enabled hash list.
+
+Exact digests are looked up in the store, and in reference lists (NSRL) where they lie.
+PDQ hashes are searched in a `PdqIndex` over every stored PDQ entry, with all eight
+rotations/flips of the query when the hash record has them. The index is built once from
+the store's change log, saved under ``<data_dir>/index/`` with the revision it reflects,
+and on later starts loaded and brought up to date with only the changes since: adding or
+removing entries never rebuilds it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, normalise_digest
+from safeguard.domain.errors import SafeguardError
+from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR, FileHashes
+from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
+from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, Match
+from safeguard.hashing.pdq import DIHEDRAL_ORDER
+from safeguard.matching.contract import PerceptualIndex
+from safeguard.storage.hash_list_store import (
+    PDQ_CODE_BYTES,
+    HashListStore,
+    PdqDelta,
+    ReferenceList,
+    StoredEntry,
+)
+
+logger = logging.getLogger(__name__)
+
+_KIND_ORDER = {ListKind.KNOWN_BAD: 0, ListKind.IGNORABLE: 1, ListKind.KNOWN_GOOD: 2}
+
+
+class ReferenceLookup(Protocol):
+    """A list queried where it lies, such as `safeguard.list_formats.nsrl.NsrlDatabase`."""
+
+    def lookup(self, algorithm: HashAlgorithm, values: Sequence[str]) -> dict[str, HashEntry]:
+        """Entries for the values found, keyed by the canonical value."""
+        ...
+
+
+ReferenceOpener = Callable[[str], ReferenceLookup]
+"""Opens a reference list from its stored location."""
+
+IndexBuilder = Callable[[NDArray[np.int64], NDArray[np.uint8]], PerceptualIndex]
+"""Builds a PDQ index from ids ``int64[N]`` and codes ``uint8[N, 32]``."""
+
+IndexLoader = Callable[[Path], PerceptualIndex]
+"""Loads an index that `PerceptualIndex.save` wrote."""
+
+
+def _open_nsrl(location: str) -> ReferenceLookup:
+    from safeguard.list_formats.nsrl import NsrlDatabase
+
+    return NsrlDatabase(Path(location))
+
+
+def _build_pdq_index(ids: NDArray[np.int64], codes: NDArray[np.uint8]) -> PerceptualIndex:
+    from safeguard.matching.pdq_index import PdqIndex
+
+    return PdqIndex.build(ids, codes)
+
+
+def _load_pdq_index(directory: Path) -> PerceptualIndex:
+    from safeguard.matching.pdq_index import PdqIndex
+
+    return PdqIndex.load(directory, mmap=True)
+
+
+def _delta_arrays(delta: PdqDelta) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
+    ids = np.asarray(delta.added_ids, dtype=np.int64)
+    codes = np.frombuffer(delta.added_codes, dtype=np.uint8).reshape(-1, PDQ_CODE_BYTES)
+    return ids, codes
+
+
+def sort_matches(matches: Iterable[Match]) -> list[Match]:
+    """Known-bad first, exact before perceptual, closest first, then by list and entry."""
+    return sorted(
+        matches,
+        key=lambda m: (
+            _KIND_ORDER.get(m.list_kind, 3),
+            not m.is_exact,
+            m.distance,
+            m.list_name,
+            m.entry_id,
+        ),
+    )
+
+
+class MatchService:
+    """Matches hashes against the enabled lists of one store; safe to share between threads.
+
+    Args:
+        store: where the lists live.
+        index_dir: folder for the saved PDQ index (``<data_dir>/index``); None keeps it in
+            memory only.
+        default_threshold: PDQ Hamming threshold for lists that set none.
+        quality_floor: PDQ hashes of lower quality are not used for matching.
+        auto_refresh: check the store's revision before each match (one small query) and
+            catch up when it moved; turn off when a caller refreshes on its own schedule.
+        open_reference: opens reference lists (NSRL) by location.
+        build_index, load_index: make the PDQ index (the defaults use `PdqIndex`).
+    """
+
+    def __init__(
+        self,
+        store: HashListStore,
+        *,
+        index_dir: Path | None = None,
+        default_threshold: int = DEFAULT_PDQ_THRESHOLD,
+        quality_floor: int = PDQ_MATCH_QUALITY_FLOOR,
+        auto_refresh: bool = True,
+        open_reference: ReferenceOpener = _open_nsrl,
+        build_index: IndexBuilder = _build_pdq_index,
+        load_index: IndexLoader = _load_pdq_index,
+    ) -> None:
+        self._store = store
+        self._index_dir = index_dir
+        self._default_threshold = default_threshold
+        self._quality_floor = quality_floor
+        self._auto_refresh = auto_refresh
+        self._open_reference = open_reference
+        self._build_index = build_index
+        self._load_index = load_index
+        self._lock = threading.RLock()
+        self._index: PerceptualIndex | None = None
+        self._revision = -1
+        self._lists: dict[str, HashList] = {}
+        self._references: list[ReferenceList] = []
+        self._opened: dict[str, ReferenceLookup] = {}
+
+    # --- freshness --------------------------------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        """The store revision the index reflects; -1 before the first refresh."""
+        return self._revision
+
+    def threshold_for(self, hash_list: HashList) -> int:
+        """The PDQ threshold that applies to `hash_list`."""
+        if hash_list.pdq_threshold is not None:
+            return hash_list.pdq_threshold
+        return self._default_threshold
+
+    def refresh(self) -> int:
+        """Bring the index and list settings up to the store's revision; returns it.
+
+        Cheap when nothing changed (one query). The first call loads the saved index (or
+        builds one); later calls apply only the change log since the index's revision.
+        """
+        with self._lock:
+            current = self._store.current_revision()
+            if self._index is not None and current == self._revision:
+                return self._revision
+            if self._index is None:
+                self._index, self._revision = self._load_saved()
+            if self._index is None or self._revision > current:
+                # No saved index, or the database went back in time (restored): rebuild.
+                delta = self._store.pdq_rows_since(0)
+                self._index = self._build_index(*_delta_arrays(delta))
+                changed = True
+            else:
+                delta = self._store.pdq_rows_since(self._revision)
+                changed = not delta.is_empty
+                if delta.removed_ids:
+                    self._index.remove(np.asarray(delta.removed_ids, dtype=np.int64))
+                if delta.added_ids:
+                    self._index.add(*_delta_arrays(delta))
+            self._revision = delta.revision
+            self._lists = {hl.name: hl for hl in self._store.all_lists()}
+            self._references = self._store.reference_lists()
+            if changed:
+                self._save()
+            return self._revision
+
+    def _ensure_fresh(self) -> PerceptualIndex:
+        if self._auto_refresh or self._index is None:
+            self.refresh()
+        assert self._index is not None  # refresh always leaves an index
+        return self._index
+
+    # --- persistence ------------------------------------------------------------------
+
+    def _pointer(self) -> Path | None:
+        if self._index_dir is None:
+            return None
+        return self._index_dir / f"pdq-{self._store.store_identity()}.json"
+
+    def _load_saved(self) -> tuple[PerceptualIndex | None, int]:
+        pointer = self._pointer()
+        if pointer is None or not pointer.is_file():
+            return None, -1
+        try:
+            state = json.loads(pointer.read_text(encoding="utf-8"))
+            index = self._load_index(pointer.parent / str(state["directory"]))
+            return index, int(state["revision"])
+        except (OSError, ValueError, KeyError, TypeError, SafeguardError) as exc:
+            # A damaged or foreign save only costs a rebuild.
+            logger.warning("saved PDQ index not usable (%s); rebuilding", type(exc).__name__)
+            return None, -1
+
+    def _save(self) -> None:
+        pointer = self._pointer()
+        if pointer is None or self._index is None:
+            return
+        stem = pointer.stem
+        directory = pointer.parent / f"{stem}-r{self._revision}-{os.getpid()}"
+        try:
+            pointer.parent.mkdir(parents=True, exist_ok=True)
+            if directory.exists():
+                shutil.rmtree(directory)
+            self._index.save(directory)
+            temporary = pointer.with_name(f"{pointer.name}.{os.getpid()}.tmp")
+            temporary.write_text(
+                json.dumps({"revision": self._revision, "directory": directory.name}),
+                encoding="utf-8",
+            )
+            # The pointer flips in one step, so a reader sees the old save or the new one.
+            os.replace(temporary, pointer)
+        except OSError as exc:
+            logger.warning("could not save the PDQ index (%s)", type(exc).__name__)
+            return
+        for old in pointer.parent.glob(f"{stem}-r*"):
+            if old != directory and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+
+    # --- matching ---------------------------------------------------------------------
+
+    def match_file_hashes(self, file_hashes: FileHashes) -> list[Match]:
+        """Every match of one file's hashes against the enabled lists, sorted (`sort_matches`).
+
+        The PDQ hash is used only when fit for matching and at or above the quality floor;
+        its seven dihedral variants are searched too when the record has them.
+        """
+        pdq: list[str] = []
+        if (
+            file_hashes.pdq is not None
+            and file_hashes.pdq_fit_for_matching
+            and (file_hashes.pdq_quality or 0) >= self._quality_floor
+        ):
+            pdq = [file_hashes.pdq, *file_hashes.pdq_variants]
+        return self._match(file_hashes.digests, pdq, file_hashes.pdq_quality)
+
+    def match_digests(
+        self, digests: Mapping[HashAlgorithm, str], pdq_quality: int | None = None
+    ) -> list[Match]:
+        """Match digests that arrive without content (a report, a platform's own hashes).
+
+        A PDQ hash is searched as given (its rotations cannot be derived from the hash);
+        it is skipped when `pdq_quality` is given and below the floor.
+
+        Raises:
+            InvalidDigestError: a value does not fit its algorithm.
+        """
+        canonical = {algo: normalise_digest(algo, value) for algo, value in digests.items()}
+        pdq_value = canonical.pop(HashAlgorithm.PDQ, None)
+        usable = pdq_quality is None or pdq_quality >= self._quality_floor
+        pdq = [pdq_value] if pdq_value is not None and usable else []
+        return self._match(canonical, pdq, pdq_quality)
+
+    def _match(
+        self, digests: Mapping[HashAlgorithm, str], pdq: Sequence[str], quality: int | None
+    ) -> list[Match]:
+        with self._lock:
+            index = self._ensure_fresh()
+            matches = self._exact(digests)
+            if pdq:
+                matches.extend(self._perceptual(index, pdq, quality))
+        return sort_matches(matches)
+
+    def _exact(self, digests: Mapping[HashAlgorithm, str]) -> list[Match]:
+        matches: list[Match] = []
+        for algorithm in CRYPTOGRAPHIC_ALGORITHMS:
+            value = digests.get(algorithm)
+            if not value:
+                continue
+            for stored in self._store.find_exact(algorithm, [value]):
+                if stored.hash_list.enabled:
+                    matches.append(self._as_match(stored.hash_list, stored.entry, algorithm))
+            for reference in self._references:
+                if reference.hash_list.enabled:
+                    for entry in self._reference_hits(reference, algorithm, value):
+                        matches.append(self._as_match(reference.hash_list, entry, algorithm))
+        return matches
+
+    def _reference_hits(
+        self, reference: ReferenceList, algorithm: HashAlgorithm, value: str
+    ) -> list[HashEntry]:
+        try:
+            lookup = self._opened.get(reference.location)
+            if lookup is None:
+                lookup = self._open_reference(reference.location)
+                self._opened[reference.location] = lookup
+            return list(lookup.lookup(algorithm, [value]).values())
+        except (OSError, SafeguardError) as exc:
+            # A missing known-good list only means fewer files hidden, never fewer hits.
+            logger.warning("reference list %r not searched (%s)", reference.hash_list.name, exc)
+            return []
+
+    def _perceptual(
+        self, index: PerceptualIndex, pdq: Sequence[str], quality: int | None
+    ) -> list[Match]:
+        enabled = [hl for hl in self._lists.values() if hl.enabled]
+        if not enabled or len(index) == 0:
+            return []
+        widest = max(self.threshold_for(hl) for hl in enabled)
+        codes = np.frombuffer(b"".join(bytes.fromhex(code) for code in pdq), dtype=np.uint8)
+        candidates = index.search_variants(codes.reshape(-1, PDQ_CODE_BYTES), widest)
+        rows = self._store.entries_by_rows([c.row_id for c in candidates])
+        names = DIHEDRAL_ORDER if len(pdq) == len(DIHEDRAL_ORDER) else ()
+        matches: list[Match] = []
+        for candidate in candidates:
+            stored: StoredEntry | None = rows.get(candidate.row_id)
+            if stored is None or not stored.hash_list.enabled:
+                continue
+            threshold = self.threshold_for(stored.hash_list)
+            if candidate.distance > threshold:
+                continue
+            variant = (
+                names[candidate.variant]
+                if candidate.variant < len(names)
+                else ("original" if candidate.variant == 0 else f"variant-{candidate.variant}")
+            )
+            matches.append(
+                self._as_match(
+                    stored.hash_list,
+                    stored.entry,
+                    HashAlgorithm.PDQ,
+                    distance=candidate.distance,
+                    threshold=threshold,
+                    quality=quality,
+                    variant=variant,
+                )
+            )
+        return matches
+
+    @staticmethod
+    def _as_match(
+        hash_list: HashList,
+        entry: HashEntry,
+        algorithm: HashAlgorithm,
+        *,
+        distance: int = 0,
+        threshold: int = 0,
+        quality: int | None = None,
+        variant: str = "original",
+    ) -> Match:
+        return Match(
+            list_name=hash_list.name,
+            list_kind=hash_list.kind,
+            entry_id=entry.entry_id,
+            algorithm=algorithm,
+            distance=distance,
+            threshold=threshold,
+            list_version=hash_list.version,
+            query_quality=quality,
+            variant=variant,
+            category=entry.category,
+            provenance=entry.provenance,
+        )
+
+
+def match_as_record(match: Match) -> dict[str, object]:
+    """A JSON-ready mapping of one match, with the field names of `safeguard match --json`."""
+    provenance = match.provenance
+    return {
+        "list": match.list_name,
+        "list_kind": match.list_kind.value,
+        "list_version": match.list_version,
+        "entry_id": match.entry_id,
+        "algorithm": match.algorithm.value,
+        "distance": match.distance,
+        "threshold": match.threshold,
+        "query_quality": match.query_quality,
+        "variant": match.variant,
+        "category": {
+            "scheme": match.category.scheme,
+            "code": match.category.code,
+            "label": match.category.label,
+        },
+        "provenance": {
+            "source_record_id": provenance.source_record_id,
+            "series": provenance.series,
+            "victim_identified": provenance.victim_identified,
+            "first_seen": provenance.first_seen.isoformat() if provenance.first_seen else None,
+            "last_seen": provenance.last_seen.isoformat() if provenance.last_seen else None,
+            "notes": provenance.notes,
+        },
+    }

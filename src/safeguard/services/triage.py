@@ -1,0 +1,539 @@
+"""Forensic triage of one exhibit: read, identify by content, hash, match, record; resumable.
+
+The parent process walks the exhibit (`open_exhibit`) in its deterministic order, skips
+paths that already have a committed result, and hands each file to a worker pool: plain
+files by path (the worker opens them read-only), contents inside containers as bytes read
+here, since a container's streams are valid only while the walk stands on the item. Results
+come back in walk order, are matched here (the index lives in this process) and committed
+in small batches. A kill loses at most the uncommitted batch; the next run redoes it, and
+the store's (exhibit, path) key makes that an overwrite, never a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from safeguard import __version__
+from safeguard.batch.contract import BatchRunner
+from safeguard.domain.cases import (
+    Exhibit,
+    ExhibitKind,
+    FileResult,
+    FileStatus,
+    ListVersion,
+    ScanRun,
+)
+from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.errors import EvidenceError, NotFoundError
+from safeguard.domain.file_hashes import FileHashes
+from safeguard.domain.hash_lists import UNCATEGORISED, HashList, ListKind
+from safeguard.domain.matches import Match, Verdict, verdict_of
+from safeguard.extraction.contract import EvidenceItem, ExtractionLimits
+from safeguard.hashing.contract import HashOptions
+from safeguard.hashing.pipeline import hash_bytes, hash_file, hash_stream
+from safeguard.services.cases import CaseService, Clock, utc_now
+
+ExhibitOpener = Callable[[Path, ExtractionLimits], Iterator[EvidenceItem]]
+"""Walks an exhibit: `safeguard.extraction.registry.open_exhibit`."""
+
+Matcher = Callable[[FileHashes], Sequence[Match]]
+"""Matches one file's hashes against the lists: `MatchService.match_file_hashes`."""
+
+RunnerFactory = Callable[[int], BatchRunner]
+"""Makes a batch runner for `workers` processes (bootstrap: `LocalPoolRunner`)."""
+
+ProgressCallback = Callable[["ScanProgress"], None]
+
+_EXHIBIT_CHUNK = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HashJob:
+    """One file for a worker: its bytes, the local path it opens itself, or a ready result."""
+
+    path: str
+    options: HashOptions
+    data: bytes | None = None
+    local_path: str | None = None
+    ready: FileHashes | None = None
+
+
+def hash_job(job: HashJob) -> FileHashes:
+    """Hash one job (runs in a worker process); errors come back inside `FileHashes`."""
+    if job.ready is not None:
+        return job.ready
+    if job.data is not None:
+        return hash_bytes(job.data, job.path, job.options)
+    if job.local_path is None:
+        return FileHashes(path=job.path, size=None, error="no content to hash")
+    # hash_file opens read-only (and without touching the access time where it can).
+    return hash_file(Path(job.local_path), job.options, display_path=job.path)
+
+
+def hash_failed(job: HashJob, exc: BaseException) -> FileHashes:
+    """The result for a job whose worker raised or died: the file gets an error, the scan goes on."""
+    return FileHashes(path=job.path, size=None, error=f"hashing failed: {type(exc).__name__}")
+
+
+HashFunction = Callable[[HashJob], FileHashes]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """How to scan.
+
+    Attributes:
+        lists: names of the lists to match against; empty means every enabled list.
+        workers: hashing processes; 1 hashes in this process.
+        batch_files, batch_seconds: commit after this many results or this long, whichever
+            comes first; a kill loses at most one batch, which the next run redoes.
+        inline_limit: contents inside containers up to this size are read here and sent to a
+            worker as bytes; larger ones are hashed here as a stream, never buffered. Memory
+            in flight stays under ``workers * 4 * inline_limit`` (the runner's queue depth).
+        hash_options: which digests and limits.
+        limits: archive and nesting limits for extraction.
+        progress_seconds: least time between two progress events.
+    """
+
+    lists: tuple[str, ...] = ()
+    workers: int = 1
+    batch_files: int = 200
+    batch_seconds: float = 1.0
+    inline_limit: int = 8 * 1024 * 1024
+    hash_options: HashOptions = field(default_factory=HashOptions)
+    limits: ExtractionLimits = field(default_factory=ExtractionLimits)
+    progress_seconds: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProgress:
+    """A progress event.
+
+    Attributes:
+        event: ``started``, ``progress``, ``hit`` (a known-bad file) or ``finished``.
+        files: files recorded by this run so far.
+        bytes: bytes hashed by this run so far.
+        skipped: files already recorded by an earlier run and not redone.
+        counts: results per status recorded by this run.
+        expected_bytes: rough total for an ETA (exhibit size), None when unknown.
+        elapsed: seconds since the run started.
+        path, category: for ``hit`` events, the file and its category label.
+    """
+
+    event: str
+    files: int
+    bytes: int
+    skipped: int
+    counts: dict[str, int]
+    expected_bytes: int | None
+    elapsed: float
+    path: str | None = None
+    category: str | None = None
+
+    def as_record(self) -> dict[str, object]:
+        """JSON-ready mapping for ``--json`` event lines."""
+        record: dict[str, object] = {
+            "event": self.event,
+            "files": self.files,
+            "bytes": self.bytes,
+            "skipped": self.skipped,
+            "counts": self.counts,
+            "expected_bytes": self.expected_bytes,
+            "elapsed_s": round(self.elapsed, 3),
+            "files_per_s": round(self.files / self.elapsed, 1) if self.elapsed else None,
+            "bytes_per_s": round(self.bytes / self.elapsed) if self.elapsed else None,
+        }
+        if self.path is not None:
+            record.update(path=self.path, category=self.category)
+        return record
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    """What one `scan` call did."""
+
+    exhibit: Exhibit
+    run: ScanRun
+    recorded: int
+    skipped: int
+    bytes_hashed: int
+    counts: dict[FileStatus, int]
+    elapsed: float
+
+
+def status_of(fh: FileHashes, matches: Sequence[Match], item_error: str | None) -> FileStatus:
+    """The status of one file.
+
+    Known-bad always wins; a read error outranks known-good and every "unknown" status, so
+    a damaged file is never hidden. Ignorable lists (e.g. NSRL) count as known-good, which
+    only hides the file by default.
+    """
+    verdict = verdict_of(matches)
+    if verdict is Verdict.KNOWN_BAD:
+        return FileStatus.KNOWN_BAD
+    if item_error or (fh.error and not fh.digests):
+        return FileStatus.ERROR
+    if verdict in (Verdict.KNOWN_GOOD, Verdict.IGNORABLE):
+        return FileStatus.KNOWN_GOOD
+    if fh.media_type.startswith("image/"):
+        return FileStatus.UNKNOWN_IMAGE
+    if fh.media_type.startswith("video/"):
+        return FileStatus.UNKNOWN_VIDEO
+    return FileStatus.OTHER
+
+
+def _deciding_match(matches: Sequence[Match]) -> Match | None:
+    bad = [m for m in matches if m.list_kind is ListKind.KNOWN_BAD]
+    # Exact matches first, then the closest perceptual one.
+    bad.sort(key=lambda m: (not m.is_exact, m.distance, m.list_name, m.entry_id))
+    return bad[0] if bad else None
+
+
+def result_of(item: EvidenceItem, fh: FileHashes, matches: Sequence[Match]) -> FileResult:
+    """Combine an item's description, its hashes and its matches into a `FileResult`."""
+    errors = [e for e in (item.error, fh.error) if e]
+    status = status_of(fh, matches, item.error)
+    deciding = _deciding_match(matches)
+    ordered = sorted(matches, key=lambda m: (m.list_name, m.entry_id, m.algorithm.value))
+    return FileResult(
+        path=item.path,
+        status=status,
+        size=fh.size if fh.size is not None else item.size,
+        md5=fh.digests.get(HashAlgorithm.MD5),
+        sha1=fh.digests.get(HashAlgorithm.SHA1),
+        sha256=fh.digests.get(HashAlgorithm.SHA256),
+        pdq=fh.pdq,
+        pdq_quality=fh.pdq_quality,
+        media_type=fh.media_type,
+        modified=item.file.modified,
+        accessed=item.file.accessed,
+        created=item.file.created,
+        changed=item.file.changed,
+        deleted=item.deleted,
+        error="; ".join(dict.fromkeys(errors)) or None,
+        category=deciding.category if deciding else UNCATEGORISED,
+        matches=tuple(ordered),
+    )
+
+
+def manifest_sha256(results: Iterable[FileResult]) -> str:
+    """SHA-256 over ``path<TAB>size<TAB>sha256`` lines of results in path order.
+
+    Two scans of the same exhibit give the same value, so it stands in for an acquisition
+    hash where there is none (folder exhibits).
+    """
+    digest = hashlib.sha256()
+    for result in results:
+        line = f"{result.path}\t{result.size if result.size is not None else ''}\t{result.sha256 or ''}\n"
+        digest.update(line.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _exhibit_size(path: Path) -> int | None:
+    try:
+        if path.is_file():
+            return path.stat().st_size
+        return sum(
+            (Path(root) / name).stat().st_size
+            for root, _dirs, files in os.walk(path)
+            for name in files
+            if (Path(root) / name).is_file()
+        )
+    except OSError:
+        return None
+
+
+class _ExhibitDigest:
+    """SHA-256 of an exhibit file, computed on a thread while the scan runs (hashlib frees the GIL)."""
+
+    def __init__(self, path: Path) -> None:
+        self.value: str | None = None
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        digest = hashlib.sha256()
+        try:
+            with path.open("rb") as stream:
+                while chunk := stream.read(_EXHIBIT_CHUNK):
+                    digest.update(chunk)
+            self.value = digest.hexdigest()
+        except OSError as exc:
+            self.error = str(exc.strerror or exc)
+
+    def result(self) -> str | None:
+        self._thread.join()
+        return self.value
+
+
+class TriageService:
+    """Scans exhibits into cases; see the module docstring for the pipeline."""
+
+    def __init__(
+        self,
+        cases: CaseService,
+        open_exhibit: ExhibitOpener,
+        match: Matcher,
+        lists: Callable[[], Sequence[HashList]],
+        runner_factory: RunnerFactory | None = None,
+        hash_function: HashFunction = hash_job,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._cases = cases
+        self._store = cases.store
+        self._open_exhibit = open_exhibit
+        self._match = match
+        self._lists = lists
+        self._runner_factory = runner_factory
+        self._hash = hash_function
+        self._clock = clock
+
+    def lists_in_use(self, names: Sequence[str]) -> list[HashList]:
+        """The enabled lists named (all enabled lists when `names` is empty).
+
+        Raises:
+            NotFoundError: a named list does not exist.
+        """
+        available = {hl.name: hl for hl in self._lists()}
+        missing = [n for n in names if n not in available]
+        if missing:
+            raise NotFoundError(f"no hash list named {', '.join(missing)}")
+        chosen = [available[n] for n in names] if names else list(available.values())
+        return sorted((hl for hl in chosen if hl.enabled), key=lambda hl: hl.name)
+
+    def scan(
+        self,
+        exhibit_path: Path,
+        case_reference: str,
+        *,
+        exhibit_reference: str | None = None,
+        examiner: str = "",
+        options: ScanOptions | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> ScanOutcome:
+        """Scan `exhibit_path` into the case, resuming where an earlier run of it stopped.
+
+        The exhibit is identified by its reference within the case (default: the exhibit's
+        file or folder name); running the same command again continues that exhibit.
+
+        Raises:
+            NotFoundError: no such case or list.
+            EvidenceError: the exhibit cannot be opened at all.
+        """
+        options = options or ScanOptions()
+        case = self._cases.find(case_reference)
+        source = exhibit_path.resolve()
+        if not source.exists():
+            raise EvidenceError(f"exhibit not found: {exhibit_path}")
+        kind = ExhibitKind.FOLDER if source.is_dir() else ExhibitKind.IMAGE_FILE
+        reference = exhibit_reference or source.name
+        examiner = examiner or case.examiner
+        lists = self.lists_in_use(options.lists)
+        exhibit = self._store.ensure_exhibit(
+            case.case_id, reference, str(source), kind, self._clock()
+        )
+        versions = [ListVersion(hl.name, hl.kind, hl.version) for hl in lists]
+        run = self._store.start_run(
+            exhibit.exhibit_id, self._clock(), __version__, examiner, versions
+        )
+        self._cases.audit(
+            examiner,
+            "scan.started",
+            case_id=case.case_id,
+            exhibit_id=exhibit.exhibit_id,
+            detail={
+                "exhibit": reference,
+                "source": str(source),
+                "run": str(run.run_id),
+                "lists": ", ".join(f"{v.name} {v.version}".strip() for v in versions),
+            },
+        )
+        exhibit_digest = (
+            _ExhibitDigest(source)
+            if kind is ExhibitKind.IMAGE_FILE and exhibit.acquisition_hash is None
+            else None
+        )
+        runner = _ScanRunner(self, exhibit, run, options, lists, on_progress, _exhibit_size(source))
+        runner.run(source)
+        run = self._store.finish_run(run.run_id, self._clock())
+        digest = exhibit_digest.result() if exhibit_digest else None
+        exhibit = self._store.update_exhibit(
+            exhibit.exhibit_id,
+            acquisition_hash=f"sha256:{digest}" if digest else None,
+            manifest_sha256=manifest_sha256(self._store.results(exhibit.exhibit_id)),
+        )
+        counts = self._store.status_counts(exhibit.exhibit_id)
+        self._cases.audit(
+            examiner,
+            "scan.completed",
+            case_id=case.case_id,
+            exhibit_id=exhibit.exhibit_id,
+            detail={
+                "exhibit": reference,
+                "run": str(run.run_id),
+                "recorded": str(runner.recorded),
+                "skipped": str(runner.skipped),
+                "counts": ", ".join(f"{s.value}={n}" for s, n in sorted(counts.items())),
+            },
+        )
+        elapsed = time.monotonic() - runner.started
+        runner.emit("finished", force=True)
+        return ScanOutcome(
+            exhibit, run, runner.recorded, runner.skipped, runner.bytes_hashed, counts, elapsed
+        )
+
+
+class _ScanRunner:
+    """The state of one run: the walk, the uncommitted batch and the counters."""
+
+    def __init__(
+        self,
+        service: TriageService,
+        exhibit: Exhibit,
+        run: ScanRun,
+        options: ScanOptions,
+        lists: Sequence[HashList],
+        on_progress: ProgressCallback | None,
+        expected_bytes: int | None,
+    ) -> None:
+        self.service = service
+        self.exhibit = exhibit
+        self.run_record = run
+        self.options = options
+        self.list_names = {hl.name for hl in lists}
+        self.on_progress = on_progress
+        self.expected_bytes = expected_bytes
+        self.started = time.monotonic()
+        self.recorded = 0
+        self.skipped = 0
+        self.bytes_hashed = 0
+        self.counts: Counter[str] = Counter()
+        self._batch: list[FileResult] = []
+        self._last_commit = time.monotonic()
+        self._last_event = 0.0
+
+    def emit(
+        self,
+        event: str,
+        *,
+        force: bool = False,
+        path: str | None = None,
+        category: str | None = None,
+    ) -> None:
+        if self.on_progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_event < self.options.progress_seconds:
+            return
+        self._last_event = now
+        self.on_progress(
+            ScanProgress(
+                event=event,
+                files=self.recorded,
+                bytes=self.bytes_hashed,
+                skipped=self.skipped,
+                counts=dict(self.counts),
+                expected_bytes=self.expected_bytes,
+                elapsed=now - self.started,
+                path=path,
+                category=category,
+            )
+        )
+
+    def run(self, source: Path) -> None:
+        done = self.service._store.recorded_paths(self.exhibit.exhibit_id)
+        walked: deque[EvidenceItem] = deque()
+
+        def jobs() -> Iterator[HashJob]:
+            seen: set[str] = set()
+            for item in self.service._open_exhibit(source, self.options.limits):
+                if item.path in done:
+                    self.skipped += 1
+                    continue
+                if item.path in seen:
+                    continue
+                seen.add(item.path)
+                # Read now: a container's stream is valid only while the walk stands here.
+                job = self._job(item)
+                walked.append(item)
+                yield job
+
+        workers = max(1, self.options.workers)
+        factory = self.service._runner_factory
+        hash_function = self.service._hash
+        results: Iterator[FileHashes]
+        if factory is None or workers == 1:
+            results = (hash_function(job) for job in jobs())
+        else:
+            results = factory(workers).map_ordered(hash_function, jobs(), on_error=hash_failed)
+        self.emit("started", force=True)
+        for fh in results:
+            self._record(walked.popleft(), fh)
+        self._commit()
+
+    def _job(self, item: EvidenceItem) -> HashJob:
+        options = self.options.hash_options
+        if item.local_path is not None:
+            return HashJob(item.path, options, local_path=str(item.local_path))
+        if item.file.link_target is not None and item.error is None:
+            # Links are recorded, never followed: nothing to hash, nothing wrong.
+            link = FileHashes(item.path, None, media_type="inode/symlink")
+            return HashJob(item.path, options, ready=link)
+        if not item.readable:
+            reason = item.error or "no readable content"
+            return HashJob(item.path, options, ready=FileHashes(item.path, None, error=reason))
+        if item.size > self.options.inline_limit:
+            # Too big to buffer: stream it here; the workers carry on with what is queued.
+            return HashJob(item.path, options, ready=self._hash_stream_here(item))
+        try:
+            with item.open() as stream:
+                data = stream.read()
+        except (EvidenceError, OSError, EOFError, ValueError) as exc:
+            failed = FileHashes(item.path, None, error=f"unreadable: {exc}")
+            return HashJob(item.path, options, ready=failed)
+        return HashJob(item.path, options, data=data)
+
+    def _hash_stream_here(self, item: EvidenceItem) -> FileHashes:
+        try:
+            with item.open() as stream:
+                return hash_stream(stream, item.path, self.options.hash_options)
+        except (EvidenceError, OSError, EOFError, ValueError) as exc:
+            return FileHashes(item.path, None, error=f"unreadable: {exc}")
+
+    def _record(self, item: EvidenceItem, fh: FileHashes) -> None:
+        matches = self._matches(fh)
+        result = result_of(item, fh, matches)
+        self._batch.append(result)
+        self.recorded += 1
+        self.bytes_hashed += fh.size or 0
+        self.counts[result.status.value] += 1
+        if result.status is FileStatus.KNOWN_BAD:
+            self.emit("hit", force=True, path=result.path, category=result.category.label)
+        now = time.monotonic()
+        if (
+            len(self._batch) >= self.options.batch_files
+            or now - self._last_commit >= self.options.batch_seconds
+        ):
+            self._commit()
+        self.emit("progress")
+
+    def _matches(self, fh: FileHashes) -> list[Match]:
+        if not fh.digests and fh.pdq is None:
+            return []
+        return [m for m in self.service._match(fh) if m.list_name in self.list_names]
+
+    def _commit(self) -> None:
+        if self._batch:
+            self.service._store.record_results(
+                self.exhibit.exhibit_id, self.run_record.run_id, self._batch
+            )
+            self._batch = []
+        self._last_commit = time.monotonic()

@@ -1,0 +1,293 @@
+"""Hash, match and act on what a platform uploads, one item or many, keeping only hashes.
+
+`IndexKeeper` keeps this process's matcher and list settings in step with the shared
+store: it polls the store's revision (a cheap query) at most every `poll_interval` and,
+when it moved, lets the matcher catch up incrementally from the change log, so several
+worker processes never reload a whole index at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, normalise_digest
+from safeguard.domain.errors import InputError
+from safeguard.domain.file_hashes import FileHashes
+from safeguard.domain.hash_lists import HashList
+from safeguard.domain.matches import Match, Verdict, verdict_of
+from safeguard.domain.service import SeenUpload, UploadContext
+from safeguard.services.actions import ActionOutcome, ActionService
+from safeguard.storage.hash_list_store import HashListStore
+from safeguard.storage.service_store import ServiceStore
+
+logger = logging.getLogger(__name__)
+
+Hasher = Callable[[bytes, str], FileHashes]
+"""Hashes content in memory: ``(data, display name) -> FileHashes``; never raises for bad input."""
+
+
+class Matcher(Protocol):
+    """What the service needs of `safeguard.services.matching.MatchService`."""
+
+    def match_file_hashes(self, file_hashes: FileHashes) -> Sequence[Match]:
+        """Every match of one file's hashes against the enabled lists."""
+        ...
+
+    def refresh(self) -> int:
+        """Catch up with the store's changes; returns the revision now served."""
+        ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class IndexKeeper:
+    """This process's view of the lists: the matcher, list settings, and their freshness."""
+
+    def __init__(
+        self,
+        matcher: Matcher,
+        lists: HashListStore,
+        poll_interval: float = 1.0,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._matcher = matcher
+        self._lists_store = lists
+        self._poll_interval = poll_interval
+        self._clock = clock
+        # One lock for matching and refreshing: a refresh never runs under a query.
+        self._lock = threading.RLock()
+        self._lists: dict[str, HashList] = {}
+        self._revision = -1
+        self._checked_at: datetime | None = None
+        self._refreshed_at: datetime | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """True once the index has been loaded at least once."""
+        return self._revision >= 0
+
+    @property
+    def revision(self) -> int:
+        """The store revision the index serves; -1 before the first load."""
+        return self._revision
+
+    @property
+    def checked_at(self) -> datetime | None:
+        """When the store's revision was last compared with ours."""
+        return self._checked_at
+
+    @property
+    def refreshed_at(self) -> datetime | None:
+        """When the index last changed (or was first loaded)."""
+        return self._refreshed_at
+
+    def lists(self) -> dict[str, HashList]:
+        """The lists by name, as of the served revision."""
+        return dict(self._lists)
+
+    def ensure_fresh(self, force: bool = False) -> int:
+        """Catch up with the store if its revision moved; returns the served revision.
+
+        Args:
+            force: refresh the list settings even when the revision did not move.
+        """
+        current = self._lists_store.current_revision()
+        self._checked_at = self._clock()
+        if current == self._revision and not force:
+            return self._revision
+        with self._lock:
+            if current != self._revision or force:
+                self._matcher.refresh()
+                self._lists = {hl.name: hl for hl in self._lists_store.all_lists()}
+                self._revision = current
+                self._refreshed_at = self._clock()
+        return self._revision
+
+    @contextmanager
+    def reading(self) -> Iterator[Matcher]:
+        """The matcher, held so that no refresh runs while it is used."""
+        with self._lock:
+            yield self._matcher
+
+    def staleness_seconds(self) -> float | None:
+        """Seconds since the store's revision was last checked; None before the first check."""
+        if self._checked_at is None:
+            return None
+        return (self._clock() - self._checked_at).total_seconds()
+
+    def start(self) -> None:
+        """Poll the store from a background thread every `poll_interval` seconds."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="index-keeper", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop polling."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._poll_interval):
+            try:
+                self.ensure_fresh()
+            except Exception:  # keep polling; readiness reports the staleness meanwhile
+                logger.exception("index refresh failed")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """The answer for one item.
+
+    Attributes:
+        hashes: the item's hashes.
+        matches: its matches (list, category, distance, quality, provenance).
+        verdict: what the matches add up to.
+        outcome: what the lists' actions did.
+        upload_id: id of the seen-upload record, when the service keeps one.
+    """
+
+    hashes: FileHashes
+    matches: tuple[Match, ...]
+    verdict: Verdict
+    outcome: ActionOutcome
+    upload_id: int | None
+
+
+class UploadMatchingService:
+    """Hash an upload or take a platform's hashes, match them, record them, act on matches."""
+
+    def __init__(
+        self,
+        hasher: Hasher,
+        keeper: IndexKeeper,
+        actions: ActionService,
+        store: ServiceStore,
+        keep_seen: bool = True,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._hasher = hasher
+        self._keeper = keeper
+        self._actions = actions
+        self._store = store
+        self._keep_seen = keep_seen
+        self._clock = clock
+
+    def hash_upload(self, data: bytes, name: str = "upload") -> FileHashes:
+        """Hash content in memory; nothing is written anywhere.
+
+        Raises:
+            InputError: the content is empty, or is an image that cannot be decoded
+                (the message says why).
+        """
+        if not data:
+            raise InputError("the upload is empty")
+        hashes = self._hasher(data, name)
+        if hashes.error is not None:
+            raise InputError(hashes.error)
+        return hashes
+
+    def match_upload(self, data: bytes, context: UploadContext | None = None) -> ItemResult:
+        """Hash an upload, match it, keep its hashes, run the matched lists' actions.
+
+        Raises:
+            InputError: as for `hash_upload`.
+        """
+        context = context or UploadContext()
+        hashes = self.hash_upload(data, context.file_name or "upload")
+        return self._match(hashes, context)
+
+    def match_hashes(
+        self,
+        digests: Mapping[HashAlgorithm | str, str],
+        pdq_quality: int | None = None,
+        context: UploadContext | None = None,
+    ) -> ItemResult:
+        """Match hashes the platform computed itself (no content).
+
+        Args:
+            digests: any of md5, sha1, sha256, pdq.
+            pdq_quality: the PDQ quality the platform computed; PDQ hashes below the
+                quality floor are not used for matching. When not given, 100 is assumed
+                (the caller vouches for its hash).
+            context: platform metadata for reports.
+
+        Raises:
+            InvalidDigestError: a value is malformed or the algorithm unknown.
+            InputError: no usable digest.
+        """
+        context = context or UploadContext()
+        crypto: dict[HashAlgorithm, str] = {}
+        pdq: str | None = None
+        known = {a.value for a in HashAlgorithm} - {HashAlgorithm.PHOTODNA.value}
+        for name, value in digests.items():
+            if str(name).lower() not in known:
+                raise InputError(f"unsupported hash algorithm {name!r}")
+            algorithm = HashAlgorithm(str(name).lower())
+            canonical = normalise_digest(algorithm, value)
+            if algorithm is HashAlgorithm.PDQ:
+                pdq = canonical
+            else:
+                crypto[algorithm] = canonical
+        if not crypto and pdq is None:
+            raise InputError("give at least one of md5, sha1, sha256, pdq")
+        hashes = FileHashes(
+            path=context.file_name or "hashes",
+            size=None,
+            digests=crypto,
+            pdq=pdq,
+            pdq_quality=(100 if pdq_quality is None else pdq_quality) if pdq else None,
+        )
+        return self._match(hashes, context)
+
+    def match_many(
+        self, items: Sequence[Callable[[], ItemResult]]
+    ) -> list[ItemResult | InputError]:
+        """Run several item matches, keeping each item's input error instead of failing all."""
+        results: list[ItemResult | InputError] = []
+        for item in items:
+            try:
+                results.append(item())
+            except InputError as exc:
+                results.append(exc)
+        return results
+
+    def _match(self, hashes: FileHashes, context: UploadContext) -> ItemResult:
+        with self._keeper.reading() as matcher:
+            matches = tuple(matcher.match_file_hashes(hashes))
+        lists = self._keeper.lists()
+        verdict = verdict_of(matches)
+        if not self._keep_seen:
+            outcome = self._actions.act(self._seen(hashes, context), matches, lists)
+            return ItemResult(hashes, matches, verdict, outcome, None)
+        upload = self._seen(hashes, context)
+        upload_id = self._store.add_seen(upload)
+        stored = replace(upload, upload_id=upload_id)
+        # Claim each hit so that retroactive matching never acts on it a second time.
+        fresh = [m for m in matches if self._store.claim_hit(upload_id, m.list_name, m.entry_id)]
+        outcome = self._actions.act(stored, fresh, lists)
+        return ItemResult(hashes, matches, verdict, outcome, upload_id)
+
+    def _seen(self, hashes: FileHashes, context: UploadContext) -> SeenUpload:
+        return SeenUpload(
+            received_at=self._clock(),
+            digests={a: v for a, v in hashes.digests.items() if a in CRYPTOGRAPHIC_ALGORITHMS},
+            pdq=hashes.pdq if hashes.pdq_fit_for_matching else None,
+            pdq_quality=hashes.pdq_quality,
+            size=hashes.size,
+            media_type=hashes.media_type,
+            context=context,
+        )

@@ -1,0 +1,118 @@
+"""The matching service's storage port: keys, seen uploads, actions' records, audit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from safeguard.domain.cases import AuditEvent
+from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.service import (
+    ApiKey,
+    QuarantineItem,
+    QueuedReport,
+    ReportStatus,
+    SeenUpload,
+    WebhookDelivery,
+    WebhookTarget,
+)
+
+
+class ServiceStore(Protocol):
+    """Persistent state of the matching service. Implementations must be thread-safe.
+
+    Ids are assigned by the store and returned by the ``add_*`` methods. Methods that name
+    a missing object raise `NotFoundError`.
+    """
+
+    # --- API keys -------------------------------------------------------------------
+    def add_key(self, key: ApiKey) -> None:
+        """Store a new key (its id must be unique)."""
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        """The key with this id, revoked or not; None when unknown."""
+
+    def list_keys(self) -> list[ApiKey]:
+        """Every key, oldest first."""
+
+    def revoke_key(self, key_id: str, at: datetime) -> ApiKey:
+        """Mark a key revoked and return it."""
+
+    # --- seen uploads (hashes only) -------------------------------------------------
+    def add_seen(self, upload: SeenUpload) -> int:
+        """Record the hashes of an item the service has seen; returns its id."""
+
+    def get_seen(self, upload_id: int) -> SeenUpload:
+        """One seen upload."""
+
+    def seen_with_digest(self, algorithm: HashAlgorithm, value: str) -> list[SeenUpload]:
+        """Seen uploads whose cryptographic digest equals `value` (canonical hex)."""
+
+    def seen_pdq(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, str]]:
+        """``(upload_id, pdq)`` of seen uploads with a PDQ hash and id > `after_id`, by id."""
+
+    def count_seen(self) -> int:
+        """Number of seen uploads."""
+
+    def claim_hit(self, upload_id: int, list_name: str, entry_id: str) -> bool:
+        """Record that an upload matched a list entry; False if that was already recorded."""
+
+    # --- quarantine and reports -----------------------------------------------------
+    def add_quarantine(self, item: QuarantineItem) -> int:
+        """Keep an item for review; returns its id."""
+
+    def list_quarantine(self, limit: int = 100) -> list[QuarantineItem]:
+        """Newest quarantined items first."""
+
+    def add_report(self, report: QueuedReport) -> int:
+        """Queue a drafted report; returns its id."""
+
+    def get_report(self, report_id: int) -> QueuedReport:
+        """One report."""
+
+    def list_reports(
+        self, status: ReportStatus | None = None, limit: int = 100
+    ) -> list[QueuedReport]:
+        """Reports, oldest first, optionally of one status."""
+
+    def decide_report(
+        self, report_id: int, status: ReportStatus, actor: str, note: str | None, at: datetime
+    ) -> QueuedReport:
+        """Record a reviewer's decision on a pending report and return the report.
+
+        Raises:
+            NotFoundError: no such report.
+            StorageError: the report was already decided.
+        """
+
+    # --- webhooks -------------------------------------------------------------------
+    def set_webhook_target(self, target: WebhookTarget) -> None:
+        """Set (or replace) the webhook of a list."""
+
+    def get_webhook_target(self, list_name: str) -> WebhookTarget | None:
+        """The webhook of a list, if one is set."""
+
+    def add_delivery(self, delivery: WebhookDelivery) -> int:
+        """Persist a delivery to make; returns its id."""
+
+    def claim_due_deliveries(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[WebhookDelivery]:
+        """Pending deliveries due at `now`, leased to the caller until `lease_until`.
+
+        A delivery is handed to one caller only, so several workers can share the queue.
+        """
+
+    def update_delivery(self, delivery: WebhookDelivery) -> None:
+        """Save a delivery's new state after an attempt."""
+
+    def list_deliveries(self, limit: int = 100) -> list[WebhookDelivery]:
+        """Newest deliveries first."""
+
+    # --- audit ----------------------------------------------------------------------
+    def add_audit(self, event: AuditEvent) -> int:
+        """Append an audit event; returns its id."""
+
+    def list_audit(self, limit: int = 100) -> Sequence[AuditEvent]:
+        """Newest audit events first."""

@@ -1,0 +1,143 @@
+"""``/v1/lists``: create, import, add/remove entries, enable/disable, threshold and actions."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from safeguard.domain.service import ApiKey, Scope
+from safeguard.services.list_changes import ListChange
+from safeguard.web.auth import actor_of, require
+from safeguard.web.schemas import (
+    EntriesAdd,
+    EntriesRemove,
+    ListChangeOut,
+    ListCreate,
+    ListOut,
+    ListUpdate,
+    ListWithSecret,
+    RetroactiveHitOut,
+)
+from safeguard.web.state import AppState, app_state
+
+router = APIRouter(prefix="/v1/lists", tags=["lists"])
+
+Writer = Annotated[ApiKey, Depends(require(Scope.LISTS_WRITE))]
+State = Annotated[AppState, Depends(app_state)]
+
+_FILE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+def _change(state: AppState, change: ListChange) -> ListChangeOut:
+    admin = state.services.list_administration
+    return ListChangeOut(
+        hash_list=ListOut.of(change.hash_list, admin.webhook_url(change.hash_list.name)),
+        written=change.written,
+        retroactive=[RetroactiveHitOut.of(hit) for hit in change.retroactive],
+    )
+
+
+@router.get("", response_model=list[ListOut], summary="Every list")
+def all_lists(key: Writer, state: State) -> list[ListOut]:
+    """Every list with its settings and entry count (no entries)."""
+    admin = state.services.list_administration
+    return [ListOut.of(hl, admin.webhook_url(hl.name)) for hl in admin.all_lists()]
+
+
+@router.post("", response_model=ListWithSecret, status_code=201, summary="Create an empty list")
+def create_list(body: ListCreate, key: Writer, state: State) -> ListWithSecret:
+    """Create a list; when a webhook URL is given its signing secret is returned, once."""
+    admin = state.services.list_administration
+    stored, secret = admin.create_list(body.hash_list(), actor_of(key), body.webhook_url)
+    return ListWithSecret(hash_list=ListOut.of(stored, body.webhook_url), webhook_secret=secret)
+
+
+@router.get("/{name}", response_model=ListOut, summary="One list")
+def get_list(name: str, key: Writer, state: State) -> ListOut:
+    """One list's settings."""
+    admin = state.services.list_administration
+    return ListOut.of(admin.get_list(name), admin.webhook_url(name))
+
+
+@router.patch("/{name}", response_model=ListWithSecret, summary="Change a list's settings")
+def update_list(name: str, body: ListUpdate, key: Writer, state: State) -> ListWithSecret:
+    """Enable or disable, set the PDQ threshold, the actions, the webhook URL."""
+    admin = state.services.list_administration
+    hash_list, secret = admin.update_list(
+        name,
+        actor_of(key),
+        enabled=body.enabled,
+        pdq_threshold=body.pdq_threshold,
+        actions=None if body.actions is None else ",".join(body.actions),
+        webhook_url=body.webhook_url,
+    )
+    return ListWithSecret(
+        hash_list=ListOut.of(hash_list, admin.webhook_url(name)), webhook_secret=secret
+    )
+
+
+@router.post(
+    "/{name}/import",
+    response_model=ListChangeOut,
+    summary="Replace a list's entries from a list file (the body)",
+    openapi_extra=_FILE_BODY,
+)
+async def import_list(
+    name: str,
+    request: Request,
+    key: Writer,
+    state: State,
+    list_format: Annotated[
+        str | None, Query(alias="format", description="vics, csv, hashdeep, md5sum, ...")
+    ] = None,
+) -> ListChangeOut:
+    """Import a VICS, CSV, hashdeep or checksum file into the list, then re-match past uploads."""
+    data = await request.body()
+    admin = state.services.list_administration
+
+    def run() -> ListChange:
+        # List readers take a path: the file lives in a private temporary folder only
+        # while it is read. It holds hashes, never content.
+        with tempfile.TemporaryDirectory(prefix="safeguard-list-") as folder:
+            suffix = {"csv": ".csv", "vics": ".json", "hashdeep": ".txt"}.get(list_format or "", "")
+            path = Path(folder) / f"upload{suffix}"
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            return admin.import_file(name, path, actor_of(key), list_format)
+
+    return _change(state, await run_in_threadpool(run))
+
+
+@router.post("/{name}/entries", response_model=ListChangeOut, summary="Add entries")
+def add_entries(name: str, body: EntriesAdd, key: Writer, state: State) -> ListChangeOut:
+    """Add (or replace by id) entries; past uploads are re-matched against them."""
+    admin = state.services.list_administration
+    change = admin.add_entries(name, [e.entry() for e in body.entries], actor_of(key))
+    return _change(state, change)
+
+
+@router.delete("/{name}/entries", response_model=ListChangeOut, summary="Remove entries")
+def remove_entries(name: str, body: EntriesRemove, key: Writer, state: State) -> ListChangeOut:
+    """Remove entries by id; unknown ids are ignored."""
+    admin = state.services.list_administration
+    return _change(state, admin.remove_entries(name, body.entry_ids, actor_of(key)))
+
+
+@router.delete(
+    "/{name}/entries/{entry_id}", response_model=ListChangeOut, summary="Remove one entry"
+)
+def remove_entry(name: str, entry_id: str, key: Writer, state: State) -> ListChangeOut:
+    """Remove one entry by id."""
+    admin = state.services.list_administration
+    return _change(state, admin.remove_entries(name, [entry_id], actor_of(key)))

@@ -1,0 +1,211 @@
+"""``/v1/hash`` and ``/v1/match``: hash uploads, match uploads or hashes, one or many."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from safeguard.domain.errors import InputError
+from safeguard.domain.service import ApiKey, Scope, UploadContext
+from safeguard.services.upload_matching import ItemResult
+from safeguard.web.auth import require
+from safeguard.web.schemas import (
+    MAX_BATCH_ITEMS,
+    BatchHashItemOut,
+    BatchHashQuery,
+    BatchHashResponse,
+    BatchItemOut,
+    BatchMatchResponse,
+    HashQuery,
+    HashRecord,
+    MatchResponse,
+    UploadContextIn,
+)
+from safeguard.web.state import AppState, app_state
+from safeguard.web.uploads import parse_multipart
+
+router = APIRouter(prefix="/v1", tags=["matching"])
+
+Matcher = Annotated[ApiKey, Depends(require(Scope.MATCH))]
+State = Annotated[AppState, Depends(app_state)]
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "image/*": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+_MATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            **_UPLOAD_BODY["requestBody"]["content"],
+            "application/json": {"schema": {"$ref": "#/components/schemas/HashQuery"}},
+        },
+    }
+}
+_MULTIPART_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    },
+                }
+            },
+            "application/json": {"schema": {"$ref": "#/components/schemas/BatchHashQuery"}},
+        },
+    }
+}
+
+
+def _is_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+
+
+def _json_model(body: bytes, model: Any) -> Any:
+    try:
+        return model.model_validate(json.loads(body or b"null"))
+    except (ValueError, ValidationError) as exc:
+        raise HTTPException(422, f"the JSON body is not valid: {exc}") from exc
+
+
+def _files(request: Request, body: bytes) -> list[tuple[str, bytes]]:
+    try:
+        parts = parse_multipart(body, request.headers.get("content-type", ""))
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    files = [(name, content) for _, name, content in parts if name is not None]
+    if not files:
+        raise HTTPException(422, "the multipart body has no files")
+    if len(files) > MAX_BATCH_ITEMS:
+        raise HTTPException(413, f"at most {MAX_BATCH_ITEMS} items per call")
+    return files
+
+
+def _record(state: AppState, result: ItemResult) -> MatchResponse:
+    state.metrics.observe_item(result.verdict.value)
+    state.metrics.observe_matches(m.list_name for m in result.matches)
+    return MatchResponse.of(result)
+
+
+@router.post(
+    "/hash",
+    response_model=HashRecord,
+    summary="Hash an upload (the body is the file)",
+    openapi_extra=_UPLOAD_BODY,
+    responses={413: {"description": "Too large"}, 422: {"description": "Not decodable"}},
+)
+async def hash_upload(request: Request, key: Matcher, state: State) -> HashRecord:
+    """MD5, SHA-1, SHA-256 and PDQ (with quality) of the uploaded bytes; nothing is kept."""
+    data = await request.body()
+    hashes = await run_in_threadpool(state.services.upload_matching.hash_upload, data)
+    return HashRecord.of(hashes)
+
+
+@router.post(
+    "/hash/batch",
+    response_model=BatchHashResponse,
+    summary="Hash many uploads (multipart, field `files`)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": _MULTIPART_BODY["requestBody"]["content"][
+                    "multipart/form-data"
+                ]
+            },
+        }
+    },
+)
+async def hash_batch(request: Request, key: Matcher, state: State) -> BatchHashResponse:
+    """Hash each file; a file that cannot be hashed gets an error, the others go on."""
+    files = _files(request, await request.body())
+    service = state.services.upload_matching
+
+    def run() -> list[BatchHashItemOut]:
+        out = []
+        for index, (name, content) in enumerate(files):
+            try:
+                hashes = HashRecord.of(service.hash_upload(content, name or "upload"))
+                out.append(BatchHashItemOut(index=index, name=name, hashes=hashes))
+            except InputError as exc:
+                out.append(BatchHashItemOut(index=index, name=name, error=str(exc)))
+        return out
+
+    return BatchHashResponse(items=await run_in_threadpool(run))
+
+
+@router.post(
+    "/match",
+    response_model=MatchResponse,
+    summary="Match an upload (file body) or hashes (JSON body)",
+    openapi_extra=_MATCH_BODY,
+    responses={413: {"description": "Too large"}, 422: {"description": "Not decodable"}},
+)
+async def match(
+    request: Request,
+    key: Matcher,
+    state: State,
+    context: Annotated[UploadContextIn, Query()],
+) -> MatchResponse:
+    """Known or not, and what to do: matches with list, category, distance, quality, provenance.
+
+    Send the file as the body (any content type but JSON), with the upload's context in the
+    query string; or send `HashQuery` JSON with hashes computed by the platform.
+    """
+    body = await request.body()
+    service = state.services.upload_matching
+    if _is_json(request):
+        query: HashQuery = _json_model(body, HashQuery)
+        result = await run_in_threadpool(
+            service.match_hashes, query.digests(), query.pdq_quality, query.context()
+        )
+    else:
+        result = await run_in_threadpool(service.match_upload, body, context.context())
+    return _record(state, result)
+
+
+@router.post(
+    "/match/batch",
+    response_model=BatchMatchResponse,
+    summary="Match many uploads (multipart, field `files`) or hash queries (JSON)",
+    openapi_extra=_MULTIPART_BODY,
+)
+async def match_batch(request: Request, key: Matcher, state: State) -> BatchMatchResponse:
+    """Each item is answered on its own; a bad item gets an error and the others go on."""
+    body = await request.body()
+    service = state.services.upload_matching
+    calls: list[tuple[str | None, Callable[[], ItemResult]]] = []
+    if _is_json(request):
+        batch: BatchHashQuery = _json_model(body, BatchHashQuery)
+        for query in batch.items:
+            call = partial(
+                service.match_hashes, query.digests(), query.pdq_quality, query.context()
+            )
+            calls.append((query.file_name, call))
+    else:
+        for name, content in _files(request, body):
+            calls.append(
+                (name, partial(service.match_upload, content, UploadContext(file_name=name)))
+            )
+    results = await run_in_threadpool(service.match_many, [call for _, call in calls])
+    items = []
+    for index, ((label, _), result) in enumerate(zip(calls, results, strict=True)):
+        if isinstance(result, InputError):
+            items.append(BatchItemOut(index=index, name=label, error=str(result)))
+        else:
+            items.append(BatchItemOut(index=index, name=label, result=_record(state, result)))
+    return BatchMatchResponse(items=items)

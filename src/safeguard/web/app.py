@@ -1,0 +1,111 @@
+"""The ASGI app: `create_app(services)` for tests and embedding, `create_app_from_env()` for uvicorn.
+
+Logs name the route template, status and duration only: never hashes, keys, IP addresses
+or query strings (which carry upload context).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from safeguard import __version__
+from safeguard.bootstrap import Services, build_services
+from safeguard.domain.errors import (
+    AccessDeniedError,
+    ConfigurationError,
+    InputError,
+    ListFormatError,
+    NotFoundError,
+    StorageError,
+)
+from safeguard.settings import load_settings
+from safeguard.web.api import health, lists, matching, reports
+from safeguard.web.metrics import MetricsMiddleware
+from safeguard.web.state import AppState
+from safeguard.web.uploads import BodyLimitMiddleware, BodyTooLargeError
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Known-image matching for platforms: hash an upload, match it against hash lists, and act.
+
+A perceptual (PDQ) match is intelligence, not proof: every match carries its list,
+category, distance, threshold, query quality and provenance. The service never shows or
+keeps content; it keeps hashes and upload metadata for retroactive matching and reports.
+
+Authenticate with `Authorization: Bearer <token>` or `X-API-Key: <token>` (see
+`safeguard keys create`). Scopes: `match`, `lists:write`, `reports:review`, `admin`.
+"""
+
+
+def _problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    # Domain errors become HTTP answers here, in one place.
+    table: list[tuple[type[Exception], int]] = [
+        (BodyTooLargeError, 413),
+        (NotFoundError, 404),
+        (StorageError, 409),
+        (ListFormatError, 422),
+        (InputError, 422),
+        (ConfigurationError, 400),
+        (AccessDeniedError, 403),
+    ]
+    for error_type, status in table:
+
+        async def handler(_request: Request, exc: Exception, status: int = status) -> JSONResponse:
+            return _problem(status, str(exc))
+
+        app.add_exception_handler(error_type, handler)
+
+
+def create_app(services: Services, *, background: bool = True) -> FastAPI:
+    """The HTTP API over `services`.
+
+    Args:
+        services: the composition root (settings, stores, services).
+        background: on startup, start the index poller and the webhook dispatcher threads
+            (tests that drive those by hand turn this off).
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        keeper = services.index_keeper
+        if background:
+            keeper.ensure_fresh()
+            keeper.start()
+            services.webhook_dispatcher.start()
+        try:
+            yield
+        finally:
+            if background:
+                keeper.stop()
+                services.webhook_dispatcher.stop()
+
+    app = FastAPI(
+        title="Safeguard matching service",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    state = AppState(services)
+    app.state.safeguard = state
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_upload_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    _install_error_handlers(app)
+    for module in (matching, lists, reports, health):
+        app.include_router(module.router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app for ``SAFEGUARD_*`` settings (uvicorn ``--factory``; one per worker process)."""
+    return create_app(build_services(load_settings()))

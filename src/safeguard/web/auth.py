@@ -1,0 +1,71 @@
+"""API-key authentication, scope checks and rate limits, as FastAPI dependencies.
+
+A token comes in ``Authorization: Bearer <token>`` or ``X-API-Key: <token>``. No token or
+an unknown one is 401; a key without the scope is 403; over its rate is 429. Checked keys
+are cached for a few seconds so a busy matcher does not query the store on every call;
+a revoked key therefore stops working within
+`safeguard.web.key_cache.KEY_CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from safeguard.domain.service import ApiKey, Scope
+from safeguard.web.state import AppState, app_state
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer sg_...`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: sg_...`")
+
+
+def _token(
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header: Annotated[str | None, Depends(_header)],
+) -> str | None:
+    if bearer is not None and bearer.credentials:
+        return bearer.credentials
+    return header or None
+
+
+def authenticated_key(
+    request: Request,
+    token: Annotated[str | None, Depends(_token)],
+    state: Annotated[AppState, Depends(app_state)],
+) -> ApiKey:
+    """The caller's key, rate-limited; 401 without a valid key, 429 over its rate."""
+    if token is None:
+        raise HTTPException(401, "an API key is required", headers={"WWW-Authenticate": "Bearer"})
+    key = state.key_cache.get(token, state.services.api_keys.authenticate)
+    if key is None:
+        raise HTTPException(
+            401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+        )
+    per_minute = key.rate_per_minute or state.services.settings.api_rate_per_minute
+    wait = state.limiter.acquire(key.key_id, per_minute)
+    if wait > 0:
+        raise HTTPException(
+            429, "rate limit exceeded", headers={"Retry-After": str(max(1, math.ceil(wait)))}
+        )
+    request.state.key_id = key.key_id
+    return key
+
+
+def require(scope: Scope) -> Callable[..., ApiKey]:
+    """A dependency that admits keys holding `scope` (or admin); 403 for others."""
+
+    def dependency(key: Annotated[ApiKey, Depends(authenticated_key)]) -> ApiKey:
+        if not key.allows(scope):
+            raise HTTPException(403, f"this key lacks the {scope.value!r} scope")
+        return key
+
+    return dependency
+
+
+def actor_of(key: ApiKey) -> str:
+    """How the audit log names the holder of `key`."""
+    return f"key:{key.key_id} ({key.name})"

@@ -1,0 +1,33 @@
+"""What the app keeps for its lifetime: the services, key cache, rate limiter, metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from safeguard.bootstrap import Services
+from safeguard.web.key_cache import KeyCache
+from safeguard.web.metrics import ServiceMetrics
+from safeguard.web.rate_limit import TokenBucketLimiter
+
+
+@dataclass
+class AppState:
+    """Per-process state of one app instance."""
+
+    services: Services
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
+    limiter: TokenBucketLimiter = field(default_factory=TokenBucketLimiter)
+    key_cache: KeyCache = field(default_factory=KeyCache)
+
+
+def app_state(request: Request) -> AppState:
+    """The app's state (a FastAPI dependency); loads the index on first use.
+
+    The lifespan loads it in a server; in-process clients may skip the lifespan.
+    """
+    state: AppState = request.app.state.safeguard
+    if not state.services.index_keeper.loaded:
+        state.services.index_keeper.ensure_fresh()
+    return state

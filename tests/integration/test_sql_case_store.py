@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from safeguard.domain.cases import AuditEvent
+from safeguard.storage.case_store import CaseStore
+from safeguard.storage.sql.case_store import SqlCaseStore
+from safeguard.storage.sql.engine import make_engine, upgrade_schema
+from tests.conftest import POSTGRES_URL
+from tests.contracts.case_store_contract import T0, CaseStoreContract
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'cases.db'}")
+    upgrade_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_engine() -> Iterator[Engine]:
+    # A private database per test so runs never see each other's rows.
+    name = f"sg_cases_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except DBAPIError as exc:  # pragma: no cover - depends on the machine
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not available: {exc.__class__.__name__}")
+    engine = make_engine(
+        make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    )
+    try:
+        upgrade_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class TestSqliteCaseStore(CaseStoreContract):
+    @pytest.fixture
+    def store(self, sqlite_engine: Engine) -> CaseStore:
+        return SqlCaseStore(sqlite_engine)
+
+    def test_audit_rows_cannot_be_changed(self, sqlite_engine: Engine) -> None:
+        store = SqlCaseStore(sqlite_engine)
+        store.append_audit(AuditEvent(T0, "A", "x"))
+        for statement in ("UPDATE audit_events SET actor = 'B'", "DELETE FROM audit_events"):
+            with pytest.raises(DBAPIError, match="append-only"), sqlite_engine.begin() as conn:
+                conn.execute(text(statement))
+        assert [e.actor for e in store.audit_events()] == ["A"]
+
+
+@pytest.mark.postgres
+class TestPostgresCaseStore(CaseStoreContract):
+    @pytest.fixture
+    def store(self, postgres_engine: Engine) -> CaseStore:
+        return SqlCaseStore(postgres_engine)
+
+    def test_audit_rows_cannot_be_changed(self, postgres_engine: Engine) -> None:
+        store = SqlCaseStore(postgres_engine)
+        store.append_audit(AuditEvent(T0, "A", "x"))
+        for statement in (
+            "UPDATE audit_events SET actor = 'B'",
+            "DELETE FROM audit_events",
+            "TRUNCATE audit_events CASCADE",
+        ):
+            with pytest.raises(DBAPIError, match="append-only"), postgres_engine.begin() as conn:
+                conn.execute(text(statement))
+        assert [e.actor for e in store.audit_events()] == ["A"]

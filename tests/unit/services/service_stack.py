@@ -1,0 +1,77 @@
+"""The matching service's services on in-memory stores, for unit tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.hash_lists import HashEntry, HashList, ListKind, category_for
+from safeguard.hashing.contract import HashOptions
+from safeguard.hashing.pipeline import hash_bytes
+from safeguard.services.actions import ActionService
+from safeguard.services.list_changes import ListAdministration
+from safeguard.services.matching import MatchService
+from safeguard.services.retroactive import RetroactiveMatcher
+from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
+from safeguard.storage.memory_hash_lists import MemoryHashListStore
+from safeguard.storage.memory_service import MemoryServiceStore
+
+
+class FakeClock:
+    """A clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class ServiceStack:
+    lists: MemoryHashListStore
+    store: MemoryServiceStore
+    keeper: IndexKeeper
+    actions: ActionService
+    matching: UploadMatchingService
+    admin: ListAdministration
+    clock: FakeClock
+
+
+def build_stack() -> ServiceStack:
+    clock = FakeClock()
+    lists = MemoryHashListStore()
+    store = MemoryServiceStore()
+    keeper = IndexKeeper(MatchService(lists, auto_refresh=False), lists, clock=clock)
+    actions = ActionService(store, clock=clock)
+    options = HashOptions(dihedral=True)
+    matching = UploadMatchingService(
+        lambda data, name: hash_bytes(data, name, options), keeper, actions, store, clock=clock
+    )
+    admin = ListAdministration(
+        lists, store, keeper, RetroactiveMatcher(store, actions), clock=clock
+    )
+    return ServiceStack(lists, store, keeper, actions, matching, admin, clock)
+
+
+def bad_list(name: str = "bad", actions: str | None = "block,report,quarantine") -> HashList:
+    return HashList(name=name, kind=ListKind.KNOWN_BAD, source="test", version="1", action=actions)
+
+
+def entry(entry_id: str, **digests: str) -> HashEntry:
+    return HashEntry(
+        entry_id=entry_id,
+        digests={HashAlgorithm(k): v for k, v in digests.items()},
+        category=category_for("industry", "A2"),
+    )
+
+
+def flip_bits(pdq: str, count: int) -> str:
+    value = int(pdq, 16)
+    for bit in range(count):
+        value ^= 1 << ((bit * 251) % 256)
+    return f"{value:064x}"
