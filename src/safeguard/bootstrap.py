@@ -92,14 +92,25 @@ class Services:
     def triage_service(self) -> TriageService:
         """Forensic triage: scans exhibits into cases, resumable."""
         from safeguard.extraction.registry import open_exhibit
+        from safeguard.services.matching import MatchService
         from safeguard.services.triage import TriageService
 
+        # Lists are fixed for a scan run (their versions are recorded when it starts), so the
+        # scan's matcher skips the per-file revision check the shared one makes.
+        matcher = MatchService(
+            self.hash_list_store,
+            index_dir=self.settings.data_dir / "index",
+            default_threshold=self.settings.pdq_threshold,
+            quality_floor=self.settings.pdq_quality_floor,
+            auto_refresh=False,
+        )
         return TriageService(
             self.case_service,
             open_exhibit=open_exhibit,
-            match=self.match_service.match_file_hashes,
+            match=matcher.match_file_hashes,
             lists=self.hash_list_store.all_lists,
             runner_factory=self.batch_runner,
+            prepare_matcher=matcher.refresh,
         )
 
     @cached_property

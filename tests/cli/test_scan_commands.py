@@ -97,7 +97,8 @@ def test_case_scan_report_flow(
     record = json_lines(shown.stdout)[0]
     assert record["exhibits"][0]["complete"] is True
     text = cli.invoke(app, ["case", "show", "OP-7"])
-    assert "exhibit JB/1" in text.stdout and "known-bad 1" in text.stdout
+    assert "exhibit JB/1" in text.stdout
+    assert "known-bad 1" in text.stdout
 
     html_path, json_path = tmp_path / "r.html", tmp_path / "r.json"
     for fmt, path in (("html", html_path), ("json", json_path)):
@@ -118,7 +119,8 @@ def test_case_scan_report_flow(
 def test_errors_are_messages_not_tracebacks(cli: CliRunner, exhibit: Path) -> None:
     missing = cli.invoke(app, ["scan", str(exhibit), "--case", "NOPE"])
     assert missing.exit_code == 2
-    assert "error" in missing.output and "Traceback" not in missing.output
+    assert "error" in missing.output
+    assert "Traceback" not in missing.output
     cli.invoke(app, ["case", "new", "--number", "OP-8", "--examiner", "E"])
     duplicate = cli.invoke(app, ["case", "new", "--number", "OP-8", "--examiner", "E"])
     assert duplicate.exit_code == 2

@@ -154,7 +154,8 @@ class CaseStoreContract:
         )
         second = store.append_audit(AuditEvent(T0, "B", "report.written", case.case_id))
         store.append_audit(AuditEvent(T0, "C", "other"))
-        assert first.event_id and second.event_id > first.event_id
+        assert first.event_id
+        assert second.event_id > first.event_id
         assert store.audit_events(case.case_id) == [first, second]
         assert len(store.audit_events()) == 3
         assert first.detail == {"n": "1"}

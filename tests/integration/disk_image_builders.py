@@ -55,22 +55,18 @@ def build_fat_disk(
     deleted: dict[str, bytes],
     scratch: Path,
     size: int = 16 * 1024 * 1024,
+    fat_bits: int = 16,
 ) -> Path:
-    """A FAT16 partition behind an MBR holding `files`; `deleted` are copied in, then deleted."""
+    """A FAT partition behind an MBR holding `files`; `deleted` are copied in, then deleted.
+
+    FAT32 needs at least about 33 MiB (65,525 clusters of one sector).
+    """
     require_tools("mkfs.vfat", "mcopy", "mmd", "mdel")
-    offset = write_mbr(path, size)
+    offset = write_mbr(path, size, partition_type=0x0C if fat_bits == 32 else 0x06)
     sectors = size // SECTOR - PARTITION_START
-    _run(
-        "mkfs.vfat",
-        "-F",
-        "16",
-        "--offset",
-        str(PARTITION_START),
-        "-n",
-        "EXHIBIT",
-        str(path),
-        str(sectors // 2),
-    )
+    cluster = ["-s", "1"] if fat_bits == 32 else []
+    fat = ["-F", str(fat_bits), *cluster, "--offset", str(PARTITION_START), "-n", "EXHIBIT"]
+    _run("mkfs.vfat", *fat, str(path), str(sectors // 2))
     target = f"{path}@@{offset}"
     made: set[str] = set()
     for name, data in {**files, **deleted}.items():
@@ -118,16 +114,20 @@ def _clear_in_use_flag(path: Path, name: str) -> None:
     path.write_bytes(bytes(image))
 
 
-def make_e01(raw: Path, stem: Path) -> Path:
-    """Acquire `raw` into ``stem.E01`` (MD5 and SHA-1 stored), as an examiner would."""
+def make_e01(raw: Path, stem: Path, segment_size: str | None = None) -> Path:
+    """Acquire `raw` into ``stem.E01`` (MD5 and SHA-1 stored), as an examiner would.
+
+    With `segment_size` (e.g. ``"4MiB"``) the set is uncompressed and split into
+    ``.E01``, ``.E02``, ... segments of that size.
+    """
     require_tools("ewfacquirestream")
+    layout = ["-c", "none", "-S", segment_size] if segment_size else ["-c", "deflate:fast"]
     _run(
         "ewfacquirestream",
         "-q",
         "-t",
         str(stem),
-        "-c",
-        "deflate:fast",
+        *layout,
         "-d",
         "sha1",
         "-C",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from safeguard.domain.errors import EvidenceError
 from safeguard.extraction.contract import ExhibitKind
+from safeguard.extraction.disk_images import walk_stream
 from safeguard.extraction.ewf import AcquisitionHashStatus, read_ewf_metadata, verify_ewf
 from safeguard.extraction.registry import detect_exhibit_kind
 from tests.integration.disk_image_builders import (
@@ -94,6 +97,24 @@ def test_fat_members_of_a_deleted_archive_are_deleted(fat_disk: Path) -> None:
     assert not live[0].deleted
 
 
+def test_fat32_with_deleted_file(tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    image = build_fat_disk(
+        tmp_path / "fat32.img",
+        {"DCIM/keep.jpg": PHOTO},
+        {"DCIM/gone.jpg": GONE},
+        scratch,
+        size=40 * 1024 * 1024,
+        fat_bits=32,
+    )
+    items, digests = walk(image)
+    assert digests["fat32.img/partition 1/DCIM/keep.jpg"] == md5_of(PHOTO)
+    deleted = [path for path, item in items.items() if item.deleted]
+    assert len(deleted) == 1
+    assert digests[deleted[0]] == md5_of(GONE)
+
+
 def test_split_raw_reads_like_the_whole_image(fat_disk: Path, tmp_path: Path) -> None:
     segments = split_raw(fat_disk, tmp_path / "disk")
     assert detect_exhibit_kind(segments[0]) is ExhibitKind.SPLIT_RAW
@@ -119,6 +140,21 @@ def test_e01_files_and_verified_acquisition_hash(fat_disk: Path, tmp_path: Path)
     result = verify_ewf(e01)
     assert result.status is AcquisitionHashStatus.VERIFIED
     assert result.computed_md5 == metadata.stored_md5
+
+
+def test_e01_in_segments_and_a_missing_segment(fat_disk: Path, tmp_path: Path) -> None:
+    e01 = make_e01(fat_disk, tmp_path / "seg", segment_size="4MiB")
+    segments = sorted(tmp_path.glob("seg.E*"))
+    assert len(segments) >= 4
+    _, digests = walk(e01)
+    assert digests["seg.E01/partition 1/Users/x/photo.jpg"] == md5_of(PHOTO)
+    assert verify_ewf(e01).status is AcquisitionHashStatus.VERIFIED
+    segments[-1].unlink()
+    items, digests = walk(e01)
+    # files in the segments still there are read; the loss is reported on the image
+    assert digests["seg.E01/partition 1/Users/x/photo.jpg"] == md5_of(PHOTO)
+    assert "unreadable region" in (items["seg.E01/"].error or "")
+    assert verify_ewf(e01).status is AcquisitionHashStatus.UNREADABLE
 
 
 def test_truncated_e01_gives_error_not_exception(fat_disk: Path, tmp_path: Path) -> None:
@@ -200,3 +236,38 @@ def test_ext4_files_and_symlink(tmp_path: Path) -> None:
     assert digests["ext.img/d/photo.jpg"] == md5_of(PHOTO)
     assert items["ext.img/link"].file.link_target == "d/photo.jpg"
     assert not items["ext.img/link"].readable
+
+
+class _BadSectorStream(io.BytesIO):
+    """A disk whose bytes in [start, end) cannot be read, like a failing sector."""
+
+    def __init__(self, data: bytes, start: int, end: int) -> None:
+        super().__init__(data)
+        self._bad = (start, end)
+
+    def read(self, size: int | None = -1) -> bytes:
+        position = self.tell()
+        data = super().read(size)
+        if position < self._bad[1] and position + len(data) > self._bad[0]:
+            raise OSError(5, "Input/output error")
+        return data
+
+
+def test_bad_sector_fails_only_the_file_on_it(fat_disk: Path) -> None:
+    data = fat_disk.read_bytes()
+    start = data.find(PHOTO[:4096])
+    assert start > 0
+    stream = _BadSectorStream(data, start + 512, start + 1024)
+    items = {}
+    digests = {}
+    for item in walk_stream(stream, len(data), "disk.img"):
+        items[item.path] = item
+        if item.readable:
+            try:
+                with item.open() as content:
+                    digests[item.path] = md5_of(content.read())
+            except EvidenceError as exc:
+                digests[item.path] = f"error: {exc}"
+    assert digests[f"{PART}/Users/x/photo.jpg"].startswith("error")
+    assert digests[f"{PART}/Users/x/notes.txt"] == md5_of(RENAMED)
+    assert "disk.img/" not in items  # no metadata was lost, so no summary error

@@ -52,15 +52,25 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     ]
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "safeguard", "serve", "--port", str(port), "--workers", "2"]
-        + ["--db", db],
+        [
+            sys.executable,
+            "-m",
+            "safeguard",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--db",
+            db,
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # worker start-up is slow on a busy 2-core box
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:

@@ -127,6 +127,9 @@ def show_command(
         for record in records:
             emit_json(record)
         return
+    if not records:
+        typer.echo("No hash lists yet; add one with `safeguard lists import FILE`.")
+        return
     table = Table()
     for column in ("name", "kind", "entries", "enabled", "pdq ≤", "action", "source", "version"):
         table.add_column(column, overflow="fold")

@@ -59,7 +59,7 @@ def _emit(record: dict[str, object], matches: Sequence[Match]) -> None:
 def _match_hash_file(
     service: MatchService, file: Path, algorithm: HashAlgorithm | None, as_json: bool
 ) -> tuple[int, int]:
-    console = Console()
+    console = Console(soft_wrap=True)
     queries = errors = 0
     for query in read_hash_queries(file, algorithm):
         queries += 1
@@ -141,7 +141,7 @@ def match_command(
         )
         count = min(workers or services.settings.resolved_workers, max(1, len(files)))
         runner = services.batch_runner(count)
-        console = Console()
+        console = Console(soft_wrap=True)
         errors = 0
         with progress_bar("Matching", total=len(files)) as progress:
             for result in hash_each(files, options, runner):

@@ -65,9 +65,10 @@ def normalise_digest(algorithm: HashAlgorithm, value: str) -> str:
         text = text[2:]
     expected = HEX_LENGTHS[algorithm]
     if len(text) != expected or not _HEX.match(text):
-        shown = text[:12] + ("…" if len(text) > 12 else "")
+        # The value itself stays out of the message: error text reaches logs.
+        kind = "hex digits" if _HEX.match(text or "x") else "characters, not all hex"
         raise InvalidDigestError(
-            f"{algorithm.value} needs {expected} hex digits, got {len(text)} chars ({shown!r})"
+            f"{algorithm.value} needs {expected} hex digits, got {len(text)} {kind}"
         )
     return text
 

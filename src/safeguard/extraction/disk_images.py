@@ -12,6 +12,9 @@ NTFS system files in the root (``$MFT``, ``$LogFile``, ``$Extend``, ...) are not
 ``$OrphanFiles`` is, since it holds deleted files whose directory is gone. NTFS alternate data
 streams are not read (only the default ``$DATA``).
 
+The stream adapters (and how unreadable sectors are handled) live in
+`safeguard.extraction.tsk_image`.
+
 Times come from TSK metadata as UTC. FAT stores local wall-clock time without a zone and TSK
 converts it with this machine's time zone; the reader undoes that conversion, so FAT times
 carry the on-disk wall-clock value labelled UTC, with ``local_times=True``.
@@ -27,11 +30,17 @@ from typing import Any, BinaryIO
 
 import pytsk3
 
-from safeguard.domain.errors import EvidenceError
 from safeguard.domain.evidence import CONTAINER_SEPARATOR, ExtractedFile
 from safeguard.extraction.contract import EvidenceItem, EvidenceSource, ExtractionLimits
 from safeguard.extraction.split_raw import SplitRawStream, split_segments
 from safeguard.extraction.streams import open_local_file
+from safeguard.extraction.tsk_image import (
+    READ_CHUNK,
+    TSK_ERRORS,
+    ImageVolume,
+    StreamImage,
+    TskFileStream,
+)
 
 _FAT_TYPES = frozenset(
     {
@@ -41,9 +50,6 @@ _FAT_TYPES = frozenset(
         pytsk3.TSK_FS_TYPE_EXFAT,
     }
 )
-_READ_CHUNK = 1024 * 1024
-_TSK_ERRORS = (OSError, RuntimeError)
-"""pytsk3 reports failures (and errors raised by the image adapter) as these."""
 _FAT_LABEL_SUFFIX = "(Volume Label Entry)"
 """TSK lists a FAT volume label as a file with this suffix; it is not a file."""
 
@@ -70,77 +76,6 @@ def looks_like_disk(head: bytes) -> bool:
     return statuses_ok and any(entry[4] != 0 for entry in entries)
 
 
-class StreamImage(pytsk3.Img_Info):  # type: ignore[misc]
-    """A pytsk3 image over any seekable binary stream (raw file, split raw, pyewf handle)."""
-
-    def __init__(self, stream: Any, size: int) -> None:
-        self._stream = stream
-        self._size = size
-        super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
-
-    def read(self, offset: int, length: int) -> bytes:
-        """Bytes at `offset`; failures surface in TSK as I/O errors (unreadable sector)."""
-        self._stream.seek(offset)
-        data: bytes = self._stream.read(length)
-        return data
-
-    def get_size(self) -> int:
-        """Media size in bytes."""
-        return self._size
-
-    def close(self) -> None:
-        """The stream is owned and closed by whoever opened it."""
-
-
-class TskFileStream(io.RawIOBase):
-    """Sequential/seekable reads of one file's default data through TSK ``read_random``."""
-
-    def __init__(self, handle: Any, size: int, label: str) -> None:
-        super().__init__()
-        self._handle = handle
-        self._size = size
-        self._label = label
-        self._position = 0
-
-    def readable(self) -> bool:
-        """Always True."""
-        return True
-
-    def seekable(self) -> bool:
-        """Always True."""
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        """Move to `offset` relative to `whence`; returns the new position."""
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def tell(self) -> int:
-        """Current position."""
-        return self._position
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        """Fill `buffer` (fully, unless the file ends); returns the byte count."""
-        view = memoryview(buffer).cast("B")
-        total = min(len(view), self._size - self._position)
-        done = 0
-        while done < total:
-            want = min(total - done, _READ_CHUNK)
-            try:
-                data = self._handle.read_random(self._position, want)
-            except _TSK_ERRORS as exc:
-                raise EvidenceError(
-                    f"{self._label}: unreadable at offset {self._position} ({exc})"
-                ) from exc
-            if not data:
-                raise EvidenceError(f"{self._label}: content ends early at offset {self._position}")
-            view[done : done + len(data)] = data
-            done += len(data)
-            self._position += len(data)
-        return done
-
-
 def _time(seconds: int, nanoseconds: int, local: bool) -> datetime | None:
     if not seconds:
         return None
@@ -156,18 +91,40 @@ def _error_item(path: str, error: str) -> EvidenceItem:
 
 
 def iter_disk_items(image: StreamImage, label: str) -> Iterator[EvidenceItem]:
-    """Every file in every readable file system of `image`, partitions in table order."""
+    """Every file in every readable file system of `image`, partitions in table order.
+
+    Unreadable regions that no file read was blamed for (partition tables, file-system
+    metadata, or blocks TSK read ahead) are reported once, on ``label/``, after the last
+    file; a file whose blocks are unreadable fails its own read instead.
+    """
+    yield from _iter_volumes(image, label)
+    unexplained = [
+        region for index, region in enumerate(image.unreadable) if index not in image.blamed
+    ]
+    if unexplained:
+        offset, _ = unexplained[0]
+        yield _error_item(
+            label + "/",
+            f"{len(unexplained)} unreadable region(s) of the image, first at byte {offset}, "
+            "read as zeros and not part of any file read (partition tables, file-system "
+            "metadata or unallocated space); listings may be incomplete",
+        )
+
+
+def _iter_volumes(image: StreamImage, label: str) -> Iterator[EvidenceItem]:
     try:
         volume = pytsk3.Volume_Info(image)
-    except _TSK_ERRORS:
+    except TSK_ERRORS:
         volume = None
     if volume is None:
         try:
             file_system = pytsk3.FS_Info(image, offset=0)
-        except _TSK_ERRORS as exc:
+        except TSK_ERRORS as exc:
             yield _error_item(label + "/", f"no partition table or file system recognised ({exc})")
             return
-        yield from _walk_file_system(file_system, label)
+        yield from _walk_file_system(
+            file_system, label, ImageVolume(image, 0, file_system.info.block_size)
+        )
         return
     number = 0
     block_size = volume.info.block_size
@@ -176,23 +133,25 @@ def iter_disk_items(image: StreamImage, label: str) -> Iterator[EvidenceItem]:
             continue
         number += 1
         part_label = f"{label}/partition {number}"
+        offset = partition.start * block_size
         try:
-            file_system = pytsk3.FS_Info(image, offset=partition.start * block_size)
-        except _TSK_ERRORS as exc:
+            file_system = pytsk3.FS_Info(image, offset=offset)
+        except TSK_ERRORS as exc:
             description = partition.desc.decode("utf-8", "replace")
             yield _error_item(
                 part_label + "/", f"file system not recognised or corrupt ({description}): {exc}"
             )
             continue
-        yield from _walk_file_system(file_system, part_label)
+        volume_info = ImageVolume(image, offset, file_system.info.block_size)
+        yield from _walk_file_system(file_system, part_label, volume_info)
 
 
-def _walk_file_system(file_system: Any, label: str) -> Iterator[EvidenceItem]:
+def _walk_file_system(file_system: Any, label: str, volume: ImageVolume) -> Iterator[EvidenceItem]:
     local = file_system.info.ftype in _FAT_TYPES
     ntfs = file_system.info.ftype == pytsk3.TSK_FS_TYPE_NTFS
     try:
         root = file_system.open_dir(path="/")
-    except _TSK_ERRORS as exc:
+    except TSK_ERRORS as exc:
         yield _error_item(label + "/", f"file system root unreadable (corrupt?): {exc}")
         return
     visited: set[int] = {root.info.fs_file.meta.addr} if root.info.fs_file.meta else set()
@@ -227,7 +186,7 @@ def _walk_file_system(file_system: Any, label: str) -> Iterator[EvidenceItem]:
             visited.add(meta.addr)
             try:
                 children = _sorted_entries(handle.as_directory())
-            except _TSK_ERRORS as exc:
+            except TSK_ERRORS as exc:
                 yield _error_item(path + "/", f"directory unreadable: {exc}")
                 continue
             orphans = name == "$OrphanFiles"
@@ -237,7 +196,7 @@ def _walk_file_system(file_system: Any, label: str) -> Iterator[EvidenceItem]:
             continue
         if deleted and not meta.size and directory_path.endswith("/$OrphanFiles"):
             continue  # an unused metadata entry TSK lists as an orphan: nothing to read
-        yield _file_item(handle, meta, path, deleted, local)
+        yield _file_item(handle, meta, path, deleted, local, volume)
 
 
 def _with_metadata(file_system: Any, handle: Any) -> Any:
@@ -251,7 +210,7 @@ def _with_metadata(file_system: Any, handle: Any) -> Any:
     address = handle.info.name.meta_addr
     try:
         reopened = file_system.open_meta(inode=address)
-    except _TSK_ERRORS:
+    except TSK_ERRORS:
         return handle
     return reopened if reopened.info.meta is not None else handle
 
@@ -269,7 +228,9 @@ def _sorted_entries(directory: Any) -> list[tuple[str, Any]]:
     return [(name, handle) for name, _, handle in entries]
 
 
-def _file_item(handle: Any, meta: Any, path: str, deleted: bool, local: bool) -> EvidenceItem:
+def _file_item(
+    handle: Any, meta: Any, path: str, deleted: bool, local: bool, volume: ImageVolume
+) -> EvidenceItem:
     size = int(meta.size)
     error = None
     if deleted and meta.flags & pytsk3.TSK_FS_META_FLAG_ALLOC:
@@ -303,7 +264,7 @@ def _file_item(handle: Any, meta: Any, path: str, deleted: bool, local: bool) ->
     def opener() -> Iterator[BinaryIO]:
         # Unbuffered: reads go straight to TSK, so a short read (a content sniff) costs only
         # the bytes asked for; `readinto` fills whole requests, as callers of read(n) expect.
-        with TskFileStream(handle, size, path) as stream:
+        with TskFileStream(handle, size, path, volume) as stream:
             yield stream  # type: ignore[misc]
 
     return EvidenceItem(extracted, opener=opener)
@@ -344,11 +305,11 @@ class DiskImageReader:
                 size = stream.seek(0, io.SEEK_END)
                 stream.seek(0)
                 yield from walk_stream(stream, size, source.label)
-        except _TSK_ERRORS as exc:
+        except TSK_ERRORS as exc:
             yield _error_item(source.label + "/", f"disk image unreadable: {exc}")
 
 
 @contextmanager
 def _closing(stream: io.RawIOBase) -> Iterator[BinaryIO]:
-    with io.BufferedReader(stream, _READ_CHUNK) as buffered:
+    with io.BufferedReader(stream, READ_CHUNK) as buffered:
         yield buffered

@@ -1,12 +1,13 @@
 """RAR archives through rarfile.
 
 rarfile parses RAR 4 and RAR 5 headers in Python, so members are always listed (encrypted ones
-flagged); reading compressed content needs an external ``unrar``, ``unar`` or ``bsdtar`` tool.
-Without one, each compressed member is reported with a clear error instead of content.
+flagged); reading compressed content needs an external ``unrar``, ``unar``, ``7z`` or ``bsdtar``
+tool. Without one, each compressed member is reported with a clear error instead of content.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,6 +23,18 @@ from safeguard.extraction.archive_guards import (
 )
 from safeguard.extraction.contract import EvidenceItem, EvidenceSource, ExtractionLimits
 from safeguard.extraction.streams import guarded
+
+
+@functools.cache
+def _missing_tool_error() -> str | None:
+    """Why compressed RAR content cannot be read, or None; looked up once per process."""
+    import rarfile
+
+    try:
+        rarfile.tool_setup()
+    except rarfile.RarCannotExec:
+        return "no unrar, unar, 7z or bsdtar tool installed; compressed RAR content not read"
+    return None
 
 
 class RarReader:
@@ -40,11 +53,7 @@ class RarReader:
         import rarfile
 
         assert source.opener is not None
-        try:
-            rarfile.tool_setup()
-            tool_error = None
-        except rarfile.RarCannotExec:
-            tool_error = "no unrar/unar/bsdtar tool installed; compressed RAR content not read"
+        tool_error = _missing_tool_error()
         with source.opener() as raw:
             try:
                 archive = rarfile.RarFile(raw)

@@ -261,6 +261,7 @@ def _side_steps(
     tolerance: int,
     share: float,
     colours: list[npt.NDArray[np.int16]] | None,
+    seam: int = 0,
 ) -> tuple[int, int, int, int]:
     """How many uniform lines to peel from the left, top, right and bottom of `block`.
 
@@ -268,36 +269,45 @@ def _side_steps(
     peeling stops where the picture starts even if the picture has a flat sky of another
     colour; with None every line is judged on its own.
     """
-    steps = [
-        _leading(
-            _uniform_lines(
-                _side_lines(block, side), 0, tolerance, share, None if colours is None else colours[side]
-            )
-        )
-        for side in range(4)
-    ]
+    steps = []
+    for side in range(4):
+        colour = None if colours is None else colours[side]
+        flags = _uniform_lines(_side_lines(block, side), 0, tolerance, share, colour)
+        count = _leading(flags)
+        if count < seam and _leading(flags[seam:]) > 0:
+            count = seam + _leading(flags[seam:])
+        steps.append(count)
     return steps[0], steps[1], steps[2], steps[3]
 
 
 def _trim(
-    signed: npt.NDArray[np.int16], box: Box, tolerance: int, share: float, own_colour: bool
+    signed: npt.NDArray[np.int16],
+    box: Box,
+    tolerance: int,
+    share: float,
+    own_colour: bool,
+    seam: int = 0,
 ) -> Box | None:
     """Peel uniform lines off each side of `box` until none is left; None if nothing remains.
 
-    Unless `own_colour`, each side keeps the colour of its outermost line in `box` for
-    every round, so a frame is peeled but the picture's own flat edge is not.
+    Unless `own_colour`, each side keeps the colour of its outermost line in `box` (of line
+    `seam`, when the outer lines may be a blend of two colours) for every round, so a frame
+    is peeled but the picture's own flat edge is not.
     """
     left, top, right, bottom = box
     colours = None
-    if not own_colour and right - left >= 2 and bottom - top >= 2:
+    if not own_colour and min(right - left, bottom - top) > 2 * seam + 1:
         block = signed[top:bottom, left:right]
         colours = [
-            np.median(_side_lines(block, side)[0], axis=0).astype(np.int16) for side in range(4)
+            np.median(_side_lines(block, side)[seam], axis=0).astype(np.int16)
+            for side in range(4)
         ]
-    for _ in range(4):
+    for round_ in range(4):
         if right - left < 2 or bottom - top < 2:
             return None
-        steps = _side_steps(signed[top:bottom, left:right], tolerance, share, colours)
+        steps = _side_steps(
+            signed[top:bottom, left:right], tolerance, share, colours, seam if round_ == 0 else 0
+        )
         if steps[0] + steps[2] >= right - left or steps[1] + steps[3] >= bottom - top:
             return None  # Nothing but uniform lines: flat, not framed.
         if not any(steps):
@@ -330,26 +340,25 @@ def _refine(pixels: npt.NDArray[np.uint8], box: Box, reach: int) -> Box:
 
 
 def _gap_split(flags: npt.NDArray[np.bool_], min_gap: int) -> list[tuple[int, int]]:
-    """Cut [0, len(flags)) in the middle of every inner run of at least `min_gap` True values.
+    """Parts of [0, len(flags)) left when every inner run of `min_gap` or more True is cut out.
 
     Uniform lines at either end stay with their neighbours: a flat sky at a picture's top
     edge is not a gap.
     """
-    cuts: list[int] = []
+    parts: list[tuple[int, int]] = []
+    start = 0
     run_start: int | None = None
-    seen_content = False
-    for index, uniform in enumerate([*flags.tolist(), False]):
+    for index, uniform in enumerate(flags.tolist()):
         if uniform:
             if run_start is None:
                 run_start = index
             continue
-        if run_start is not None and seen_content and index < flags.size:
-            if index - run_start >= min_gap:
-                cuts.append((run_start + index) // 2)
+        if run_start is not None and run_start > start and index - run_start >= min_gap:
+            parts.append((start, run_start))
+            start = index
         run_start = None
-        seen_content = True
-    bounds = [0, *cuts, int(flags.size)]
-    return list(zip(bounds[:-1], bounds[1:], strict=True))
+    parts.append((start, int(flags.size)))
+    return parts
 
 
 def _xy_cut(signed: npt.NDArray[np.int16], box: Box, depth: int, leaves: list[Box]) -> None:
@@ -391,7 +400,7 @@ def _dominant_leaves(signed: npt.NDArray[np.int16]) -> list[Box]:
             break
         region = signed[leaf[1] : leaf[3], leaf[0] : leaf[2]].astype(np.uint8)
         if low_information_reason(region) is None:
-            loose = _trim(signed, leaf, tolerance=16, share=0.8, own_colour=False)
+            loose = _trim(signed, leaf, tolerance=16, share=0.8, own_colour=False, seam=1)
             return [leaf] if loose is None else [leaf, loose]
     return []
 

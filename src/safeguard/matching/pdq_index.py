@@ -274,6 +274,8 @@ class PdqIndex:
 
     def _ids_of(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
         main_count = self._codes.shape[0]
+        if self._delta_ids.shape[0] == 0:
+            return np.asarray(self._ids[rows], dtype=np.int64)
         in_main = rows < main_count
         ids = np.empty(rows.shape[0], dtype=np.int64)
         ids[in_main] = self._ids[rows[in_main]]

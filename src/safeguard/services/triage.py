@@ -11,12 +11,10 @@ the store's (exhibit, path) key makes that an overwrite, never a duplicate.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,15 +28,26 @@ from safeguard.domain.cases import (
     ListVersion,
     ScanRun,
 )
-from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import EvidenceError, NotFoundError
 from safeguard.domain.file_hashes import FileHashes
-from safeguard.domain.hash_lists import UNCATEGORISED, HashList, ListKind
-from safeguard.domain.matches import Match, Verdict, verdict_of
+from safeguard.domain.hash_lists import HashList
+from safeguard.domain.matches import Match
 from safeguard.extraction.contract import EvidenceItem, ExtractionLimits
 from safeguard.hashing.contract import HashOptions
-from safeguard.hashing.pipeline import hash_bytes, hash_file, hash_stream
+from safeguard.hashing.pipeline import hash_stream
 from safeguard.services.cases import CaseService, Clock, utc_now
+from safeguard.services.exhibit_integrity import (
+    AcquisitionCheckThread,
+    exhibit_size,
+    manifest_sha256,
+)
+from safeguard.services.triage_files import (
+    HashFunction,
+    HashJob,
+    hash_failed,
+    hash_job,
+    result_of,
+)
 
 ExhibitOpener = Callable[[Path, ExtractionLimits], Iterator[EvidenceItem]]
 """Walks an exhibit: `safeguard.extraction.registry.open_exhibit`."""
@@ -50,39 +59,6 @@ RunnerFactory = Callable[[int], BatchRunner]
 """Makes a batch runner for `workers` processes (bootstrap: `LocalPoolRunner`)."""
 
 ProgressCallback = Callable[["ScanProgress"], None]
-
-_EXHIBIT_CHUNK = 4 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class HashJob:
-    """One file for a worker: its bytes, the local path it opens itself, or a ready result."""
-
-    path: str
-    options: HashOptions
-    data: bytes | None = None
-    local_path: str | None = None
-    ready: FileHashes | None = None
-
-
-def hash_job(job: HashJob) -> FileHashes:
-    """Hash one job (runs in a worker process); errors come back inside `FileHashes`."""
-    if job.ready is not None:
-        return job.ready
-    if job.data is not None:
-        return hash_bytes(job.data, job.path, job.options)
-    if job.local_path is None:
-        return FileHashes(path=job.path, size=None, error="no content to hash")
-    # hash_file opens read-only (and without touching the access time where it can).
-    return hash_file(Path(job.local_path), job.options, display_path=job.path)
-
-
-def hash_failed(job: HashJob, exc: BaseException) -> FileHashes:
-    """The result for a job whose worker raised or died: the file gets an error, the scan goes on."""
-    return FileHashes(path=job.path, size=None, error=f"hashing failed: {type(exc).__name__}")
-
-
-HashFunction = Callable[[HashJob], FileHashes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,112 +144,6 @@ class ScanOutcome:
     elapsed: float
 
 
-def status_of(fh: FileHashes, matches: Sequence[Match], item_error: str | None) -> FileStatus:
-    """The status of one file.
-
-    Known-bad always wins; a read error outranks known-good and every "unknown" status, so
-    a damaged file is never hidden. Ignorable lists (e.g. NSRL) count as known-good, which
-    only hides the file by default.
-    """
-    verdict = verdict_of(matches)
-    if verdict is Verdict.KNOWN_BAD:
-        return FileStatus.KNOWN_BAD
-    if item_error or (fh.error and not fh.digests):
-        return FileStatus.ERROR
-    if verdict in (Verdict.KNOWN_GOOD, Verdict.IGNORABLE):
-        return FileStatus.KNOWN_GOOD
-    if fh.media_type.startswith("image/"):
-        return FileStatus.UNKNOWN_IMAGE
-    if fh.media_type.startswith("video/"):
-        return FileStatus.UNKNOWN_VIDEO
-    return FileStatus.OTHER
-
-
-def _deciding_match(matches: Sequence[Match]) -> Match | None:
-    bad = [m for m in matches if m.list_kind is ListKind.KNOWN_BAD]
-    # Exact matches first, then the closest perceptual one.
-    bad.sort(key=lambda m: (not m.is_exact, m.distance, m.list_name, m.entry_id))
-    return bad[0] if bad else None
-
-
-def result_of(item: EvidenceItem, fh: FileHashes, matches: Sequence[Match]) -> FileResult:
-    """Combine an item's description, its hashes and its matches into a `FileResult`."""
-    errors = [e for e in (item.error, fh.error) if e]
-    status = status_of(fh, matches, item.error)
-    deciding = _deciding_match(matches)
-    ordered = sorted(matches, key=lambda m: (m.list_name, m.entry_id, m.algorithm.value))
-    return FileResult(
-        path=item.path,
-        status=status,
-        size=fh.size if fh.size is not None else item.size,
-        md5=fh.digests.get(HashAlgorithm.MD5),
-        sha1=fh.digests.get(HashAlgorithm.SHA1),
-        sha256=fh.digests.get(HashAlgorithm.SHA256),
-        pdq=fh.pdq,
-        pdq_quality=fh.pdq_quality,
-        media_type=fh.media_type,
-        modified=item.file.modified,
-        accessed=item.file.accessed,
-        created=item.file.created,
-        changed=item.file.changed,
-        deleted=item.deleted,
-        error="; ".join(dict.fromkeys(errors)) or None,
-        category=deciding.category if deciding else UNCATEGORISED,
-        matches=tuple(ordered),
-    )
-
-
-def manifest_sha256(results: Iterable[FileResult]) -> str:
-    """SHA-256 over ``path<TAB>size<TAB>sha256`` lines of results in path order.
-
-    Two scans of the same exhibit give the same value, so it stands in for an acquisition
-    hash where there is none (folder exhibits).
-    """
-    digest = hashlib.sha256()
-    for result in results:
-        line = f"{result.path}\t{result.size if result.size is not None else ''}\t{result.sha256 or ''}\n"
-        digest.update(line.encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
-
-
-def _exhibit_size(path: Path) -> int | None:
-    try:
-        if path.is_file():
-            return path.stat().st_size
-        return sum(
-            (Path(root) / name).stat().st_size
-            for root, _dirs, files in os.walk(path)
-            for name in files
-            if (Path(root) / name).is_file()
-        )
-    except OSError:
-        return None
-
-
-class _ExhibitDigest:
-    """SHA-256 of an exhibit file, computed on a thread while the scan runs (hashlib frees the GIL)."""
-
-    def __init__(self, path: Path) -> None:
-        self.value: str | None = None
-        self.error: str | None = None
-        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
-        self._thread.start()
-
-    def _run(self, path: Path) -> None:
-        digest = hashlib.sha256()
-        try:
-            with path.open("rb") as stream:
-                while chunk := stream.read(_EXHIBIT_CHUNK):
-                    digest.update(chunk)
-            self.value = digest.hexdigest()
-        except OSError as exc:
-            self.error = str(exc.strerror or exc)
-
-    def result(self) -> str | None:
-        self._thread.join()
-        return self.value
-
-
 class TriageService:
     """Scans exhibits into cases; see the module docstring for the pipeline."""
 
@@ -286,6 +156,7 @@ class TriageService:
         runner_factory: RunnerFactory | None = None,
         hash_function: HashFunction = hash_job,
         clock: Clock = utc_now,
+        prepare_matcher: Callable[[], object] | None = None,
     ) -> None:
         self._cases = cases
         self._store = cases.store
@@ -295,6 +166,7 @@ class TriageService:
         self._runner_factory = runner_factory
         self._hash = hash_function
         self._clock = clock
+        self._prepare_matcher = prepare_matcher
 
     def lists_in_use(self, names: Sequence[str]) -> list[HashList]:
         """The enabled lists named (all enabled lists when `names` is empty).
@@ -356,20 +228,29 @@ class TriageService:
                 "lists": ", ".join(f"{v.name} {v.version}".strip() for v in versions),
             },
         )
-        exhibit_digest = (
-            _ExhibitDigest(source)
+        acquisition = (
+            AcquisitionCheckThread(source)
             if kind is ExhibitKind.IMAGE_FILE and exhibit.acquisition_hash is None
             else None
         )
-        runner = _ScanRunner(self, exhibit, run, options, lists, on_progress, _exhibit_size(source))
+        runner = _ScanRunner(self, exhibit, run, options, lists, on_progress, exhibit_size(source))
         runner.run(source)
         run = self._store.finish_run(run.run_id, self._clock())
-        digest = exhibit_digest.result() if exhibit_digest else None
+        check = acquisition.result() if acquisition else None
         exhibit = self._store.update_exhibit(
             exhibit.exhibit_id,
-            acquisition_hash=f"sha256:{digest}" if digest else None,
+            acquisition_hash=check.acquisition_hash if check else None,
+            acquisition_verified=check.verified if check else None,
             manifest_sha256=manifest_sha256(self._store.results(exhibit.exhibit_id)),
         )
+        if check is not None:
+            self._cases.audit(
+                examiner,
+                "exhibit.acquisition-checked",
+                case_id=case.case_id,
+                exhibit_id=exhibit.exhibit_id,
+                detail={"exhibit": reference, "result": check.status},
+            )
         counts = self._store.status_counts(exhibit.exhibit_id)
         self._cases.audit(
             examiner,
@@ -474,8 +355,16 @@ class _ScanRunner:
             results = (hash_function(job) for job in jobs())
         else:
             results = factory(workers).map_ordered(hash_function, jobs(), on_error=hash_failed)
+        # Loading the list index can take seconds: do it while the first files are hashed.
+        prepare = self.service._prepare_matcher
+        warm_up = threading.Thread(target=prepare, daemon=True) if prepare else None
+        if warm_up is not None:
+            warm_up.start()
         self.emit("started", force=True)
         for fh in results:
+            if warm_up is not None:
+                warm_up.join()
+                warm_up = None
             self._record(walked.popleft(), fh)
         self._commit()
 

@@ -193,13 +193,6 @@ _CANONICAL_HEX = {
 }
 
 
-def _is_canonical(algorithm: HashAlgorithm, value: str) -> bool:
-    pattern = _CANONICAL_HEX.get(algorithm)
-    if pattern is None:  # PhotoDNA: kept verbatim, only stripped
-        return bool(value) and value == value.strip()
-    return pattern.fullmatch(value) is not None
-
-
 def normalised_entry(entry: HashEntry) -> HashEntry:
     """The entry with every digest in canonical form (the same object when it already is).
 
@@ -207,7 +200,14 @@ def normalised_entry(entry: HashEntry) -> HashEntry:
         InvalidDigestError: a digest does not fit its algorithm.
     """
     # Readers already hand over canonical digests; checking is far cheaper than rebuilding.
-    if all(_is_canonical(algo, value) for algo, value in entry.digests.items()):
+    for algorithm, value in entry.digests.items():
+        pattern = _CANONICAL_HEX.get(algorithm)
+        if pattern is None:  # PhotoDNA: kept verbatim, only stripped
+            if not value or value != value.strip():
+                break
+        elif pattern.fullmatch(value) is None:
+            break
+    else:
         return entry
     digests = {algo: normalise_digest(algo, value) for algo, value in entry.digests.items()}
     return replace(entry, digests=digests)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from safeguard import __version__
@@ -26,6 +28,7 @@ from safeguard.domain.errors import (
 from safeguard.settings import load_settings
 from safeguard.web.api import health, lists, matching, reports
 from safeguard.web.metrics import MetricsMiddleware
+from safeguard.web.schemas import BatchHashQuery, HashQuery
 from safeguard.web.state import AppState
 from safeguard.web.uploads import BodyLimitMiddleware, BodyTooLargeError
 
@@ -66,6 +69,28 @@ def _install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error_type, handler)
 
 
+def _install_openapi(app: FastAPI) -> None:
+    # Bodies read by hand (a file or JSON on one route) are not FastAPI parameters, so
+    # their JSON models are added to the schema's components here.
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in (HashQuery, BatchHashQuery):
+                model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(model_schema.pop("$defs", {}))
+                components[model.__name__] = model_schema
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(services: Services, *, background: bool = True) -> FastAPI:
     """The HTTP API over `services`.
 
@@ -101,6 +126,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     _install_error_handlers(app)
+    _install_openapi(app)
     for module in (matching, lists, reports, health):
         app.include_router(module.router)
     return app

@@ -68,13 +68,13 @@ def test_fifo_is_recorded_not_opened(exhibit: Path) -> None:
 
 def test_reading_does_not_modify_evidence(exhibit: Path) -> None:
     before = {
-        p: (p.stat().st_mtime_ns, p.stat().st_size)
+        p: (p.stat().st_mtime_ns, p.stat().st_atime_ns, p.stat().st_size)
         for p in exhibit.rglob("*")
         if p.is_file() and not p.is_symlink()
     }
     walk(exhibit)
     after = {
-        p: (p.stat().st_mtime_ns, p.stat().st_size)
+        p: (p.stat().st_mtime_ns, p.stat().st_atime_ns, p.stat().st_size)
         for p in exhibit.rglob("*")
         if p.is_file() and not p.is_symlink()
     }

@@ -13,7 +13,9 @@ def random_codes(rng: np.random.Generator, count: int) -> NDArray[np.uint8]:
     return rng.integers(0, 256, size=(count, 32), dtype=np.uint8)
 
 
-def flip_bits(rng: np.random.Generator, code: NDArray[np.uint8], distance: int) -> NDArray[np.uint8]:
+def flip_bits(
+    rng: np.random.Generator, code: NDArray[np.uint8], distance: int
+) -> NDArray[np.uint8]:
     """A copy of `code` with exactly `distance` distinct bits flipped."""
     bits = np.unpackbits(code)
     bits[rng.choice(256, size=distance, replace=False)] ^= 1

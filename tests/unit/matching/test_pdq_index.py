@@ -27,9 +27,7 @@ def oracle(
     ids: NDArray[np.int64], codes: NDArray[np.uint8], query: NDArray[np.uint8], threshold: int
 ) -> list[MatchCandidate]:
     rows, distances = brute_force_search(codes, query, threshold)
-    return sorted(
-        MatchCandidate(int(d), int(ids[r])) for r, d in zip(rows, distances, strict=True)
-    )
+    return sorted(MatchCandidate(int(d), int(ids[r])) for r, d in zip(rows, distances, strict=True))
 
 
 def with_strategy(index: PdqIndex, strategy: str) -> PdqIndex:
@@ -41,7 +39,7 @@ def with_strategy(index: PdqIndex, strategy: str) -> PdqIndex:
 def random_set() -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
     rng = np.random.default_rng(7)
     codes = random_codes(rng, 6000)
-    ids = rng.permutation(10**9)[:6000].astype(np.int64)  # sparse ids, not row numbers
+    ids = rng.choice(10**9, size=6000, replace=False).astype(np.int64)  # sparse, not row numbers
     return ids, codes
 
 
@@ -183,7 +181,9 @@ def test_save_and_load_give_the_same_answers(tmp_path: Path, random_set, mmap: b
 def test_load_rejects_other_formats_and_broken_folders(tmp_path: Path) -> None:
     with pytest.raises(StorageError):
         PdqIndex.load(tmp_path)
-    index = PdqIndex.build(np.arange(10, dtype=np.int64), random_codes(np.random.default_rng(0), 10))
+    index = PdqIndex.build(
+        np.arange(10, dtype=np.int64), random_codes(np.random.default_rng(0), 10)
+    )
     index.save(tmp_path / "pdq")
     manifest = tmp_path / "pdq" / "manifest.json"
     manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 99'))
@@ -233,7 +233,9 @@ def test_hex_round_trip_uses_bytes_fromhex_order() -> None:
         codes_from_hex(["g" * 64])
 
 
-code_strategy = st.lists(st.sampled_from([0x00, 0x01, 0x0F, 0xF0, 0xFF, 0x55]), min_size=32, max_size=32)
+code_strategy = st.lists(
+    st.sampled_from([0x00, 0x01, 0x0F, 0xF0, 0xFF, 0x55]), min_size=32, max_size=32
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

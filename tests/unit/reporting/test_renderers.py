@@ -138,11 +138,14 @@ def test_html_is_self_contained_escaped_and_imageless_by_default() -> None:
     assert "<script>alert" not in text
     assert "&lt;script&gt;" in text
     assert "OP-&lt;1&gt;" in text
-    assert "http://" not in text and "https://" not in text
+    assert "http://" not in text
+    assert "https://" not in text
     assert "No image is embedded" in text
     # Perceptual matches show distance, threshold and quality; custody shows list versions.
-    assert "distance 14 of threshold 31" in text and "quality 90" in text
-    assert "2026.11" in text and "sha256:" + "a" * 64 in text
+    assert "distance 14 of threshold 31" in text
+    assert "quality 90" in text
+    assert "2026.11" in text
+    assert "sha256:" + "a" * 64 in text
     assert "zip bomb" in text
 
 

@@ -77,7 +77,8 @@ def test_thumbnails_are_small_blurred_and_logged(scanned: tuple[CaseReportServic
         assert max(thumb.size) <= 48
         assert thumb.mode == "L"
     last = service._store.audit_events()[-1]
-    assert last.action == "report.written" and last.detail["thumbnails"] == "yes"
+    assert last.action == "report.written"
+    assert last.detail["thumbnails"] == "yes"
 
 
 def test_blurred_thumbnail_refuses_non_images() -> None:

@@ -21,12 +21,8 @@ from safeguard.extraction.contract import EvidenceItem, ExtractionLimits
 from safeguard.extraction.registry import open_exhibit
 from safeguard.services.cases import CaseService
 from safeguard.services.demo_data import encode, synthetic_photo, write_photo
-from safeguard.services.triage import (
-    ScanOptions,
-    ScanProgress,
-    TriageService,
-    manifest_sha256,
-)
+from safeguard.services.exhibit_integrity import manifest_sha256
+from safeguard.services.triage import ScanOptions, ScanProgress, TriageService
 from safeguard.storage.memory_cases import MemoryCaseStore
 
 CATEGORY = category_for("uk-sentencing", "C")
@@ -151,7 +147,7 @@ def test_unknown_list_name_is_refused(exhibit: Path, lists: FakeLists) -> None:
         service.scan(exhibit, "OP-1", options=ScanOptions(lists=("nope",)))
 
 
-class Interrupted(Exception):
+class SimulatedCrashError(Exception):
     pass
 
 
@@ -167,7 +163,7 @@ def test_interrupted_scan_resumes_to_the_same_results(exhibit: Path, lists: Fake
         def opener(path: Path, limits: ExtractionLimits) -> Iterator[EvidenceItem]:
             for n, item in enumerate(open_exhibit(path, limits)):
                 if n == count:
-                    raise Interrupted
+                    raise SimulatedCrashError
                 yield item
 
         return opener
@@ -175,7 +171,7 @@ def test_interrupted_scan_resumes_to_the_same_results(exhibit: Path, lists: Fake
     store = MemoryCaseStore()
     broken = make_service(lists, store, opener=dies_after(23))
     broken._cases.new_case("OP-1", "A")
-    with pytest.raises(Interrupted):
+    with pytest.raises(SimulatedCrashError):
         broken.scan(exhibit, "OP-1", options=ScanOptions(batch_files=5, batch_seconds=60))
     exhibit_id = store.exhibits(1)[0].exhibit_id
     committed = len(store.recorded_paths(exhibit_id))
@@ -226,4 +222,5 @@ def test_bad_archive_is_recorded_and_the_scan_goes_on(exhibit: Path, lists: Fake
     results = by_path(list(service._store.results(outcome.exhibit.exhibit_id)))
     assert "DCIM/a.jpg" in results
     broken = [r for p, r in results.items() if p.startswith("broken.zip")]
-    assert broken and any(r.status is FileStatus.ERROR and r.error for r in broken)
+    assert broken
+    assert any(r.status is FileStatus.ERROR and r.error for r in broken)

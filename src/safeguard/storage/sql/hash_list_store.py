@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -41,6 +42,9 @@ from safeguard.storage.sql.tables_lists import (
 INSERT_BATCH = 5_000
 """Entries written per executemany; large enough to amortise round trips, small in memory."""
 
+IMPORT_CACHE_KIB = 256 * 1024
+"""SQLite page cache for imports, in KiB (memory is only taken as pages are used)."""
+
 _LOOKUP_CHUNK = 500
 """Values per IN (...) clause; keeps every dialect well inside its bound-parameter limit."""
 
@@ -69,18 +73,23 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment
 
 
-def _list_from_row(row: Row[Any]) -> HashList:
+def _list_from_row(row: Row[Any], prefix: str = "") -> HashList:
+    mapping = row._mapping
     return HashList(
-        name=row.name,
-        kind=ListKind(row.kind),
-        source=row.source,
-        version=row.version,
-        imported_at=_aware(row.imported_at),
-        pdq_threshold=row.pdq_threshold,
-        enabled=bool(row.enabled),
-        action=row.action,
-        entry_count=row.entry_count,
+        name=mapping[prefix + "name"],
+        kind=ListKind(mapping[prefix + "kind"]),
+        source=mapping[prefix + "source"],
+        version=mapping[prefix + "version"],
+        imported_at=_aware(mapping[prefix + "imported_at"]),
+        pdq_threshold=mapping[prefix + "pdq_threshold"],
+        enabled=bool(mapping[prefix + "enabled"]),
+        action=mapping[prefix + "action"],
+        entry_count=mapping[prefix + "entry_count"],
     )
+
+
+_LIST_PREFIX = "list_"
+_LIST_COLUMNS = [column.label(_LIST_PREFIX + column.name) for column in hash_lists.c]
 
 
 _INSERT_COLUMNS: tuple[str, ...] = (
@@ -173,6 +182,23 @@ def _bulk_insert(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
             insert(hash_list_entries),
             [dict(zip(_INSERT_COLUMNS, row, strict=True)) for row in rows],
         )
+
+
+@contextmanager
+def _large_cache(conn: Connection) -> Iterator[None]:
+    """On SQLite, a big page cache while a large import runs, then the default again.
+
+    Each entry lands at a random place in three digest indexes; with SQLite's default 2 MB
+    cache most of those inserts miss it, which about halves import speed.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("PRAGMA cache_size=-2000")
 
 
 def _with_iso_dates(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -345,7 +371,7 @@ class SqlHashListStore:
 
     def import_list(self, hash_list: HashList, entries: Iterable[HashEntry]) -> HashList:
         """Create or replace a list atomically (see `HashListStore.import_list`)."""
-        with self._engine.begin() as conn:
+        with self._engine.begin() as conn, _large_cache(conn):
             revision = self._bump(conn)
             list_id = self._upsert_list(conn, hash_list, revision, None)
             self._write_entries(conn, list_id, revision, entries, fresh=True)
@@ -457,15 +483,20 @@ class SqlHashListStore:
             for row in result:
                 yield _entry_from_row(row)
 
-    def _stored_entries(self, conn: Connection, *conditions: Any) -> Iterator[StoredEntry]:
+    @staticmethod
+    def _stored_entries(conn: Connection, *conditions: Any) -> Iterator[StoredEntry]:
         lists: dict[int, HashList] = {}
         rows = conn.execute(
-            select(*_ENTRY_COLUMNS, _e.list_id).where(*conditions).order_by(_e.id)
+            select(*_ENTRY_COLUMNS, *_LIST_COLUMNS)
+            .join_from(hash_list_entries, hash_lists, _l.id == _e.list_id)
+            .where(*conditions)
+            .order_by(_e.id)
         ).all()
         for row in rows:
-            if row.list_id not in lists:
-                lists[row.list_id] = self._list_by_id(conn, row.list_id)
-            yield StoredEntry(row.id, lists[row.list_id], _entry_from_row(row))
+            list_id = row._mapping[_LIST_PREFIX + "id"]
+            if list_id not in lists:
+                lists[list_id] = _list_from_row(row, _LIST_PREFIX)
+            yield StoredEntry(row.id, lists[list_id], _entry_from_row(row))
 
     def find_exact(self, algorithm: HashAlgorithm, values: Sequence[str]) -> list[StoredEntry]:
         """Entries of every stored list with one of these cryptographic digests."""

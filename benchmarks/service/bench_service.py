@@ -1,0 +1,315 @@
+"""Load benchmark of the matching service on loopback: throughput and latency of /v1/match.
+
+Builds a list of N random PDQ codes plus planted known ones (stand-ins hashed from
+generated pictures) in a temporary SQLite database, pre-builds the saved PDQ index, starts
+`safeguard serve` with W uvicorn workers on a free loopback port, and drives `/v1/match`
+from C client threads:
+
+* by hash (JSON body with a PDQ hash; 10 % planted, 90 % random),
+* by upload (a ~1 MP JPEG body, hashed by the server; 10 % planted stand-ins),
+
+each phase bounded by a request count and a time limit. Then it adds one entry through the
+API and measures the time until a match on it is visible from every worker.
+
+The client runs on the same machine as the server and takes CPU from it; figures are
+a floor for a dedicated box. Loopback only; the server is stopped at the end.
+
+Usage (from the repository root):
+
+    uv run --no-sync python benchmarks/service/bench_service.py \
+        [--entries 1000000] [--workers 2] [--concurrency 8] \
+        [--hash-requests 5000] [--upload-requests 600] [--phase-seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
+from safeguard.domain.service import Scope
+from safeguard.hashing.contract import HashOptions
+from safeguard.hashing.pipeline import hash_bytes
+from safeguard.services.api_keys import ApiKeyService
+from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.matching import MatchService
+from safeguard.storage.sql.engine import make_engine, upgrade_schema
+from safeguard.storage.sql.hash_list_store import SqlHashListStore
+from safeguard.storage.sql.service_store import SqlServiceStore
+
+LIST = "bench"
+
+
+@dataclass
+class Phase:
+    name: str
+    requests: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+    known: int
+
+    def line(self) -> str:
+        ordered = sorted(self.latencies)
+        p50 = statistics.median(ordered) * 1000
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+        rate = self.requests / self.seconds
+        return (
+            f"| {self.name} | {self.requests} | {self.seconds:.1f} | {rate:.0f} | {p50:.1f} | "
+            f"{p99:.1f} | {self.known} | {self.errors} |"
+        )
+
+
+def random_pdq(count: int, seed: int) -> Iterator[HashEntry]:
+    rng = random.Random(seed)
+    for index in range(count):
+        yield HashEntry(f"r{index}", {HashAlgorithm.PDQ: f"{rng.getrandbits(256):064x}"})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def drive(
+    port: int,
+    token: str,
+    concurrency: int,
+    max_requests: int,
+    max_seconds: float,
+    make_request: Callable[[int], tuple[bytes, str]],
+) -> Phase:
+    latencies: list[float] = []
+    counters = {"sent": 0, "errors": 0, "known": 0}
+    lock = threading.Lock()
+    deadline = time.perf_counter() + max_seconds
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            with lock:
+                if counters["sent"] >= max_requests or time.perf_counter() > deadline:
+                    break
+                number = counters["sent"]
+                counters["sent"] += 1
+            body, content_type = make_request(number)
+            started = time.perf_counter()
+            connection.request(
+                "POST",
+                "/v1/match",
+                body=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+            )
+            response = connection.getresponse()
+            payload = response.read()
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                if response.status != 200:
+                    counters["errors"] += 1
+                elif b'"known":true' in payload:
+                    counters["known"] += 1
+        connection.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Phase(
+        "",
+        len(latencies),
+        time.perf_counter() - started,
+        latencies,
+        counters["errors"],
+        counters["known"],
+    )
+
+
+def post_json(port: int, token: str, path: str, body: object) -> dict[str, object]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    connection.request(
+        "POST",
+        path,
+        body=json.dumps(body),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    response = connection.getresponse()
+    data = json.loads(response.read())
+    connection.close()
+    return data  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--planted", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--hash-requests", type=int, default=5000)
+    parser.add_argument("--upload-requests", type=int, default=600)
+    parser.add_argument("--phase-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="safeguard-bench-") as folder:
+        root = Path(folder)
+        data_dir = root / "data"
+        url = f"sqlite:///{root / 'service.db'}"
+        engine = make_engine(url)
+        upgrade_schema(engine)
+        store = SqlHashListStore(engine)
+        options = HashOptions()
+        print(
+            f"building {args.entries:,} random PDQ entries + {args.planted} planted ...", flush=True
+        )
+        started = time.perf_counter()
+        planted_photos = [
+            encode(synthetic_photo(1000 + i, 1152, 864), quality=85) for i in range(args.planted)
+        ]
+        planted = [hash_bytes(p, "planted", options) for p in planted_photos]
+        entries = list(random_pdq(args.entries, seed=7))
+        entries += [
+            HashEntry(f"planted{i}", {HashAlgorithm.PDQ: h.pdq or ""})
+            for i, h in enumerate(planted)
+        ]
+        store.import_list(HashList(LIST, ListKind.KNOWN_BAD, action="block"), entries)
+        import_s = time.perf_counter() - started
+        started = time.perf_counter()
+        MatchService(store, index_dir=data_dir / "index", auto_refresh=False).refresh()
+        index_s = time.perf_counter() - started
+        print(f"  import {import_s:.1f} s, index build+save {index_s:.1f} s", flush=True)
+        token = (
+            ApiKeyService(SqlServiceStore(engine))
+            .create("bench", [Scope.ADMIN], rate_per_minute=100_000_000)
+            .token
+        )
+        engine.dispose()
+
+        port = free_port()
+        env = {
+            **os.environ,
+            "SAFEGUARD_DATA_DIR": str(data_dir),
+            "SAFEGUARD_INDEX_POLL_MS": "1000",
+        }
+        server = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "safeguard", "serve", "--port", str(port)),
+                *("--workers", str(args.workers), "--db", url),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            started = time.perf_counter()
+            while True:
+                try:
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                    connection.request("GET", "/readyz")
+                    if connection.getresponse().status == 200:
+                        break
+                except OSError:
+                    pass
+                if server.poll() is not None or time.perf_counter() - started > 300:
+                    raise SystemExit("the server did not start")
+                time.sleep(0.5)
+            print(f"  server ready after {time.perf_counter() - started:.1f} s", flush=True)
+
+            rng = random.Random(3)
+            hash_bodies = []
+            for number in range(2000):
+                pdq = (
+                    planted[number % args.planted].pdq
+                    if number % 10 == 0
+                    else f"{rng.getrandbits(256):064x}"
+                )
+                hash_bodies.append(json.dumps({"pdq": pdq, "content_id": f"c{number}"}).encode())
+            unknown_photos = [
+                encode(synthetic_photo(5000 + i, 1152, 864), quality=85) for i in range(18)
+            ]
+            uploads = [*planted_photos[:2], *unknown_photos]
+
+            # Warm each worker's code paths before timing.
+            drive(port, token, args.concurrency, 40, 30, lambda n: (uploads[n % 20], "image/jpeg"))
+            by_hash = drive(
+                port,
+                token,
+                args.concurrency,
+                args.hash_requests,
+                args.phase_seconds,
+                lambda n: (hash_bodies[n % len(hash_bodies)], "application/json"),
+            )
+            by_hash.name = "by PDQ hash (JSON)"
+            by_upload = drive(
+                port,
+                token,
+                args.concurrency,
+                args.upload_requests,
+                args.phase_seconds,
+                lambda n: (uploads[n % len(uploads)], "image/jpeg"),
+            )
+            by_upload.name = f"by upload ({len(uploads[0]) // 1024} KiB, 1152x864 JPEG)"
+
+            fresh = hash_bytes(encode(synthetic_photo(9999, 640, 480)), "fresh", options)
+            query = json.dumps({"pdq": fresh.pdq}).encode()
+            started = time.perf_counter()
+            post_json(
+                port,
+                token,
+                f"/v1/lists/{LIST}/entries",
+                {"entries": [{"entry_id": "fresh", "pdq": fresh.pdq}]},
+            )
+            added_s = time.perf_counter() - started
+            first_visible = None
+            streak = 0
+            while streak < 20 and time.perf_counter() - started < 120:
+                phase = drive(port, token, 1, 1, 10, lambda n: (query, "application/json"))
+                if phase.known:
+                    streak += 1
+                    first_visible = first_visible or time.perf_counter() - started
+                else:
+                    streak = 0
+                    time.sleep(0.02)
+            all_visible = time.perf_counter() - started
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+    print()
+    print(
+        f"{args.entries:,} random PDQ entries + {args.planted} planted; {args.workers} uvicorn "
+        f"workers; {args.concurrency} client threads on the same machine ({os.cpu_count()} CPUs)"
+    )
+    print()
+    print("| /v1/match | requests | seconds | req/s | p50 ms | p99 ms | known | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(by_hash.line())
+    print(by_upload.line())
+    print()
+    print(f"list import {import_s:.1f} s; index build and save {index_s:.1f} s")
+    print(f"add one entry through the API: answered in {added_s:.2f} s")
+    visible = f"{first_visible:.2f} s" if first_visible else "never"
+    print(f"match on it visible: first {visible}; on 20 calls in a row {all_visible:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.errors import UnreadableFileError
+from safeguard.services.hash_queries import read_hash_queries
+from tests.contracts.hash_list_store_contract import digest_of
+
+MD5 = digest_of("md5", 1)
+SHA1 = digest_of("sha1", 1)
+SHA256 = digest_of("sha256", 1)
+
+
+def write(tmp_path: Path, text: str, *, bom: bool = False) -> Path:
+    path = tmp_path / "hashes.txt"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode())
+    return path
+
+
+def test_plain_lines_guess_by_length(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, f"{MD5.upper()}\n\n# comment\n{SHA1} file name.jpg\n{SHA256}\nxyz\n", bom=True
+    )
+    first, second, third, bad = read_hash_queries(path)
+    assert first.digests == {HashAlgorithm.MD5: MD5}
+    assert first.line == 1
+    assert second.digests == {HashAlgorithm.SHA1: SHA1}
+    assert second.line == 4
+    assert set(third.digests) == {HashAlgorithm.SHA256, HashAlgorithm.PDQ}
+    assert bad.error is not None
+    assert "xyz" not in bad.error
+    assert bad.as_record() == {"line": 6, "error": bad.error}
+
+
+def test_forced_algorithm(tmp_path: Path) -> None:
+    (query,) = read_hash_queries(write(tmp_path, SHA256), HashAlgorithm.PDQ)
+    assert query.digests == {HashAlgorithm.PDQ: SHA256}
+    assert query.as_record() == {"line": 1, "pdq": SHA256, "pdq_quality": None, "error": None}
+
+
+def test_csv_with_header(tmp_path: Path) -> None:
+    text = f'Name,"SHA-1",MD5,PDQ,Quality\n"a, b.jpg",{SHA1},{MD5},{SHA256},77\nc.jpg,,,,\nd,,zz,,\ne,,,{SHA256},high\n'
+    good, empty, bad, quality = read_hash_queries(write(tmp_path, text))
+    assert good.digests == {
+        HashAlgorithm.SHA1: SHA1,
+        HashAlgorithm.MD5: MD5,
+        HashAlgorithm.PDQ: SHA256,
+    }
+    assert good.pdq_quality == 77
+    assert good.line == 2
+    assert empty.error == "no hash on this line"
+    assert bad.error is not None
+    assert quality.error == "pdq_quality is not a whole number"
+
+
+def test_tab_separated_hash_column(tmp_path: Path) -> None:
+    (query,) = read_hash_queries(write(tmp_path, f"id\thash\n7\t{MD5}\n"))
+    assert query.digests == {HashAlgorithm.MD5: MD5}
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableFileError):
+        read_hash_queries(tmp_path / "missing.txt")
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    assert list(read_hash_queries(write(tmp_path, "\n# nothing\n"))) == []
