@@ -42,7 +42,6 @@ def known_list(tmp_path: Path, exhibit: Path) -> Path:
     return path
 
 
-@pytest.mark.slow
 def test_case_scan_report_flow(
     cli: CliRunner, exhibit: Path, known_list: Path, tmp_path: Path
 ) -> None:

@@ -80,3 +80,29 @@ class TestPostgresCaseStore(CaseStoreContract):
             with pytest.raises(DBAPIError, match="append-only"), postgres_engine.begin() as conn:
                 conn.execute(text(statement))
         assert [e.actor for e in store.audit_events()] == ["A"]
+
+
+@pytest.mark.postgres
+def test_scan_into_postgres_twice_records_each_file_once(
+    postgres_engine: Engine, tmp_path: Path
+) -> None:
+    from safeguard.domain.cases import FileStatus
+    from safeguard.extraction.registry import open_exhibit
+    from safeguard.services.cases import CaseService
+    from safeguard.services.demo_data import write_photo
+    from safeguard.services.triage import TriageService
+    from tests.unit.services.test_triage import FakeLists
+
+    for seed in range(5):
+        write_photo(tmp_path / "ex" / f"{seed}.jpg", seed=seed, width=64, height=48)
+    lists = FakeLists()
+    cases = CaseService(SqlCaseStore(postgres_engine))
+    cases.new_case("OP-PG", "Examiner")
+    service = TriageService(cases, open_exhibit, lists.match, lists.all_lists)
+    first = service.scan(tmp_path / "ex", "OP-PG")
+    second = service.scan(tmp_path / "ex", "OP-PG")
+    assert first.recorded == 5
+    assert second.skipped == 5
+    assert second.recorded == 0
+    assert cases.store.status_counts(first.exhibit.exhibit_id) == {FileStatus.UNKNOWN_IMAGE: 5}
+    assert second.exhibit.manifest_sha256 == first.exhibit.manifest_sha256

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from safeguard.cli.output import emit_json, progress_bar
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import ConfigurationError
 from safeguard.domain.file_hashes import FileHashes
-from safeguard.hashing.contract import HashOptions, parse_algorithms
+from safeguard.hashing.contract import parse_algorithms
 from safeguard.services.hashing import hash_each, iter_media_paths
 from safeguard.settings import load_settings
 
@@ -89,11 +90,11 @@ def hash_command(
         services = build_services(load_settings())
         chosen = parse_algorithms(algorithms)
         base = services.hash_options
-        options = HashOptions(
+        options = replace(
+            base,
             algorithms=chosen,
             pdq_mode="reference" if (pdq_mode or base.pdq_mode) == "reference" else "fast",
             max_image_pixels=max_pixels or base.max_image_pixels,
-            pdq_quality_floor=base.pdq_quality_floor,
             dihedral=dihedral,
         )
     except ConfigurationError as exc:

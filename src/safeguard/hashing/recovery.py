@@ -39,7 +39,7 @@ from PIL import Image
 
 from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR
 from safeguard.hashing.image_decoding import as_rgb_pixels
-from safeguard.hashing.pdq import pdq_of_pixels
+from safeguard.hashing.pdq import DIHEDRAL_ORDER, pdq_dihedral_of_pixels, pdq_of_pixels
 
 WORK_SIDE = 512
 """Recovery looks at a copy no larger than this on either side (PDQ itself works at 64x64)."""
@@ -201,13 +201,8 @@ def _worth_hashing(box: Box, width: int, height: int, kept: list[Box]) -> bool:
         return False
     if max(right - left, bottom - top) > 5 * min(right - left, bottom - top):
         return False
-    for other in kept:
-        overlap = max(0, min(right, other[2]) - max(left, other[0])) * max(
-            0, min(bottom, other[3]) - max(top, other[1])
-        )
-        if overlap / (_area(box) + _area(other) - overlap) > 0.95:
-            return False
-    return True
+    # PDQ moves several bits per 1% of crop, so only boxes within a pixel are repeats.
+    return all(max(abs(a - b) for a, b in zip(box, other, strict=True)) > 1 for other in kept)
 
 
 # --- uniform lines and trimming ------------------------------------------------------------
@@ -486,3 +481,25 @@ def _deskew(work: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], Box] | 
         int(height - rows[::-1].argmax()),
     )
     return np.ascontiguousarray(picture), bounds
+
+
+def query_hashes(
+    rgb: npt.NDArray[np.uint8],
+    quality_floor: int = PDQ_MATCH_QUALITY_FLOOR,
+    recovery: bool = True,
+) -> tuple[tuple[str, str], ...]:
+    """Every hash to search for one query: (label, pdq), dihedral variants then recovered.
+
+    The whole-picture hashes (``original`` and the seven dihedral variants, labels from
+    `safeguard.hashing.pdq.DIHEDRAL_ORDER`) are left out when the picture is unfit
+    (quality below `quality_floor` or `low_information_reason`); each recovered region is
+    judged on its own.
+    """
+    pixels = as_rgb_pixels(rgb)
+    found: list[tuple[str, str]] = []
+    hashes, quality = pdq_dihedral_of_pixels(pixels)
+    if quality >= quality_floor and low_information_reason(pixels) is None:
+        found += list(zip(DIHEDRAL_ORDER, hashes, strict=True))
+    if recovery:
+        found += [(r.label, r.pdq) for r in recovery_hashes(pixels, quality_floor)]
+    return tuple(found)

@@ -11,9 +11,6 @@ sorted arrays by `ExactDigestIndex.compact` once they pass a fraction of the tab
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +22,7 @@ from numpy.typing import NDArray
 from safeguard.domain.digests import HEX_LENGTHS, HashAlgorithm
 from safeguard.domain.errors import InvalidDigestError, StorageError
 from safeguard.matching.hex_arrays import bytes_from_hex
+from safeguard.matching.index_files import read_manifest, staging_folder, swap_in, write_manifest
 
 __all__ = ["ExactDigestIndex"]
 
@@ -256,12 +254,12 @@ class ExactDigestIndex:
         """Write ``<algorithm>.*.npy`` arrays and ``manifest.json`` under `directory`.
 
         Written to a sibling folder and swapped in by renames, like `PdqIndex.save`.
+
+        Raises:
+            StorageError: `directory` exists and is not a saved index.
         """
         target = Path(directory)
-        staging = target.with_name(f".{target.name}.partial-{os.getpid()}")
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
+        staging = staging_folder(target)
         for algo, table in self._tables.items():
             delta_ids, delta_digests = table.delta_arrays()
             arrays: dict[str, NDArray[Any]] = {
@@ -282,13 +280,8 @@ class ExactDigestIndex:
                 for algo, t in self._tables.items()
             },
         }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        retired = target.with_name(f".{target.name}.old-{os.getpid()}")
-        if target.exists():
-            target.rename(retired)
-        staging.rename(target)
-        if retired.exists():
-            shutil.rmtree(retired)
+        write_manifest(staging, manifest)
+        swap_in(staging, target)
 
     @classmethod
     def load(
@@ -304,15 +297,7 @@ class ExactDigestIndex:
             StorageError: missing files, another format or version, or inconsistent arrays.
         """
         folder = Path(directory)
-        try:
-            manifest = json.loads((folder / "manifest.json").read_text())
-        except (OSError, ValueError) as exc:
-            raise StorageError(f"no readable exact index manifest in {folder}") from exc
-        if manifest.get("format") != FORMAT_NAME or manifest.get("version") != FORMAT_VERSION:
-            raise StorageError(
-                f"{folder} holds {manifest.get('format')!r} version {manifest.get('version')!r}; "
-                f"this build reads {FORMAT_NAME!r} version {FORMAT_VERSION}"
-            )
+        manifest = read_manifest(folder, FORMAT_NAME, FORMAT_VERSION)
         mode: Literal["r"] | None = "r" if mmap else None
         index = cls(compact_fraction=compact_fraction)
         for name, info in manifest["algorithms"].items():

@@ -21,10 +21,7 @@ Changes go to a small delta segment searched by brute force, and removals to a t
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +34,7 @@ from safeguard.domain.errors import StorageError
 from safeguard.matching import pdq_kernels
 from safeguard.matching.contract import MatchCandidate
 from safeguard.matching.hex_arrays import bytes_from_hex, hex_from_bytes
+from safeguard.matching.index_files import read_manifest, staging_folder, swap_in, write_manifest
 
 __all__ = ["PdqIndex", "codes_from_hex", "hex_from_code"]
 
@@ -168,7 +166,7 @@ class PdqIndex:
         self.strategy: Literal["auto", "probe", "scan"] = "auto"
         """How the main segment is searched: ``auto`` picks the cheaper of probing and scanning
         per threshold; ``probe`` and ``scan`` force one (tests and benchmarks). All are exact."""
-        self._plans: dict[tuple[int, str], NDArray[np.int64] | None] = {}
+        self._plans: dict[tuple[int, str], tuple[NDArray[np.int64], int] | None] = {}
 
     # -- construction -------------------------------------------------------------------------
 
@@ -287,11 +285,11 @@ class PdqIndex:
         parts: list[_Hits] = []
         main_count = self._codes.shape[0]
         if main_count:
-            radii = self._plan(threshold) if self.strategy != "scan" else None
-            if radii is None:
+            plan = self._plan(threshold) if self.strategy != "scan" else None
+            if plan is None:
                 parts.append(self._scan(queries, threshold, self._codes64, self._dead))
             else:
-                parts.append(self._probe(queries, threshold, radii))
+                parts.append(self._probe(queries, threshold, *plan))
         if self._delta_codes.shape[0]:
             rows, distances, variants = self._scan(
                 queries, threshold, self._delta_codes.view(np.uint64), np.zeros(0, np.uint8)
@@ -307,8 +305,8 @@ class PdqIndex:
             np.concatenate([p[2] for p in parts]),
         )
 
-    def _plan(self, threshold: int) -> NDArray[np.int64] | None:
-        """Per-chunk probe radii for `threshold`, or None when a full scan is cheaper."""
+    def _plan(self, threshold: int) -> tuple[NDArray[np.int64], int] | None:
+        """Probe radii per chunk and the most probes of any chunk; None if a scan is cheaper."""
         key = (threshold, self.strategy)
         if key in self._plans:
             return self._plans[key]
@@ -317,14 +315,23 @@ class PdqIndex:
         radii[self._radius_order[: extra + 1]] = per_chunk
         count = self._codes.shape[0]
         cost = 0.0
+        max_probes = 1
         for width, radius in zip(self._widths.tolist(), radii.tolist(), strict=True):
             probes = sum(math.comb(width, k) for k in range(min(radius, width) + 1))
             cost += probes * (1.0 + count / 2.0**width)
-        plan = None if self.strategy == "auto" and cost * _SCAN_ADVANTAGE > count else radii
+            max_probes = max(max_probes, probes)
+        auto_scan = self.strategy == "auto" and cost * _SCAN_ADVANTAGE > count
+        plan = None if auto_scan else (radii, max_probes)
         self._plans[key] = plan
         return plan
 
-    def _probe(self, queries: NDArray[np.uint8], threshold: int, radii: NDArray[np.int64]) -> _Hits:
+    def _probe(
+        self,
+        queries: NDArray[np.uint8],
+        threshold: int,
+        radii: NDArray[np.int64],
+        max_probes: int,
+    ) -> _Hits:
         capacity = _INITIAL_CAPACITY
         while True:
             rows = np.empty(capacity, np.int64)
@@ -334,6 +341,7 @@ class PdqIndex:
                 queries,
                 threshold,
                 radii,
+                max_probes,
                 self._codes64,
                 self._positions,
                 self._widths,
@@ -437,12 +445,12 @@ class PdqIndex:
         The files are written to a sibling folder first and swapped in by renames, so a
         reader (or this index, if memory-mapped from `directory`) never sees a half-written
         index; the old files stay readable by anyone who still maps them.
+
+        Raises:
+            StorageError: `directory` exists and is not a saved index.
         """
         target = Path(directory)
-        staging = target.with_name(f".{target.name}.partial-{os.getpid()}")
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
+        staging = staging_folder(target)
         arrays: dict[str, NDArray[Any]] = {
             "codes": self._codes,
             "ids": self._ids,
@@ -463,8 +471,8 @@ class PdqIndex:
             "removed": self._dead_count,
             "delta_entries": int(self._delta_codes.shape[0]),
         }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        _swap_in(staging, target)
+        write_manifest(staging, manifest)
+        swap_in(staging, target)
 
     @classmethod
     def load(
@@ -480,15 +488,7 @@ class PdqIndex:
             StorageError: missing files, another format or version, or inconsistent arrays.
         """
         folder = Path(directory)
-        try:
-            manifest = json.loads((folder / "manifest.json").read_text())
-        except (OSError, ValueError) as exc:
-            raise StorageError(f"no readable PDQ index manifest in {folder}") from exc
-        if manifest.get("format") != FORMAT_NAME or manifest.get("version") != FORMAT_VERSION:
-            raise StorageError(
-                f"{folder} holds {manifest.get('format')!r} version {manifest.get('version')!r}; "
-                f"this build reads {FORMAT_NAME!r} version {FORMAT_VERSION}"
-            )
+        manifest = read_manifest(folder, FORMAT_NAME, FORMAT_VERSION)
         mode: Literal["r"] | None = "r" if mmap else None
 
         def read(name: str) -> NDArray[Any]:
@@ -530,13 +530,3 @@ class PdqIndex:
         ]
         if any(problems):
             raise StorageError("PDQ index arrays do not match their manifest")
-
-
-def _swap_in(staging: Path, target: Path) -> None:
-    """Replace `target` with the fully written `staging` folder using renames."""
-    retired = target.with_name(f".{target.name}.old-{os.getpid()}")
-    if target.exists():
-        target.rename(retired)
-    staging.rename(target)
-    if retired.exists():
-        shutil.rmtree(retired)

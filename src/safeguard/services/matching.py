@@ -39,6 +39,9 @@ from safeguard.storage.hash_list_store import (
 
 logger = logging.getLogger(__name__)
 
+SAVE_AFTER_CHANGES = 10_000
+"""PDQ rows changed since the last save after which a refresh saves the index again."""
+
 _KIND_ORDER = {ListKind.KNOWN_BAD: 0, ListKind.IGNORABLE: 1, ListKind.KNOWN_GOOD: 2}
 
 
@@ -111,6 +114,7 @@ class MatchService:
             catch up when it moved; turn off when a caller refreshes on its own schedule.
         open_reference: opens reference lists (NSRL) by location.
         build_index, load_index: make the PDQ index (the defaults use `PdqIndex`).
+        save_after_changes: save the index again once this many PDQ rows have changed.
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class MatchService:
         open_reference: ReferenceOpener = _open_nsrl,
         build_index: IndexBuilder = _build_pdq_index,
         load_index: IndexLoader = _load_pdq_index,
+        save_after_changes: int = SAVE_AFTER_CHANGES,
     ) -> None:
         self._store = store
         self._index_dir = index_dir
@@ -133,6 +138,8 @@ class MatchService:
         self._open_reference = open_reference
         self._build_index = build_index
         self._load_index = load_index
+        self._save_after_changes = max(1, save_after_changes)
+        self._unsaved = 0
         self._lock = threading.RLock()
         self._index: PerceptualIndex | None = None
         self._revision = -1
@@ -157,7 +164,9 @@ class MatchService:
         """Bring the index and list settings up to the store's revision; returns it.
 
         Cheap when nothing changed (one query). The first call loads the saved index (or
-        builds one); later calls apply only the change log since the index's revision.
+        builds and saves one); later calls apply only the change log since the index's
+        revision. The index is saved again once `save_after_changes` rows have changed,
+        since a later start can replay a short change log for less than a save costs.
         """
         with self._lock:
             current = self._store.current_revision()
@@ -169,20 +178,28 @@ class MatchService:
                 # No saved index, or the database went back in time (restored): rebuild.
                 delta = self._store.pdq_rows_since(0)
                 self._index = self._build_index(*_delta_arrays(delta))
-                changed = True
+                self._unsaved = self._save_after_changes
             else:
                 delta = self._store.pdq_rows_since(self._revision)
-                changed = not delta.is_empty
                 if delta.removed_ids:
                     self._index.remove(np.asarray(delta.removed_ids, dtype=np.int64))
                 if delta.added_ids:
                     self._index.add(*_delta_arrays(delta))
+                self._unsaved += len(delta.added_ids) + len(delta.removed_ids)
             self._revision = delta.revision
             self._lists = {hl.name: hl for hl in self._store.all_lists()}
             self._references = self._store.reference_lists()
-            if changed:
-                self._save()
+            self._close_unused_references()
+            if self._unsaved and self._unsaved >= self._save_after_changes:
+                self.save()
             return self._revision
+
+    def _close_unused_references(self) -> None:
+        locations = {reference.location for reference in self._references}
+        for location in [loc for loc in self._opened if loc not in locations]:
+            close = getattr(self._opened.pop(location), "close", None)
+            if close is not None:
+                close()
 
     def _ensure_fresh(self) -> PerceptualIndex:
         if self._auto_refresh or self._index is None:
@@ -210,6 +227,14 @@ class MatchService:
             logger.warning("saved PDQ index not usable (%s); rebuilding", type(exc).__name__)
             return None, -1
 
+    def save(self) -> None:
+        """Save the index under `index_dir` with the revision it reflects (if there is one).
+
+        Failures are logged, never raised: a missing save only costs a rebuild later.
+        """
+        with self._lock:
+            self._save()
+
     def _save(self) -> None:
         pointer = self._pointer()
         if pointer is None or self._index is None:
@@ -231,6 +256,7 @@ class MatchService:
         except OSError as exc:
             logger.warning("could not save the PDQ index (%s)", type(exc).__name__)
             return
+        self._unsaved = 0
         for old in pointer.parent.glob(f"{stem}-r*"):
             if old != directory and old.is_dir():
                 shutil.rmtree(old, ignore_errors=True)

@@ -11,11 +11,11 @@ the store's (exhibit, path) key makes that an overwrite, never a duplicate.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from safeguard import __version__
@@ -23,7 +23,6 @@ from safeguard.batch.contract import BatchRunner
 from safeguard.domain.cases import (
     Exhibit,
     ExhibitKind,
-    FileResult,
     FileStatus,
     ListVersion,
     ScanRun,
@@ -33,7 +32,6 @@ from safeguard.domain.file_hashes import FileHashes
 from safeguard.domain.hash_lists import HashList
 from safeguard.domain.matches import Match
 from safeguard.extraction.contract import EvidenceItem, ExtractionLimits
-from safeguard.hashing.contract import HashOptions
 from safeguard.hashing.pipeline import hash_stream
 from safeguard.services.cases import CaseService, Clock, utc_now
 from safeguard.services.exhibit_integrity import (
@@ -48,6 +46,19 @@ from safeguard.services.triage_files import (
     hash_job,
     result_of,
 )
+from safeguard.services.triage_model import ScanOptions, ScanOutcome, ScanProgress
+
+__all__ = [
+    "BatchMatcher",
+    "ExhibitOpener",
+    "Matcher",
+    "ProgressCallback",
+    "RunnerFactory",
+    "ScanOptions",
+    "ScanOutcome",
+    "ScanProgress",
+    "TriageService",
+]
 
 ExhibitOpener = Callable[[Path, ExtractionLimits], Iterator[EvidenceItem]]
 """Walks an exhibit: `safeguard.extraction.registry.open_exhibit`."""
@@ -55,93 +66,13 @@ ExhibitOpener = Callable[[Path, ExtractionLimits], Iterator[EvidenceItem]]
 Matcher = Callable[[FileHashes], Sequence[Match]]
 """Matches one file's hashes against the lists: `MatchService.match_file_hashes`."""
 
+BatchMatcher = Callable[[Sequence[FileHashes]], Sequence[Sequence[Match]]]
+"""Matches many files in one call, one list of matches per file, in order (optional)."""
+
 RunnerFactory = Callable[[int], BatchRunner]
 """Makes a batch runner for `workers` processes (bootstrap: `LocalPoolRunner`)."""
 
 ProgressCallback = Callable[["ScanProgress"], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ScanOptions:
-    """How to scan.
-
-    Attributes:
-        lists: names of the lists to match against; empty means every enabled list.
-        workers: hashing processes; 1 hashes in this process.
-        batch_files, batch_seconds: commit after this many results or this long, whichever
-            comes first; a kill loses at most one batch, which the next run redoes.
-        inline_limit: contents inside containers up to this size are read here and sent to a
-            worker as bytes; larger ones are hashed here as a stream, never buffered. Memory
-            in flight stays under ``workers * 4 * inline_limit`` (the runner's queue depth).
-        hash_options: which digests and limits.
-        limits: archive and nesting limits for extraction.
-        progress_seconds: least time between two progress events.
-    """
-
-    lists: tuple[str, ...] = ()
-    workers: int = 1
-    batch_files: int = 200
-    batch_seconds: float = 1.0
-    inline_limit: int = 8 * 1024 * 1024
-    hash_options: HashOptions = field(default_factory=HashOptions)
-    limits: ExtractionLimits = field(default_factory=ExtractionLimits)
-    progress_seconds: float = 0.5
-
-
-@dataclass(frozen=True, slots=True)
-class ScanProgress:
-    """A progress event.
-
-    Attributes:
-        event: ``started``, ``progress``, ``hit`` (a known-bad file) or ``finished``.
-        files: files recorded by this run so far.
-        bytes: bytes hashed by this run so far.
-        skipped: files already recorded by an earlier run and not redone.
-        counts: results per status recorded by this run.
-        expected_bytes: rough total for an ETA (exhibit size), None when unknown.
-        elapsed: seconds since the run started.
-        path, category: for ``hit`` events, the file and its category label.
-    """
-
-    event: str
-    files: int
-    bytes: int
-    skipped: int
-    counts: dict[str, int]
-    expected_bytes: int | None
-    elapsed: float
-    path: str | None = None
-    category: str | None = None
-
-    def as_record(self) -> dict[str, object]:
-        """JSON-ready mapping for ``--json`` event lines."""
-        record: dict[str, object] = {
-            "event": self.event,
-            "files": self.files,
-            "bytes": self.bytes,
-            "skipped": self.skipped,
-            "counts": self.counts,
-            "expected_bytes": self.expected_bytes,
-            "elapsed_s": round(self.elapsed, 3),
-            "files_per_s": round(self.files / self.elapsed, 1) if self.elapsed else None,
-            "bytes_per_s": round(self.bytes / self.elapsed) if self.elapsed else None,
-        }
-        if self.path is not None:
-            record.update(path=self.path, category=self.category)
-        return record
-
-
-@dataclass(frozen=True, slots=True)
-class ScanOutcome:
-    """What one `scan` call did."""
-
-    exhibit: Exhibit
-    run: ScanRun
-    recorded: int
-    skipped: int
-    bytes_hashed: int
-    counts: dict[FileStatus, int]
-    elapsed: float
 
 
 class TriageService:
@@ -157,6 +88,7 @@ class TriageService:
         hash_function: HashFunction = hash_job,
         clock: Clock = utc_now,
         prepare_matcher: Callable[[], object] | None = None,
+        match_many: BatchMatcher | None = None,
     ) -> None:
         self._cases = cases
         self._store = cases.store
@@ -167,6 +99,16 @@ class TriageService:
         self._hash = hash_function
         self._clock = clock
         self._prepare_matcher = prepare_matcher
+        self._match_many = match_many
+
+    def _match_batch(self, hashes: Sequence[FileHashes]) -> list[list[Match]]:
+        """Matches for each of `hashes`, in one call when a batch matcher was given."""
+        searchable = [fh for fh in hashes if fh.digests or fh.pdq is not None]
+        if self._match_many is not None:
+            found = iter(self._match_many(searchable)) if searchable else iter(())
+        else:
+            found = iter([list(self._match(fh)) for fh in searchable])
+        return [list(next(found)) if fh.digests or fh.pdq is not None else [] for fh in hashes]
 
     def lists_in_use(self, names: Sequence[str]) -> list[HashList]:
         """The enabled lists named (all enabled lists when `names` is empty).
@@ -209,6 +151,8 @@ class TriageService:
         reference = exhibit_reference or source.name
         examiner = examiner or case.examiner
         lists = self.lists_in_use(options.lists)
+        # Opening detects the exhibit's kind: an unreadable exhibit fails before anything is recorded.
+        items = self._open_exhibit(source, options.limits)
         exhibit = self._store.ensure_exhibit(
             case.case_id, reference, str(source), kind, self._clock()
         )
@@ -234,7 +178,7 @@ class TriageService:
             else None
         )
         runner = _ScanRunner(self, exhibit, run, options, lists, on_progress, exhibit_size(source))
-        runner.run(source)
+        runner.run(items)
         run = self._store.finish_run(run.run_id, self._clock())
         check = acquisition.result() if acquisition else None
         exhibit = self._store.update_exhibit(
@@ -297,7 +241,7 @@ class _ScanRunner:
         self.skipped = 0
         self.bytes_hashed = 0
         self.counts: Counter[str] = Counter()
-        self._batch: list[FileResult] = []
+        self._batch: list[tuple[EvidenceItem, FileHashes]] = []
         self._last_commit = time.monotonic()
         self._last_event = 0.0
 
@@ -329,13 +273,13 @@ class _ScanRunner:
             )
         )
 
-    def run(self, source: Path) -> None:
+    def run(self, items: Iterator[EvidenceItem]) -> None:
         done = self.service._store.recorded_paths(self.exhibit.exhibit_id)
         walked: deque[EvidenceItem] = deque()
 
         def jobs() -> Iterator[HashJob]:
             seen: set[str] = set()
-            for item in self.service._open_exhibit(source, self.options.limits):
+            for item in items:
                 if item.path in done:
                     self.skipped += 1
                     continue
@@ -361,11 +305,17 @@ class _ScanRunner:
         if warm_up is not None:
             warm_up.start()
         self.emit("started", force=True)
-        for fh in results:
-            if warm_up is not None:
-                warm_up.join()
-                warm_up = None
-            self._record(walked.popleft(), fh)
+        try:
+            for fh in results:
+                if warm_up is not None:
+                    warm_up.join()
+                    warm_up = None
+                self._record(walked.popleft(), fh)
+        except (Exception, KeyboardInterrupt):
+            # Keep what is already hashed (Ctrl-C, a reader bug); the next run does the rest.
+            with contextlib.suppress(Exception):
+                self._commit()
+            raise
         self._commit()
 
     def _job(self, item: EvidenceItem) -> HashJob:
@@ -398,14 +348,7 @@ class _ScanRunner:
             return FileHashes(item.path, None, error=f"unreadable: {exc}")
 
     def _record(self, item: EvidenceItem, fh: FileHashes) -> None:
-        matches = self._matches(fh)
-        result = result_of(item, fh, matches)
-        self._batch.append(result)
-        self.recorded += 1
-        self.bytes_hashed += fh.size or 0
-        self.counts[result.status.value] += 1
-        if result.status is FileStatus.KNOWN_BAD:
-            self.emit("hit", force=True, path=result.path, category=result.category.label)
+        self._batch.append((item, fh))
         now = time.monotonic()
         if (
             len(self._batch) >= self.options.batch_files
@@ -414,15 +357,23 @@ class _ScanRunner:
             self._commit()
         self.emit("progress")
 
-    def _matches(self, fh: FileHashes) -> list[Match]:
-        if not fh.digests and fh.pdq is None:
-            return []
-        return [m for m in self.service._match(fh) if m.list_name in self.list_names]
-
     def _commit(self) -> None:
+        """Match the batch (one call for all of it), record it atomically, count it."""
         if self._batch:
+            hashes = [fh for _, fh in self._batch]
+            found = self.service._match_batch(hashes)
+            results = [
+                result_of(item, fh, [m for m in matches if m.list_name in self.list_names])
+                for (item, fh), matches in zip(self._batch, found, strict=True)
+            ]
             self.service._store.record_results(
-                self.exhibit.exhibit_id, self.run_record.run_id, self._batch
+                self.exhibit.exhibit_id, self.run_record.run_id, results
             )
             self._batch = []
+            for result, fh in zip(results, hashes, strict=True):
+                self.recorded += 1
+                self.bytes_hashed += fh.size or 0
+                self.counts[result.status.value] += 1
+                if result.status is FileStatus.KNOWN_BAD:
+                    self.emit("hit", force=True, path=result.path, category=result.category.label)
         self._last_commit = time.monotonic()

@@ -20,17 +20,28 @@ class KeyCache:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, ApiKey | None]] = {}
 
-    def get(self, token: str, load: Callable[[str], ApiKey | None]) -> ApiKey | None:
-        """The key of `token`, from the cache or from `load`."""
-        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        now = time.monotonic()
-        with self._lock:
-            cached = self._entries.get(digest)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        key = load(token)
+    def lookup(self, token: str) -> tuple[bool, ApiKey | None]:
+        """``(True, key or None)`` when the token's answer is cached and fresh, else ``(False, None)``."""
+        cached = self._entries.get(self._digest(token))
+        if cached is not None and cached[0] > time.monotonic():
+            return True, cached[1]
+        return False, None
+
+    def remember(self, token: str, key: ApiKey | None) -> None:
+        """Cache the answer for `token` (None: unknown or revoked) for the TTL."""
         with self._lock:
             if len(self._entries) > 10_000:
                 self._entries.clear()
-            self._entries[digest] = (now + self._ttl, key)
+            self._entries[self._digest(token)] = (time.monotonic() + self._ttl, key)
+
+    def get(self, token: str, load: Callable[[str], ApiKey | None]) -> ApiKey | None:
+        """The key of `token`, from the cache or from `load`."""
+        found, key = self.lookup(token)
+        if not found:
+            key = load(token)
+            self.remember(token, key)
         return key
+
+    @staticmethod
+    def _digest(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()

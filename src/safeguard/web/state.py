@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from safeguard.bootstrap import Services
 from safeguard.web.key_cache import KeyCache
@@ -22,12 +23,12 @@ class AppState:
     key_cache: KeyCache = field(default_factory=KeyCache)
 
 
-def app_state(request: Request) -> AppState:
+async def app_state(request: Request) -> AppState:
     """The app's state (a FastAPI dependency); loads the index on first use.
 
     The lifespan loads it in a server; in-process clients may skip the lifespan.
     """
     state: AppState = request.app.state.safeguard
     if not state.services.index_keeper.loaded:
-        state.services.index_keeper.ensure_fresh()
+        await run_in_threadpool(state.services.index_keeper.ensure_fresh)
     return state

@@ -251,3 +251,14 @@ def test_property_small_sets_match_brute_force(rows, query, threshold, strategy)
     index = with_strategy(PdqIndex.build(ids, codes), strategy)
     probe = np.array(query, dtype=np.uint8)
     assert index.search(probe, threshold) == oracle(ids, codes, probe, threshold)
+
+
+def test_save_refuses_to_replace_a_folder_that_is_not_an_index(tmp_path: Path) -> None:
+    precious = tmp_path / "evidence"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("not an index")
+    index = PdqIndex.build(np.arange(3, dtype=np.int64), np.zeros((3, 32), np.uint8))
+    with pytest.raises(StorageError, match="not a saved index"):
+        index.save(precious)
+    assert (precious / "notes.txt").read_text() == "not an index"
+    assert not list(tmp_path.glob(".*"))

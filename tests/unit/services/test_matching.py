@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -269,3 +270,19 @@ def test_reference_opener_is_injectable(store: MemoryHashListStore) -> None:
 def test_empty_store_matches_nothing(service: MatchService) -> None:
     assert service.match_file_hashes(query(pdq=random_pdq(1), md5=digest_of("md5", 1))) == []
     assert service.revision == 0
+
+
+def test_small_changes_are_replayed_not_saved(
+    store: MemoryHashListStore, builder: CountingBuilder, tmp_path: Path
+) -> None:
+    store.import_list(HashList("bad", ListKind.KNOWN_BAD), [pdq_entry("a", random_pdq(40))])
+    service = MatchService(store, index_dir=tmp_path, build_index=builder, save_after_changes=2)
+    service.refresh()
+    (pointer,) = tmp_path.glob("pdq-*.json")
+    saved = json.loads(pointer.read_text(encoding="utf-8"))["revision"]
+    store.add_entries("bad", [pdq_entry("b", random_pdq(41))])
+    service.refresh()
+    assert json.loads(pointer.read_text(encoding="utf-8"))["revision"] == saved
+    store.add_entries("bad", [pdq_entry("c", random_pdq(42))])
+    assert service.refresh() == json.loads(pointer.read_text(encoding="utf-8"))["revision"]
+    assert builder.builds == 1

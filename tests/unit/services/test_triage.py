@@ -224,3 +224,23 @@ def test_bad_archive_is_recorded_and_the_scan_goes_on(exhibit: Path, lists: Fake
     broken = [r for p, r in results.items() if p.startswith("broken.zip")]
     assert broken
     assert any(r.status is FileStatus.ERROR and r.error for r in broken)
+
+
+def test_batch_matcher_is_called_once_per_committed_batch(exhibit: Path, lists: FakeLists) -> None:
+    calls: list[int] = []
+
+    def match_many(hashes: Sequence[FileHashes]) -> list[Sequence[Match]]:
+        calls.append(len(hashes))
+        return [lists.match(fh) for fh in hashes]
+
+    cases = CaseService(MemoryCaseStore())
+    cases.new_case("OP-1", "A")
+    service = TriageService(
+        cases, open_exhibit, lists.match, lists.all_lists, match_many=match_many
+    )
+    outcome = service.scan(exhibit, "OP-1", options=ScanOptions(batch_files=3, batch_seconds=60))
+    assert outcome.counts[FileStatus.KNOWN_BAD] == 1
+    assert outcome.counts[FileStatus.KNOWN_GOOD] == 1
+    assert sum(calls) <= 7
+    assert max(calls) <= 3
+    assert len(calls) >= 3

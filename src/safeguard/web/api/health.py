@@ -13,7 +13,7 @@ from safeguard.web.state import AppState
 router = APIRouter(tags=["operations"])
 
 
-def _state(request: Request) -> AppState:
+async def _state(request: Request) -> AppState:
     # Not `app_state`: probes must answer even when loading the index fails.
     state: AppState = request.app.state.safeguard
     return state

@@ -1,0 +1,53 @@
+"""The HTML report opens in a real browser (headless Chromium) and shows the JSON's counts."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from safeguard.reporting.contract import renderer_named
+from tests.unit.reporting.report_parsing import parse_report
+from tests.unit.reporting.test_renderers import _report
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed"),
+]
+
+
+def test_chromium_renders_the_report_with_the_json_counts(tmp_path: Path) -> None:
+    report = _report()
+    page = tmp_path / "report.html"
+    with page.open("w", encoding="utf-8") as stream:
+        renderer_named("html").render(report, stream)
+    buffer = io.StringIO()
+    renderer_named("json").render(report, buffer)
+    expected = json.loads(buffer.getvalue())["counts"]
+    assert CHROMIUM is not None
+    dom = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    parsed = parse_report(dom)
+    assert parsed.status_counts == expected
+    assert parsed.scripts == 0
+    assert parsed.images == []
