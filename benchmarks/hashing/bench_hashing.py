@@ -1,8 +1,10 @@
 """Hashing throughput: Safeguard against ThreatExchange (PDQ) and hashlib/coreutils (digests).
 
-Not a timed test: run it by hand on an otherwise quiet machine (repeat-to-repeat spread is
-reported; medians are what counts). Everything runs in one process on one core, in the same
-run, methods interleaved inside each repeat, files in the page cache.
+Not a timed test: run it by hand (repeat-to-repeat spread is reported; medians are what
+counts). Everything runs in one process on one core, in the same run, files in the page
+cache. Times are CPU seconds of the process doing the work (``time.process_time``, and
+``getrusage`` of the children for coreutils), so "per core" rates stay meaningful on a
+shared machine; every method hashes the same image back to back, in rotating order.
 
 Images: a seeded benign JPEG corpus (`photo_corpus`, equal thirds of 12 MP, 2 MP and
 0.3 MP), images per second per core of
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import resource
 import shutil
 import statistics
 import subprocess
@@ -47,6 +50,9 @@ DIGESTS_ONLY = HashOptions(
     algorithms=frozenset({HashAlgorithm.MD5, HashAlgorithm.SHA1, HashAlgorithm.SHA256})
 )
 
+CLOCK = time.process_time
+"""CPU seconds of this process: on a shared machine, wall-clock time measures the neighbours."""
+
 IMAGE_METHODS: dict[str, Callable[[Path], object]] = {
     "safeguard fast (PDQ + 3 digests)": lambda path: hash_file(path, FAST),
     "safeguard reference (PDQ + 3 digests)": lambda path: hash_file(path, REFERENCE),
@@ -60,22 +66,24 @@ def spread(values: list[float]) -> str:
 
 def bench_images(files: dict[str, list[Path]], repeats: int) -> None:
     sizes = list(files)
-    seconds: dict[str, dict[str, list[float]]] = {
-        name: {size: [] for size in sizes} for name in IMAGE_METHODS
-    }
     names = list(IMAGE_METHODS)
+    seconds: dict[str, dict[str, list[float]]] = {
+        name: {size: [0.0] * repeats for size in sizes} for name in names
+    }
+    turn = 0
     for repeat in range(repeats):
-        # Rotate the order each repeat so no method always runs first (cache, turbo).
-        for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
-            method = IMAGE_METHODS[name]
-            for size in sizes:
-                started = time.perf_counter()
-                for path in files[size]:
-                    method(path)
-                seconds[name][size].append(time.perf_counter() - started)
+        for size in sizes:
+            for path in files[size]:
+                # Every method on the same image back to back, in a rotating order, so that
+                # bursts of load from other processes hit all methods alike.
+                turn += 1
+                for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                    started = CLOCK()
+                    IMAGE_METHODS[name](path)
+                    seconds[name][size][repeat] += CLOCK() - started
 
     count = {size: len(paths) for size, paths in files.items()}
-    print(f"\n## Images per second per core (median of {repeats} repeats)\n")
+    print(f"\n## Images per CPU-second, one core (median of {repeats} repeats)\n")
     header = " | ".join(f"{s} {photo_corpus.SIZES[s][0]}x{photo_corpus.SIZES[s][1]}" for s in sizes)
     print(f"| method | {header} | all (equal thirds) | spread |")
     print("|---|" + "---:|" * (len(sizes) + 2))
@@ -109,16 +117,28 @@ def bench_digests(paths: list[Path], repeats: int) -> None:
         for path in paths:
             hash_file(path, DIGESTS_ONLY)
 
-    def coreutils(*tools: str) -> Callable[[], None]:
-        def run() -> None:
+    def coreutils(*tools: str) -> Callable[[], float]:
+        def run() -> float:
+            # CPU time of the child processes (user + system), like CLOCK for ourselves.
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             for tool in tools:
                 subprocess.run([tool, *map(str, paths)], check=True, stdout=subprocess.DEVNULL)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
         return run
 
-    methods: dict[str, Callable[[], None]] = {
-        "hashlib md5+sha1+sha256, bytes in memory (floor)": floor,
-        "safeguard hash_file, md5+sha1+sha256 one pass": safeguard,
+    def timed(work: Callable[[], None]) -> Callable[[], float]:
+        def run() -> float:
+            started = CLOCK()
+            work()
+            return CLOCK() - started
+
+        return run
+
+    methods: dict[str, Callable[[], float]] = {
+        "hashlib md5+sha1+sha256, bytes in memory (floor)": timed(floor),
+        "safeguard hash_file, md5+sha1+sha256 one pass": timed(safeguard),
     }
     tools = ("md5sum", "sha1sum", "sha256sum")
     if all(shutil.which(tool) for tool in tools):
@@ -129,11 +149,10 @@ def bench_digests(paths: list[Path], repeats: int) -> None:
     names = list(methods)
     for repeat in range(repeats):
         for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
-            started = time.perf_counter()
-            methods[name]()
-            seconds[name].append(time.perf_counter() - started)
+            seconds[name].append(methods[name]())
 
-    print(f"\n## Digests: MB/s over {len(paths)} files, {megabytes:.0f} MB (median of {repeats})\n")
+    print(f"\n## Digests: MB per CPU-second over {len(paths)} files, {megabytes:.0f} MB")
+    print(f"(median of {repeats} repeats)\n")
     print("| method | MB/s | % of floor | spread |")
     print("|---|---:|---:|---:|")
     floor_rate = megabytes / statistics.median(seconds[names[0]])

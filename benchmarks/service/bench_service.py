@@ -62,16 +62,52 @@ class Phase:
     latencies: list[float]
     errors: int
     known: int
+    server_cpu: float = 0.0
 
-    def line(self) -> str:
+    def line(self, cores: int) -> str:
         ordered = sorted(self.latencies)
         p50 = statistics.median(ordered) * 1000
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
         rate = self.requests / self.seconds
+        per_request = self.server_cpu / self.requests * 1000
+        # What the server's own CPU use implies for `cores` dedicated cores.
+        implied = self.requests / self.server_cpu * cores if self.server_cpu else 0.0
         return (
             f"| {self.name} | {self.requests} | {self.seconds:.1f} | {rate:.0f} | {p50:.1f} | "
-            f"{p99:.1f} | {self.known} | {self.errors} |"
+            f"{p99:.1f} | {per_request:.1f} | {implied:.0f} | {self.known} | {self.errors} |"
         )
+
+
+def process_tree_cpu(root: int) -> float:
+    """User + system CPU seconds of `root` and its descendants (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree = {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                changed = True
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
+def measured(server: int, run: Callable[[], Phase]) -> Phase:
+    before = process_tree_cpu(server)
+    phase = run()
+    phase.server_cpu = process_tree_cpu(server) - before
+    return phase
 
 
 def random_pdq(count: int, seed: int) -> Iterator[HashEntry]:
@@ -247,22 +283,28 @@ def main() -> None:
 
             # Warm each worker's code paths before timing.
             drive(port, token, args.concurrency, 40, 30, lambda n: (uploads[n % 20], "image/jpeg"))
-            by_hash = drive(
-                port,
-                token,
-                args.concurrency,
-                args.hash_requests,
-                args.phase_seconds,
-                lambda n: (hash_bodies[n % len(hash_bodies)], "application/json"),
+            by_hash = measured(
+                server.pid,
+                lambda: drive(
+                    port,
+                    token,
+                    args.concurrency,
+                    args.hash_requests,
+                    args.phase_seconds,
+                    lambda n: (hash_bodies[n % len(hash_bodies)], "application/json"),
+                ),
             )
             by_hash.name = "by PDQ hash (JSON)"
-            by_upload = drive(
-                port,
-                token,
-                args.concurrency,
-                args.upload_requests,
-                args.phase_seconds,
-                lambda n: (uploads[n % len(uploads)], "image/jpeg"),
+            by_upload = measured(
+                server.pid,
+                lambda: drive(
+                    port,
+                    token,
+                    args.concurrency,
+                    args.upload_requests,
+                    args.phase_seconds,
+                    lambda n: (uploads[n % len(uploads)], "image/jpeg"),
+                ),
             )
             by_upload.name = f"by upload ({len(uploads[0]) // 1024} KiB, 1152x864 JPEG)"
 
@@ -300,10 +342,16 @@ def main() -> None:
         f"workers; {args.concurrency} client threads on the same machine ({os.cpu_count()} CPUs)"
     )
     print()
-    print("| /v1/match | requests | seconds | req/s | p50 ms | p99 ms | known | errors |")
-    print("|---|---|---|---|---|---|---|---|")
-    print(by_hash.line())
-    print(by_upload.line())
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"load average at the end (other work on the box included): {load}")
+    print()
+    print(
+        "| /v1/match | requests | seconds | req/s | p50 ms | p99 ms "
+        f"| server CPU ms/req | req/s implied on {args.workers} dedicated cores | known | errors |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(by_hash.line(args.workers))
+    print(by_upload.line(args.workers))
     print()
     print(f"list import {import_s:.1f} s; index build and save {index_s:.1f} s")
     print(f"add one entry through the API: answered in {added_s:.2f} s")

@@ -10,6 +10,9 @@ folder) and optionally PostgreSQL (a throwaway database on the given server), me
 * a `MatchService.refresh` after adding 1,000 entries (incremental, no rebuild),
 * a warm `refresh` with nothing changed, and exact/PDQ lookups per second.
 
+CPU time is this process only: for SQLite that is all the work, for PostgreSQL the client's
+share (the server's work shows in wall time). On a shared machine compare CPU times.
+
 Usage (from the repository root):
 
     uv run --no-sync python benchmarks/storage/bench_list_import.py [--entries 1000000]
@@ -51,9 +54,10 @@ def entries(count: int, seed: int, prefix: str = "e") -> Iterator[HashEntry]:
 
 
 def timed(label: str, func, *args):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = func(*args)
-    print(f"  {label:<44} {time.perf_counter() - start:8.2f} s")
+    wall, used = time.perf_counter() - start, time.process_time() - cpu
+    print(f"  {label:<44} {wall:8.2f} s wall {used:8.2f} s cpu (this process)")
     return result
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from safeguard.services.api_keys import ApiKeyService
     from safeguard.services.case_reports import CaseReportService
     from safeguard.services.cases import CaseService
+    from safeguard.services.demo_tour import DemoTour
     from safeguard.services.list_changes import ListAdministration
     from safeguard.services.lists import ListService
     from safeguard.services.matching import MatchService
@@ -64,7 +65,6 @@ class Services:
         count = workers if workers else self.settings.resolved_workers
         return LocalPoolRunner(count, preload=WORKER_MODULES)
 
-
     @cached_property
     def case_store(self) -> SqlCaseStore:
         """Cases, exhibits, scan results and the audit log, in the shared database."""
@@ -86,7 +86,6 @@ class Services:
         from safeguard.services.case_reports import CaseReportService
 
         return CaseReportService(self.case_service, open_exhibit=open_exhibit)
-
 
     @cached_property
     def triage_service(self) -> TriageService:
@@ -229,6 +228,25 @@ class Services:
         )
         return ListAdministration(
             self.hash_list_store, self.service_store, self.index_keeper, retroactive, import_file
+        )
+
+    # --- the newcomer's tour ----------------------------------------------------------------
+
+    @cached_property
+    def demo_tour(self) -> DemoTour:
+        """The README's main job: the whole flow on generated benign data."""
+        from safeguard.services.demo_tour import DemoTour
+
+        workers = self.settings.resolved_workers
+        return DemoTour(
+            lists=self.list_service,
+            matcher=self.match_service,
+            cases=self.case_service,
+            triage=self.triage_service,
+            reports=self.case_report_service,
+            hash_options=self.hash_options,
+            runner=self.batch_runner(workers),
+            workers=workers,
         )
 
 

@@ -151,3 +151,11 @@ def test_db_option_chooses_the_database(tmp_path: Path, isolated_env: Path) -> N
     assert other.is_file()
     assert shown() == []
     assert [r["name"] for r in shown("--db", f"sqlite:///{other}")] == ["bad"]
+
+
+def test_export_to_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
+    listed = write_csv(tmp_path / "l.csv", range(1))
+    assert invoke("lists", "import", str(listed), "--name", "bad")[0] == 0
+    code, output = invoke("lists", "export", "bad", "-o", str(tmp_path / "no" / "such" / "x.csv"))
+    assert code == 2
+    assert "cannot write" in output

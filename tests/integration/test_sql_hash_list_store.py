@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.storage.hash_list_store import HashListStore
+from safeguard.storage.sql import hash_list_store as sql_module
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
 from safeguard.storage.sql.hash_list_store import INSERT_BATCH, SqlHashListStore
 from tests.conftest import POSTGRES_URL
@@ -90,7 +91,10 @@ def sql_store(any_engine: Engine) -> SqlHashListStore:
     return SqlHashListStore(any_engine)
 
 
-def test_import_across_batches_dedupes_and_stays_atomic(sql_store: SqlHashListStore) -> None:
+def test_import_across_batches_dedupes_and_stays_atomic(
+    sql_store: SqlHashListStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql_module, "ANALYZE_AFTER_ROWS", 1_000)  # exercise it on PostgreSQL
     count = INSERT_BATCH * 2 + 10
     entries = [make_entry(i, pdq=i % 3 == 0) for i in range(count)]
     # The same entry id again in a later batch replaces the earlier row.
@@ -135,3 +139,29 @@ def test_schema_matches_the_table_definitions(any_engine: Engine) -> None:
         return ""
 
     assert [d for d in diffs if table_of(d) in mine] == []
+
+
+def test_match_service_follows_the_sql_change_log(
+    sql_store: SqlHashListStore, tmp_path: Path
+) -> None:
+    from safeguard.domain.file_hashes import FileHashes
+    from safeguard.domain.hash_lists import HashList, ListKind
+    from safeguard.services.matching import MatchService
+
+    def pdq_of(seed: int) -> FileHashes:
+        entry = make_entry(seed)
+        return FileHashes("q", 1, pdq=entry.digests[HashAlgorithm.PDQ], pdq_quality=100)
+
+    sql_store.import_list(bad_list(), [make_entry(1)])
+    sql_store.import_list(HashList("good", ListKind.KNOWN_GOOD), [make_entry(1, entry_id="g")])
+    first = MatchService(sql_store, index_dir=tmp_path)
+    assert [m.list_name for m in first.match_file_hashes(pdq_of(1))] == ["bad", "good"]
+    sql_store.add_entries("bad", [make_entry(2)])
+    assert [m.entry_id for m in first.match_file_hashes(pdq_of(2))] == ["e2"]
+    sql_store.remove_entries("bad", ["e1"])
+    sql_store.update_list("good", enabled=False)
+    assert first.match_file_hashes(pdq_of(1)) == []
+    # A second process starts from the save and replays the change log since it.
+    second = MatchService(sql_store, index_dir=tmp_path)
+    assert [m.entry_id for m in second.match_file_hashes(pdq_of(2))] == ["e2"]
+    assert second.match_file_hashes(pdq_of(1)) == []

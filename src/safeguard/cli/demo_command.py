@@ -1,1 +1,90 @@
-"""Placeholder: this command group is being written."""
+"""`safeguard demo`: the README's main job, on generated benign data and the embedded SQLite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from safeguard.cli.app import app
+from safeguard.cli.context import errors_to_exit, services_for
+from safeguard.cli.output import stderr_console
+from safeguard.services.demo_tour import prepare_demo_folder
+
+console = stderr_console
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for everything the demo makes.")
+    ] = Path("demo-output"),
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Then start the matching service on the demo data.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve (loopback only).")] = 8000,
+) -> None:
+    """Run the whole flow on benign generated stand-ins: hash, lists, match, scan, report."""
+    folder = out.resolve()
+    # The demo keeps its database and index inside its own folder, never the user's.
+    os.environ["SAFEGUARD_DATA_DIR"] = str(folder / "data")
+    os.environ.pop("SAFEGUARD_DATABASE_URL", None)
+    os.environ.pop("SAFEGUARD_DB", None)
+    try:
+        prepare_demo_folder(folder)
+    except FileExistsError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    with errors_to_exit():
+        services = services_for(None)
+        outcome = services.demo_tour.run(
+            folder, step=lambda s: console.print(f"[bold cyan]»[/] {s}")
+        )
+
+    table = Table(title="Media folder: hashed and matched (benign stand-ins)")
+    table.add_column("file", no_wrap=True, overflow="ellipsis", max_width=22)
+    table.add_column("quality", no_wrap=True, min_width=7)
+    table.add_column("verdict", no_wrap=True, min_width=10)
+    table.add_column("why", overflow="ellipsis", no_wrap=True, max_width=34)
+    for item in outcome.media:
+        fh = item.hashes
+        best = item.matches[0] if item.matches else None
+        why = fh.error or (
+            f"{best.list_name} {best.algorithm.value} distance {best.distance}" if best else ""
+        )
+        table.add_row(
+            Path(fh.path).name,
+            "" if fh.pdq_quality is None else str(fh.pdq_quality),
+            "error" if fh.error and not item.matches else item.verdict.value,
+            why,
+        )
+    console.print(table)
+
+    counts = Table(title=f"Scan of {outcome.exhibit.name} into case {outcome.case_number}")
+    counts.add_column("status")
+    counts.add_column("files", justify="right")
+    for status, count in sorted(outcome.scan.counts.items(), key=lambda kv: kv[0].value):
+        counts.add_row(status.value, str(count))
+    console.print(counts)
+    for fmt, path in outcome.reports.items():
+        console.print(f"{fmt} report: {path}")
+    console.print(f"Everything is in {outcome.folder}")
+
+    if serve:
+        from safeguard.cli.service_commands import serve as serve_command
+        from safeguard.services.demo_service import seed_demo_service
+
+        seed = seed_demo_service(
+            services.list_administration,
+            services.api_keys,
+            services.upload_matching,
+            folder / "service",
+        )
+        console.print("Matching service with demo data; in another terminal run:")
+        console.print(
+            seed.curl_command(f"http://127.0.0.1:{port}"), soft_wrap=True, highlight=False
+        )
+        serve_command(host="127.0.0.1", port=port, workers=1, db=None, log_level="warning")

@@ -159,7 +159,11 @@ def export_command(
 ) -> None:
     """Write a list's entries to a file (VICS JSON, CSV or hashdeep)."""
     with errors_to_exit():
-        written = _service(db).export(name, output, format_name)
+        try:
+            written = _service(db).export(name, output, format_name)
+        except OSError as exc:
+            typer.echo(f"error: cannot write {output}: {exc.strerror}", err=True)
+            raise typer.Exit(2) from exc
     typer.echo(f"Wrote {written:,} entries of {name!r} to {output} ({format_name}).")
 
 

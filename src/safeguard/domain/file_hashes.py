@@ -21,6 +21,10 @@ class FileHashes:
         pdq: 64-hex PDQ hash of the (first frame of the) image, or None.
         pdq_quality: PDQ quality 0-100, or None.
         pdq_variants: the other dihedral PDQ hashes (rotations/flips), when asked for.
+        pdq_regions: (label, hash) pairs of regions query-side recovery believes are the
+            original picture (``trimmed``, ``trimmed-loose``, ``embedded``,
+            ``embedded-loose``, ``deskewed``; see `safeguard.hashing.recovery`), when asked
+            for. Match them like ``pdq`` and report the label as ``Match.variant``.
         media_type: MIME type sniffed from content.
         error: why this file has no (or incomplete) hashes; None when all went well.
     """
@@ -31,6 +35,7 @@ class FileHashes:
     pdq: str | None = None
     pdq_quality: int | None = None
     pdq_variants: tuple[str, ...] = ()
+    pdq_regions: tuple[tuple[str, str], ...] = ()
     media_type: str = "application/octet-stream"
     error: str | None = None
     pdq_floor: int = PDQ_MATCH_QUALITY_FLOOR

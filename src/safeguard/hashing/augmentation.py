@@ -25,7 +25,7 @@ from PIL import Image
 from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR
 from safeguard.hashing.image_decoding import as_rgb_pixels
 from safeguard.hashing.pdq import pdq_of_pixels
-from safeguard.hashing.recovery import WORK_SIDE, low_information_reason
+from safeguard.hashing.recovery import HASH_SIDE, low_information_reason
 
 CROP_SCALES: tuple[int, ...] = (90, 80, 70)
 """Kept share of width and height, in percent."""
@@ -103,8 +103,8 @@ def augmentation_hashes(
     """
     pixels = as_rgb_pixels(rgb)
     image = Image.fromarray(pixels)
-    scale = max(image.size) / WORK_SIDE
-    if scale > 1:  # PDQ works at 64x64; a 512-pixel copy keeps this cheap and changes little.
+    scale = max(image.size) / HASH_SIDE
+    if scale > 1:  # PDQ works at 64x64; a smaller copy keeps this cheap and changes little.
         image = image.resize(
             (round(image.width / scale), round(image.height / scale)), Image.Resampling.BOX
         )

@@ -55,6 +55,10 @@ class HashOptions:
             perceptual matching.
         dihedral: also compute the seven other rotations/flips of the PDQ hash into
             ``FileHashes.pdq_variants`` (order in `safeguard.hashing.pdq.DIHEDRAL_ORDER`).
+        recovery: also hash the regions query-side recovery finds (frames and letterbox bars
+            trimmed, the picture inside a screenshot, a small rotation undone) into
+            ``FileHashes.pdq_regions`` as (label, hash); see `safeguard.hashing.recovery`.
+            Costs about 1-2 PDQ hashes more per image.
         chunk_size: bytes per read.
     """
 
@@ -65,6 +69,7 @@ class HashOptions:
     pdq_quality_floor: int = PDQ_MATCH_QUALITY_FLOOR
     dihedral: bool = False
     chunk_size: int = DEFAULT_CHUNK_SIZE
+    recovery: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.algorithms) - COMPUTABLE_ALGORITHMS

@@ -35,6 +35,7 @@ from safeguard.hashing.contract import HashOptions
 from safeguard.hashing.cryptographic import MultiDigest
 from safeguard.hashing.image_decoding import open_image
 from safeguard.hashing.pdq import pdq_dihedral_of_pixels, pdq_of_pixels, pixels_for_pdq
+from safeguard.hashing.recovery import recovery_hashes
 
 # "BM" is too weak a magic to call a file a bitmap (text starts with it too): a real BMP
 # also has a known DIB header size at offset 14.
@@ -185,11 +186,18 @@ def _with_pdq(
             pdq, variants = hashes[0], tuple(hashes[1:])
         else:
             (pdq, quality), variants = pdq_of_pixels(pixels), ()
+        regions = (
+            tuple((r.label, r.pdq) for r in recovery_hashes(pixels, options.pdq_quality_floor))
+            if options.recovery
+            else ()
+        )
     except InputError as exc:
         return _with_error(result, exc)
     except Exception as exc:  # Never let one odd file stop a job.
         return _with_error(result, CorruptMediaError(f"cannot hash image: {exc!r}"))
-    return _replace(result, pdq=pdq, pdq_quality=quality, pdq_variants=variants)
+    return _replace(
+        result, pdq=pdq, pdq_quality=quality, pdq_variants=variants, pdq_regions=regions
+    )
 
 
 def _plausible_bmp(header: bytes) -> bool:

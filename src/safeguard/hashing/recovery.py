@@ -41,13 +41,16 @@ from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR
 from safeguard.hashing.image_decoding import as_rgb_pixels
 from safeguard.hashing.pdq import DIHEDRAL_ORDER, pdq_dihedral_of_pixels, pdq_of_pixels
 
-WORK_SIDE = 512
-"""Recovery looks at a copy no larger than this on either side (PDQ itself works at 64x64)."""
+WORK_SIDE = 256
+"""Regions are found on a copy no larger than this on either side, then refined at full size."""
+
+HASH_SIDE = 384
+"""Regions are hashed from full-size pixels shrunk to at most this (PDQ works at 64x64)."""
 
 MIN_REGION_SHARE = 0.08
 """A recovered region must cover at least this share of the picture's area."""
 
-MIN_REGION_SIDE = 48
+MIN_REGION_SIDE = 24
 """...and be at least this many working pixels on its shorter side."""
 
 MAX_REGION_SHARE = 0.94
@@ -140,7 +143,7 @@ def recovery_hashes(
         if box is None or not _worth_hashing(box, width, height, kept):
             continue
         kept.append(box)
-        full_box = _refine(pixels, _scaled(box, scale, pixels.shape), reach=math.ceil(scale) + 1)
+        full_box = _refine(pixels, _scaled(box, scale, pixels.shape), reach=math.ceil(2 * scale) + 2)
         region = pixels[full_box[1] : full_box[3], full_box[0] : full_box[2]]
         found = _hash_region(label, region, full_box, quality_floor)
         if found is not None:
@@ -154,10 +157,12 @@ def recovery_hashes(
     return tuple(results)
 
 
-def _working_copy(pixels: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], float]:
-    """The pixels shrunk (box filter) to at most `WORK_SIDE` a side, and the factor used."""
+def _working_copy(
+    pixels: npt.NDArray[np.uint8], side: int = WORK_SIDE
+) -> tuple[npt.NDArray[np.uint8], float]:
+    """The pixels shrunk (box filter) to at most `side` a side, and the factor used."""
     height, width = pixels.shape[:2]
-    scale = max(height, width) / WORK_SIDE
+    scale = max(height, width) / side
     if scale <= 1:
         return pixels, 1.0
     size = (max(1, round(width / scale)), max(1, round(height / scale)))
@@ -179,7 +184,7 @@ def _hash_region(
 ) -> RecoveredHash | None:
     if min(region.shape[:2]) < MIN_REGION_SIDE // 2:
         return None
-    small, _ = _working_copy(np.ascontiguousarray(region))
+    small, _ = _working_copy(np.ascontiguousarray(region), HASH_SIDE)
     if low_information_reason(small) is not None:
         return None
     pdq, quality = pdq_of_pixels(np.ascontiguousarray(small))
@@ -231,9 +236,30 @@ def _uniform_lines(
         reference = np.median(lines, axis=1, keepdims=True).astype(np.int16)
     else:
         reference = colour.reshape(1, 1, 3)
-    close = (np.abs(lines - reference) <= tolerance).all(axis=2)
-    result: npt.NDArray[np.bool_] = close.mean(axis=1) >= share
+    diff = np.abs(lines - reference)
+    # Channel by channel: numpy reduces a trailing axis of three slowly.
+    close = diff[..., 0] <= tolerance
+    close &= diff[..., 1] <= tolerance
+    close &= diff[..., 2] <= tolerance
+    result: npt.NDArray[np.bool_] = np.count_nonzero(close, axis=1) >= share * lines.shape[1]
     return result
+
+
+def _leading_uniform(
+    lines: npt.NDArray[np.int16],
+    tolerance: int,
+    share: float,
+    colour: npt.NDArray[np.int16] | None,
+) -> int:
+    """Number of uniform lines at the start of `lines`, looking at as few as it can."""
+    start, chunk = 0, 4
+    while start < lines.shape[0]:
+        flags = _uniform_lines(lines[start : start + chunk], 0, tolerance, share, colour)
+        count = _leading(flags)
+        if count < flags.size:
+            return start + count
+        start, chunk = start + chunk, chunk * 2
+    return int(lines.shape[0])
 
 
 def _leading(flags: npt.NDArray[np.bool_]) -> int:
@@ -267,10 +293,11 @@ def _side_steps(
     steps = []
     for side in range(4):
         colour = None if colours is None else colours[side]
-        flags = _uniform_lines(_side_lines(block, side), 0, tolerance, share, colour)
-        count = _leading(flags)
-        if count < seam and _leading(flags[seam:]) > 0:
-            count = seam + _leading(flags[seam:])
+        lines = _side_lines(block, side)
+        count = _leading_uniform(lines, tolerance, share, colour)
+        if count < seam:
+            after = _leading_uniform(lines[seam:], tolerance, share, colour)
+            count = seam + after if after else count
         steps.append(count)
     return steps[0], steps[1], steps[2], steps[3]
 
@@ -366,7 +393,7 @@ def _xy_cut(signed: npt.NDArray[np.int16], box: Box, depth: int, leaves: list[Bo
     if depth > 0:
         block = signed[top:bottom, left:right]
         for axis in (0, 1):
-            runs = _gap_split(_uniform_lines(block, axis, 10, 0.985), min_gap=3)
+            runs = _gap_split(_uniform_lines(block, axis, 10, 0.985), min_gap=1)
             if len(runs) > 1:
                 for start, end in runs:
                     part = (

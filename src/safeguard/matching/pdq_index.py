@@ -1,13 +1,7 @@
 """Exact PDQ radius search at national-list scale: multi-index hashing over compact arrays.
 
-Design (Norouzi, Punjani and Fleet, "Fast exact search in Hamming space with multi-index
-hashing"): the 256 bits are split into ``m = 12`` disjoint chunks (a fixed pseudo-random choice
-of bit positions, so correlated neighbouring PDQ bits are spread across chunks). For a
-threshold ``r = m * s + a`` (``0 <= a < m``), any code within ``r`` bits of the query differs in
-at most ``s`` bits on one of ``a + 1`` chosen chunks, or in at most ``s - 1`` bits on one of
-the others; otherwise the distance would be at least ``r + 1``. So probing every bucket within
-those radii and verifying each candidate's full distance finds every match and nothing else.
-At ``r = 31`` that is radius 2 on the eight widest chunks and radius 1 on the other four.
+Design: multi-index hashing (see `safeguard.matching.mih_layout` for the layout and why it
+is exact) with twelve chunks of a fixed pseudo-random choice of bit positions.
 
 Each chunk is a bucket-offsets array (``uint32[2**bits + 1]``) and a row array sorted by chunk
 value (``uint32[N]``); the codes themselves are stored sorted by chunk 0, so chunk 0 needs no row
@@ -21,7 +15,6 @@ Changes go to a small delta segment searched by brute force, and removals to a t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -35,17 +28,19 @@ from safeguard.matching import pdq_kernels
 from safeguard.matching.contract import MatchCandidate
 from safeguard.matching.hex_arrays import bytes_from_hex, hex_from_bytes
 from safeguard.matching.index_files import read_manifest, staging_folder, swap_in, write_manifest
+from safeguard.matching.mih_layout import (
+    N_CHUNKS,
+    check_chunk_widths,
+    chunk_positions,
+    default_chunk_widths,
+    probe_plan,
+)
 
 __all__ = ["PdqIndex", "codes_from_hex", "hex_from_code"]
 
 CODE_BYTES = PDQ_BITS // 8
 FORMAT_NAME = "safeguard.pdq-index"
 FORMAT_VERSION = 1
-N_CHUNKS = 12
-MAX_CHUNK_BITS = 22  # offsets of 2**22 + 1 uint32 = 16 MB per chunk
-_PERMUTATION_SEED = 0x5AFE_0D0C
-# A sequential scan reads a code in ~2 ns; a probe or candidate check is a cache miss (~30 ns).
-_SCAN_ADVANTAGE = 16.0
 _INITIAL_CAPACITY = 256
 DEFAULT_COMPACT_FRACTION = 0.005
 MIN_DELTA_BEFORE_COMPACT = 20_000
@@ -65,27 +60,6 @@ def codes_from_hex(hexes: Sequence[str]) -> NDArray[np.uint8]:
 def hex_from_code(code: NDArray[np.uint8]) -> str:
     """The 64-digit lower-case hex text of one ``uint8[32]`` code."""
     return hex_from_bytes(np.asarray(code, dtype=np.uint8).reshape(1, CODE_BYTES))[0]
-
-
-def default_chunk_widths(count: int) -> tuple[int, ...]:
-    """Chunk widths for an index of `count` codes: eight wide chunks then four narrower ones.
-
-    About one code per bucket balances probes against candidates; widths are capped so the
-    offsets stay at 16 MB per chunk and the twelve chunks fit in 256 bits.
-    """
-    wide = min(MAX_CHUNK_BITS, max(4, math.ceil(math.log2(max(count, 2)))))
-    narrow = min(wide, (PDQ_BITS - 8 * wide) // 4)
-    return (wide,) * 8 + (narrow,) * (N_CHUNKS - 8)
-
-
-def _chunk_positions(widths: Sequence[int]) -> NDArray[np.int16]:
-    permutation = np.random.default_rng(_PERMUTATION_SEED).permutation(PDQ_BITS)
-    positions = np.zeros((len(widths), max(widths)), dtype=np.int16)
-    start = 0
-    for j, width in enumerate(widths):
-        positions[j, :width] = permutation[start : start + width]
-        start += width
-    return positions
 
 
 def _as_codes(codes: NDArray[np.uint8], what: str = "codes") -> NDArray[np.uint8]:
@@ -150,8 +124,6 @@ class PdqIndex:
         self._rows = rows
         sizes = (np.int64(1) << self._widths) + 1
         self._offset_base = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-        # Widest chunks first: they get the larger radius, which costs the fewest candidates.
-        self._radius_order = np.argsort(-self._widths, kind="stable")
         self._dead = np.zeros(0, np.uint8) if dead is None else np.array(dead, dtype=np.uint8)
         self._dead_count = int(self._dead.sum())
         self._delta_codes = (
@@ -191,12 +163,10 @@ class PdqIndex:
         code_array = _as_codes(codes)
         id_array = _as_ids(ids, code_array.shape[0])
         count = code_array.shape[0]
-        widths = tuple(chunk_widths) if chunk_widths is not None else default_chunk_widths(count)
-        if len(widths) != N_CHUNKS or sum(widths) > PDQ_BITS or min(widths) < 1:
-            raise ValueError(f"need {N_CHUNKS} chunk widths >= 1 summing to <= {PDQ_BITS}")
-        if max(widths) > MAX_CHUNK_BITS:
-            raise ValueError(f"chunk widths are limited to {MAX_CHUNK_BITS} bits")
-        positions = _chunk_positions(widths)
+        widths = check_chunk_widths(
+            chunk_widths if chunk_widths is not None else default_chunk_widths(count)
+        )
+        positions = chunk_positions(widths)
         first_values = pdq_kernels.chunk_values(code_array, positions[0], widths[0])
         first_offsets, order = pdq_kernels.bucket_sort(first_values, 1 << widths[0])
         del first_values
@@ -310,18 +280,9 @@ class PdqIndex:
         key = (threshold, self.strategy)
         if key in self._plans:
             return self._plans[key]
-        per_chunk, extra = divmod(threshold, N_CHUNKS)
-        radii = np.full(N_CHUNKS, per_chunk - 1, dtype=np.int64)
-        radii[self._radius_order[: extra + 1]] = per_chunk
-        count = self._codes.shape[0]
-        cost = 0.0
-        max_probes = 1
-        for width, radius in zip(self._widths.tolist(), radii.tolist(), strict=True):
-            probes = sum(math.comb(width, k) for k in range(min(radius, width) + 1))
-            cost += probes * (1.0 + count / 2.0**width)
-            max_probes = max(max_probes, probes)
-        auto_scan = self.strategy == "auto" and cost * _SCAN_ADVANTAGE > count
-        plan = None if auto_scan else (radii, max_probes)
+        plan = probe_plan(
+            self.chunk_widths, threshold, self._codes.shape[0], self.strategy == "auto"
+        )
         self._plans[key] = plan
         return plan
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.hash_lists import PROJECT_VIC, HashEntry, Provenance, category_for
+from safeguard.hashing.contract import HashOptions
+from safeguard.hashing.pipeline import hash_bytes
 from safeguard.list_formats.contract import ListMetadata
 from safeguard.list_formats.registry import writer_named
 from safeguard.services.demo_data import encode, synthetic_photo
@@ -82,7 +84,7 @@ class DemoExhibit:
         bad_entries = [
             HashEntry(
                 entry_id=str(900 + number),
-                digests=item.digests,
+                digests=_with_pdq(item),
                 category=category_for(PROJECT_VIC, "1" if number % 2 else "2"),
                 provenance=Provenance(
                     series="DEMO-STAND-IN",
@@ -117,6 +119,15 @@ class DemoExhibit:
                 good_entries, stream, ListMetadata("hashdeep", suggested_name="demo-known-good")
             )
         return bad_path, good_path
+
+
+def _with_pdq(item: StandIn) -> dict[HashAlgorithm, str]:
+    """The stand-in's digests plus its PDQ hash, so re-encoded copies are found too."""
+    digests = item.digests
+    hashes = hash_bytes(item.data, item.path, HashOptions())
+    if hashes.pdq is not None:
+        digests[HashAlgorithm.PDQ] = hashes.pdq
+    return digests
 
 
 def _zip(members: dict[str, bytes]) -> bytes:

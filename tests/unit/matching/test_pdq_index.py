@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from safeguard.domain.errors import InvalidDigestError, StorageError
-from safeguard.matching import pdq_index
+from safeguard.matching import mih_layout, pdq_index
 from safeguard.matching.brute_force import brute_force_matches, brute_force_search
 from safeguard.matching.contract import MatchCandidate, PerceptualIndex
 from safeguard.matching.pdq_index import PdqIndex, codes_from_hex, hex_from_code
@@ -212,11 +212,11 @@ def test_empty_index_and_argument_checks() -> None:
 
 def test_default_layout_fits_256_bits_and_the_memory_budget() -> None:
     for count in (1, 1000, 10**6, 10**7, 10**8):
-        widths = pdq_index.default_chunk_widths(count)
+        widths = mih_layout.default_chunk_widths(count)
         assert len(widths) == 12
         assert sum(widths) <= 256
-        assert max(widths) <= pdq_index.MAX_CHUNK_BITS
-    offsets_bytes = sum(((1 << w) + 1) * 4 for w in pdq_index.default_chunk_widths(10**7))
+        assert max(widths) <= mih_layout.MAX_CHUNK_BITS
+    offsets_bytes = sum(((1 << w) + 1) * 4 for w in mih_layout.default_chunk_widths(10**7))
     assert offsets_bytes < 160e6
 
 
