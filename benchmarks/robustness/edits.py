@@ -160,10 +160,7 @@ def letterbox(image: Image.Image, rng: random.Random) -> bytes:
     """Fit into a 16:9 (or 9:16 for tall pictures) black frame, as video stills are."""
     w, h = image.size
     target = 16 / 9 if w >= h else 9 / 16
-    if w / h < target:
-        canvas_size = (round(h * target), h)
-    else:
-        canvas_size = (w, round(w / target))
+    canvas_size = (round(h * target), h) if w / h < target else (w, round(w / target))
     if abs(canvas_size[0] - w) + abs(canvas_size[1] - h) < 0.1 * (w + h):
         canvas_size = (canvas_size[0] + w // 4, canvas_size[1]) if w < h else (w, h + h // 3)
     canvas = Image.new("RGB", canvas_size, (0, 0, 0))
@@ -312,7 +309,9 @@ def blur(image: Image.Image, rng: random.Random) -> bytes:
 
 def noise(image: Image.Image, rng: random.Random) -> bytes:
     nrng = np.random.default_rng(rng.randrange(2**32))
-    pixels = np.asarray(image, dtype=np.float32) + nrng.normal(0, 12, size=(image.height, image.width, 3))
+    pixels = np.asarray(image, dtype=np.float32) + nrng.normal(
+        0, 12, size=(image.height, image.width, 3)
+    )
     return jpeg(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)))
 
 

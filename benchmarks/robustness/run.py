@@ -36,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 import pdqhash
-from PIL import Image
-
 from benchmarks.robustness import datasets
 from benchmarks.robustness.edits import COMBINED_EDITS, SINGLE_EDITS
+from PIL import Image
+
 from safeguard.hashing.augmentation import augmentation_hashes
 from safeguard.hashing.recovery import query_hashes
 from safeguard.matching.local_features import (
@@ -128,9 +128,17 @@ class Methods:
         import perception.hashers as hashers
 
         self.known = known
-        self.hashers = {"perception-pdq": hashers.PDQHash(), "perception-phash16": hashers.PHash(hash_size=16)}
+        self.hashers = {
+            "perception-pdq": hashers.PDQHash(),
+            "perception-phash16": hashers.PHash(hash_size=16),
+        }
         self.perception_known = {
-            name: np.vstack([bits_code(h.compute(np.asarray(img), hash_format="vector")) for img in originals.values()])
+            name: np.vstack(
+                [
+                    bits_code(h.compute(np.asarray(img), hash_format="vector"))
+                    for img in originals.values()
+                ]
+            )
             for name, h in self.hashers.items()
         }
         self.n = len(known.names)
@@ -182,7 +190,9 @@ class Methods:
         return QueryResult(plain, lists, lists_label, held, matches, orb, perception)
 
 
-def make_queries(pictures: dict[str, Image.Image], edits: dict[str, object]) -> list[tuple[str, str, bytes]]:
+def make_queries(
+    pictures: dict[str, Image.Image], edits: dict[str, object]
+) -> list[tuple[str, str, bytes]]:
     out = []
     for edit_name, edit in edits.items():
         for name, image in pictures.items():
@@ -191,11 +201,19 @@ def make_queries(pictures: dict[str, Image.Image], edits: dict[str, object]) -> 
     return out
 
 
-def recall_table(rows: list[tuple[str, int, QueryResult]], thresholds: dict[str, int]) -> tuple[list[str], dict[str, float]]:
+def recall_table(
+    rows: list[tuple[str, int, QueryResult]], thresholds: dict[str, int]
+) -> tuple[list[str], dict[str, float]]:
     by_edit: dict[str, list[tuple[int, QueryResult]]] = defaultdict(list)
     for edit, index, result in rows:
         by_edit[edit].append((index, result))
-    methods = ["reference-pdq", "safeguard-lists", "safeguard-originals", "perception-pdq", "perception-phash16"]
+    methods = [
+        "reference-pdq",
+        "safeguard-lists",
+        "safeguard-originals",
+        "perception-pdq",
+        "perception-phash16",
+    ]
     lines = ["| edit | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
     totals: dict[str, list[float]] = defaultdict(list)
     for edit, items in by_edit.items():
@@ -221,7 +239,9 @@ def found(method: str, index: int, r: QueryResult, thresholds: dict[str, int]) -
     return bool(r.perception[method][index] <= thresholds[method])
 
 
-def false_matches(method: str, r: QueryResult, thresholds: dict[str, int], exclude: int | None) -> int:
+def false_matches(
+    method: str, r: QueryResult, thresholds: dict[str, int], exclude: int | None
+) -> int:
     """Originals other than `exclude` the query would be reported as matching."""
     n = len(r.plain)
     return sum(1 for i in range(n) if i != exclude and found(method, i, r, thresholds))
@@ -230,10 +250,22 @@ def false_matches(method: str, r: QueryResult, thresholds: dict[str, int], exclu
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", type=int, default=4000, help="size of the large distinct set")
-    parser.add_argument("--extra-known", type=int, default=178, help="extra generated originals for the large-set false-match rate")
+    parser.add_argument(
+        "--extra-known",
+        type=int,
+        default=178,
+        help="extra generated originals for the large-set false-match rate",
+    )
     parser.add_argument("--speed-queries", type=int, default=200)
-    parser.add_argument("--limit", type=int, default=0, help="use only this many known and distinct pictures (smoke test)")
-    parser.add_argument("--out", type=Path, default=None, help="also write the report (Markdown) here")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        help="use only this many known and distinct pictures (smoke test)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="also write the report (Markdown) here"
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     started = time.perf_counter()
@@ -253,8 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     edits = {**SINGLE_EDITS, **COMBINED_EDITS}
     known_queries = make_queries(originals, edits)
     distinct_queries = make_queries(distinct, edits)
-    print(f"{len(originals)} known, {len(distinct)} distinct, {len(edits)} edits: "
-          f"{len(known_queries)} + {len(distinct_queries)} queries", file=sys.stderr)
+    print(
+        f"{len(originals)} known, {len(distinct)} distinct, {len(edits)} edits: "
+        f"{len(known_queries)} + {len(distinct_queries)} queries",
+        file=sys.stderr,
+    )
     name_index = {name: i for i, name in enumerate(known.names)}
     known_rows = [(e, name_index[n], methods.run(decode(data))) for e, n, data in known_queries]
     distinct_rows = [(e, -1, methods.run(decode(data))) for e, n, data in distinct_queries]
@@ -269,20 +304,38 @@ def main(argv: list[str] | None = None) -> int:
         ("perception-phash16", [r.perception["perception-phash16"] for _, _, r in distinct_rows]),
     ):
         zero_fp[method] = int(np.min(np.vstack(values))) - 1
-    defaults = {"reference-pdq": THRESHOLD, "safeguard-lists": THRESHOLD,
-                "perception-pdq": PERCEPTION_DEFAULT, "perception-phash16": PERCEPTION_DEFAULT}
-    at_zero = {m: min(defaults[m], t) if m.startswith("safeguard") or m == "reference-pdq" else t for m, t in zero_fp.items()}
+    defaults = {
+        "reference-pdq": THRESHOLD,
+        "safeguard-lists": THRESHOLD,
+        "perception-pdq": PERCEPTION_DEFAULT,
+        "perception-phash16": PERCEPTION_DEFAULT,
+    }
+    at_zero = {
+        m: min(defaults[m], t) if m.startswith("safeguard") or m == "reference-pdq" else t
+        for m, t in zero_fp.items()
+    }
 
-    say(f"Known originals: {len(originals)}; distinct pictures: {len(distinct)}; edits: "
+    say(
+        f"Known originals: {len(originals)}; distinct pictures: {len(distinct)}; edits: "
         f"{len(SINGLE_EDITS)} single + {len(COMBINED_EDITS)} combined; "
-        f"{len(known_queries)} known and {len(distinct_queries)} distinct queries.")
+        f"{len(known_queries)} known and {len(distinct_queries)} distinct queries."
+    )
     say()
-    say("Thresholds (bits of 256). Default: reference PDQ and Safeguard 31; perception 51 (0.2). "
+    say(
+        "Thresholds (bits of 256). Default: reference PDQ and Safeguard 31; perception 51 (0.2). "
         "Largest with no false match among the distinct queries: "
-        + ", ".join(f"{m} {t}" for m, t in zero_fp.items()) + ".")
+        + ", ".join(f"{m} {t}" for m, t in zero_fp.items())
+        + "."
+    )
     singles = [row for row in known_rows if row[0] in SINGLE_EDITS]
     combos = [row for row in known_rows if row[0] in COMBINED_EDITS]
-    for title, thresholds in (("at default thresholds", defaults), ("at zero false matches among distinct pictures (threshold capped at the default)", at_zero)):
+    for title, thresholds in (
+        ("at default thresholds", defaults),
+        (
+            "at zero false matches among distinct pictures (threshold capped at the default)",
+            at_zero,
+        ),
+    ):
         say()
         say(f"### Recall per edit, {title}")
         say()
@@ -295,32 +348,52 @@ def main(argv: list[str] | None = None) -> int:
         for line in lines:
             say(line)
         say()
-        say("False matches (distinct query reported as a known original, plus known queries "
+        say(
+            "False matches (distinct query reported as a known original, plus known queries "
             "reported as the wrong original), out of "
-            f"{len(distinct_rows)} distinct and {len(known_rows)} known queries:")
+            f"{len(distinct_rows)} distinct and {len(known_rows)} known queries:"
+        )
         say()
-        say("| method | threshold | single-edit recall | combined-edit recall | false matches (distinct) | wrong original (known) |")
+        say(
+            "| method | threshold | single-edit recall | combined-edit recall | false matches (distinct) | wrong original (known) |"
+        )
         say("|---|---:|---:|---:|---:|---:|")
-        for method in ["reference-pdq", "safeguard-lists", "safeguard-originals", "perception-pdq", "perception-phash16"]:
+        for method in [
+            "reference-pdq",
+            "safeguard-lists",
+            "safeguard-originals",
+            "perception-pdq",
+            "perception-phash16",
+        ]:
             fp = sum(false_matches(method, r, thresholds, None) for _, _, r in distinct_rows)
             wrong = sum(false_matches(method, r, thresholds, i) for _, i, r in known_rows)
-            t = f"{THRESHOLD} (+ORB to {WIDE_THRESHOLD})" if method == "safeguard-originals" else str(thresholds[method])
-            say(f"| {method} | {t} | {overall[method]:.3f} | {overall_c[method]:.3f} | {fp} | {wrong} |")
+            t = (
+                f"{THRESHOLD} (+ORB to {WIDE_THRESHOLD})"
+                if method == "safeguard-originals"
+                else str(thresholds[method])
+            )
+            say(
+                f"| {method} | {t} | {overall[method]:.3f} | {overall_c[method]:.3f} | {fp} | {wrong} |"
+            )
 
     # ORB second stage: how often it ran and what it decided.
     orb_known = [(i, v) for _, i, r in known_rows for (j, d, v) in r.held_orb if j == i]
     orb_wrong = [v for _, i, r in known_rows for (j, d, v) in r.held_orb if j != i]
     orb_distinct = [v for _, _, r in distinct_rows for (j, d, v) in r.held_orb]
     say()
-    say(f"ORB second stage (candidates {THRESHOLD} < d <= {WIDE_THRESHOLD}, at most {ORB_CANDIDATES} per query): "
+    say(
+        f"ORB second stage (candidates {THRESHOLD} < d <= {WIDE_THRESHOLD}, at most {ORB_CANDIDATES} per query): "
         f"{len(orb_known)} true candidates, {sum(v for _, v in orb_known)} confirmed; "
         f"{len(orb_wrong) + len(orb_distinct)} false candidates, {sum(orb_wrong) + sum(orb_distinct)} confirmed; "
-        f"{methods.orb_seconds / max(1, methods.orb_calls) * 1000:.1f} ms per check.")
+        f"{methods.orb_seconds / max(1, methods.orb_calls) * 1000:.1f} ms per check."
+    )
 
     # Large distinct set: false-match rate per (picture, original) pair at default settings.
     say()
     say("### False-match rate on the large distinct set")
-    extra = {f"extra-{s}": datasets.synthetic_photo(2000 + s, 640, 480) for s in range(args.extra_known)}
+    extra = {
+        f"extra-{s}": datasets.synthetic_photo(2000 + s, 640, 480) for s in range(args.extra_known)
+    }
     big_known = build_known({**originals, **extra})
     big_methods = Methods.__new__(Methods)
     big_methods.known, big_methods.n = big_known, len(big_known.names)
@@ -342,10 +415,12 @@ def main(argv: list[str] | None = None) -> int:
         no_hash += int(r.lists.min() == 256)
     pairs = len(large) * len(big_known.names)
     say()
-    say(f"{len(large)} distinct pictures ({', '.join(f'{v} {k}' for k, v in kinds.items())}) x "
+    say(
+        f"{len(large)} distinct pictures ({', '.join(f'{v} {k}' for k, v in kinds.items())}) x "
         f"{len(big_known.names)} known originals = {pairs:,} pairs; "
         f"{no_hash} pictures refused as low quality or low information; "
-        f"closest safeguard-lists distance {closest}; {counts['orb-checks']} ORB checks.")
+        f"closest safeguard-lists distance {closest}; {counts['orb-checks']} ORB checks."
+    )
     say()
     say("| method | false matches | rate per pair |")
     say("|---|---:|---:|")
@@ -379,17 +454,23 @@ def main(argv: list[str] | None = None) -> int:
         hashing_only[mode] = min(hashing_only.get(mode, 1e9), time.perf_counter() - t0)
     n = len(sample)
     say()
-    say(f"{n} edited queries (the single and combined edits of the known originals, up to 720x1280).")
+    say(
+        f"{n} edited queries (the single and combined edits of the known originals, up to 720x1280)."
+    )
     say()
     say("| pipeline | queries/s with decode | queries/s hashing only | hashes per query |")
     say("|---|---:|---:|---:|")
     hashes_per = float(np.mean([len(query_hashes(rgb)) for rgb in decoded[:60]]))
     say(f"| plain PDQ | {n / timings['plain']:.1f} | {n / hashing_only['plain']:.1f} | 1 |")
-    say(f"| dihedral + recovery | {n / timings['lists']:.1f} | {n / hashing_only['lists']:.1f} | {hashes_per:.1f} |")
+    say(
+        f"| dihedral + recovery | {n / timings['lists']:.1f} | {n / hashing_only['lists']:.1f} | {hashes_per:.1f} |"
+    )
     say()
-    say(f"Slowdown with every recovery step on: {timings['lists'] / timings['plain']:.2f}x with decode, "
+    say(
+        f"Slowdown with every recovery step on: {timings['lists'] / timings['plain']:.2f}x with decode, "
         f"{hashing_only['lists'] / hashing_only['plain']:.2f}x hashing only. "
-        f"ORB checks add {methods.orb_seconds / max(1, methods.orb_calls) * 1000:.0f} ms each, only for wide candidates.")
+        f"ORB checks add {methods.orb_seconds / max(1, methods.orb_calls) * 1000:.0f} ms each, only for wide candidates."
+    )
     say()
     say(f"Total run time {time.perf_counter() - started:.0f} s.")
     if args.out is not None:

@@ -158,6 +158,8 @@ def test_match_hashes_from_a_csv(listed: FileHashes, tmp_path: Path) -> None:
     assert "pdq" not in md5_only
 
 
-def test_match_needs_something_to_match(isolated_env: Path) -> None:
-    result = runner.invoke(app, ["match"])
-    assert result.exit_code == 2
+def test_match_needs_paths_or_hashes_but_not_both(isolated_env: Path, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["match"]).exit_code == 2
+    hashes = tmp_path / "h.txt"
+    hashes.write_text(digest_of("md5", 1) + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["match", str(hashes), "--hashes", str(hashes)]).exit_code == 2

@@ -85,10 +85,10 @@ class ServiceStoreContract:
         assert got.upload_id == first
         assert got.context.ip_address == "192.0.2.1"
         assert got.received_at == T0
-        assert [u.upload_id for u in store.seen_with_digest(HashAlgorithm.MD5, MD5)] == [first]
-        assert [u.upload_id for u in store.seen_with_digest(HashAlgorithm.SHA1, "1" * 40)] == [
-            second
-        ]
+        assert [u.upload_id for u in store.seen_with_digests(HashAlgorithm.MD5, [MD5])] == [first]
+        both = store.seen_with_digests(HashAlgorithm.SHA1, ["1" * 40, "2" * 40])
+        assert [u.upload_id for u in both] == [second]
+        assert store.seen_with_digests(HashAlgorithm.SHA256, []) == []
         assert store.seen_pdq() == [(first, PDQ)]
         assert store.seen_pdq(after_id=first) == []
         with pytest.raises(NotFoundError):

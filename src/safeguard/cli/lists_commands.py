@@ -11,7 +11,7 @@ from rich.table import Table
 
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
-from safeguard.cli.output import emit_json, stderr_console
+from safeguard.cli.output import emit_json, progress_bar
 from safeguard.domain.hash_lists import HashList, ListKind
 from safeguard.services.lists import EXPORT_FORMATS, ListService
 
@@ -76,7 +76,14 @@ def import_command(
     """
     with errors_to_exit():
         service = _service(db)
-        with stderr_console.status(f"Importing {file.name}…"):
+        with progress_bar(f"Importing {file.name}") as progress:
+            done = 0
+
+            def advance(count: int) -> None:
+                nonlocal done
+                progress.advance(count - done)
+                done = count
+
             outcome = service.import_file(
                 file,
                 name=name,
@@ -87,6 +94,7 @@ def import_command(
                 threshold=threshold,
                 action=action,
                 lenient=lenient,
+                on_progress=advance,
             )
         stored = outcome.hash_list
         location = service.locations().get(stored.name)

@@ -116,8 +116,8 @@ def match_command(
     threshold, the query's quality and which rotation/flip matched. Bad files get a record
     with an error and the run goes on (exit status 0).
     """
-    if hashes is None and not paths:
-        raise typer.BadParameter("give files or folders, or --hashes FILE", param_hint="PATH")
+    if (hashes is None) == (not paths):
+        raise typer.BadParameter("give files or folders, or --hashes FILE (not both)")
     with errors_to_exit():
         services = services_for(db)
         service = services.match_service

@@ -17,8 +17,10 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
-    TransferSpeedColumn,
+    ProgressColumn,
+    Task,
 )
+from rich.text import Text
 
 stderr_console = Console(stderr=True)
 
@@ -64,6 +66,14 @@ class _RichProgress:
             self._progress.update(self._byte_task, total=nbytes)
 
 
+class _RateColumn(ProgressColumn):
+    """Units per second (files/s), not bytes per second."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.1f}/s", style="progress.data.speed")
+
+
 @contextmanager
 def progress_bar(
     description: str, total: int | None = None, enabled: bool = True
@@ -78,8 +88,8 @@ def progress_bar(
         MofNCompleteColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
+        _RateColumn(),
         TimeRemainingColumn(),
-        TransferSpeedColumn(),
         console=stderr_console,
         transient=False,
     )

@@ -83,14 +83,15 @@ def augmentation_windows(width: int, height: int) -> list[tuple[str, tuple[int, 
 
 
 def _rotated_inner(image: Image.Image, degrees: float) -> Image.Image:
-    """Turn by `degrees` (counter-clockwise) and keep the largest upright inner rectangle
-    with the picture's aspect ratio."""
+    """Turn by `degrees` (counter-clockwise); keep the largest upright inner rectangle."""
     width, height = image.size
     radians = math.radians(abs(degrees))
     scale = 1 / (math.cos(radians) + max(width / height, height / width) * math.sin(radians))
     cw, ch = round(width * scale), round(height * scale)
     turned = image.rotate(degrees, resample=Image.Resampling.BICUBIC)
-    return turned.crop(((width - cw) // 2, (height - ch) // 2, (width + cw) // 2, (height + ch) // 2))
+    return turned.crop(
+        ((width - cw) // 2, (height - ch) // 2, (width + cw) // 2, (height + ch) // 2)
+    )
 
 
 def augmentation_hashes(

@@ -10,10 +10,10 @@ without an explicit algorithm such a value is tried as both.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from safeguard.domain.digests import HashAlgorithm, guess_algorithm, normalise_digest
 from safeguard.domain.errors import InvalidDigestError, UnreadableFileError
@@ -122,47 +122,54 @@ def _header_of(first_line: str) -> tuple[str, list[str]] | None:
 
 
 def read_hash_queries(path: Path, algorithm: HashAlgorithm | None = None) -> Iterator[HashQuery]:
-    """Stream the queries in a hash file, one per hash line or CSV record.
+    """Stream the queries in a hash file, one per hash line or CSV record, in constant memory.
 
     Args:
         path: the file (UTF-8, a byte-order mark is allowed).
         algorithm: the algorithm of bare values, when the sender says which.
 
     Raises:
-        UnreadableFileError: the file cannot be opened (before the first query).
+        UnreadableFileError: the file cannot be opened (raised here, before any query).
     """
     try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        handle = path.open(encoding="utf-8-sig", errors="replace", newline="")
     except OSError as exc:
         raise UnreadableFileError(f"cannot read {path.name}: {exc.strerror}") from exc
-    return _queries(text, algorithm)
+    return _queries(handle, algorithm)
 
 
-def _queries(text: str, algorithm: HashAlgorithm | None) -> Iterator[HashQuery]:
-    lines = text.splitlines()
-    first = next(
-        (i for i, line in enumerate(lines) if line.strip() and not line.startswith("#")), None
-    )
-    if first is None:
-        return
-    header = _header_of(lines[first])
-    if header is None:
-        for number, line in enumerate(lines, start=1):
-            stripped = line.strip()
-            if stripped and not stripped.startswith("#"):
-                yield _bare_query(number, stripped.split()[0].split(",")[0], algorithm)
-        return
-    delimiter, names = header
-    body = io.StringIO("\n".join(lines[first + 1 :]))
-    reader = csv.reader(body, delimiter=delimiter)
-    for cells in reader:
-        if not any(cell.strip() for cell in cells):
-            continue
-        # reader.line_num counts the lines read so far, so a quoted newline is accounted for.
-        number = first + 1 + reader.line_num
-        row = {
-            name: cell
-            for name, cell in zip(names, cells, strict=False)
-            if not name.startswith("_ignored_")
-        }
-        yield _csv_query(number, row, algorithm)
+def _significant(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _queries(handle: TextIO, algorithm: HashAlgorithm | None) -> Iterator[HashQuery]:
+    with handle:
+        number = 0
+        for line in handle:
+            number += 1
+            if _significant(line):
+                first = line.strip()
+                break
+        else:
+            return
+        header = _header_of(first)
+        if header is None:
+            yield _bare_query(number, first.split()[0].split(",")[0], algorithm)
+            for line in handle:
+                number += 1
+                if _significant(line):
+                    yield _bare_query(number, line.split()[0].split(",")[0], algorithm)
+            return
+        delimiter, names = header
+        reader = csv.reader(handle, delimiter=delimiter)
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            row = {
+                name: cell
+                for name, cell in zip(names, cells, strict=False)
+                if not name.startswith("_ignored_")
+            }
+            # reader.line_num counts the lines it has read, quoted newlines included.
+            yield _csv_query(number + reader.line_num, row, algorithm)

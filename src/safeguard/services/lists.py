@@ -9,11 +9,12 @@ and queried in place, never copied (a full set is over 150 GB).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from safeguard.domain.errors import ConfigurationError
-from safeguard.domain.hash_lists import HashList, ListKind
+from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
 from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
 from safeguard.list_formats.contract import ErrorPolicy, ListMetadata, ReadReport
 from safeguard.list_formats.nsrl import NsrlDatabase, NsrlReader
@@ -24,6 +25,9 @@ EXPORT_FORMATS: tuple[str, ...] = ("vics", "csv", "hashdeep")
 """Formats `ListService.export` writes."""
 
 _READER_ALIASES = {"csv": "delimited", "tsv": "delimited", "md5sum": "checksum-text"}
+
+PROGRESS_EVERY = 10_000
+"""Entries between two progress reports of an import."""
 
 DEFAULT_KIND = ListKind.KNOWN_BAD
 """Kind of a list whose file and caller say nothing: a false alarm is safer than a miss."""
@@ -44,6 +48,17 @@ class ImportOutcome:
     format_name: str
     in_place: bool = False
     report: ReadReport = field(default_factory=ReadReport)
+
+
+def _counted(
+    entries: Iterator[HashEntry], on_progress: Callable[[int], None]
+) -> Iterator[HashEntry]:
+    count = 0
+    for count, entry in enumerate(entries, start=1):
+        yield entry
+        if count % PROGRESS_EVERY == 0:
+            on_progress(count)
+    on_progress(count)
 
 
 def check_threshold(threshold: int) -> int:
@@ -83,6 +98,7 @@ class ListService:
         threshold: int | None = None,
         action: str | None = None,
         lenient: bool = False,
+        on_progress: Callable[[int], None] | None = None,
     ) -> ImportOutcome:
         """Import the list file at `path`, detecting its format unless `format_name` is given.
 
@@ -101,6 +117,8 @@ class ListService:
             threshold: the list's own PDQ threshold.
             action: what a service does on a match.
             lenient: skip malformed records (counted in the report) instead of failing.
+            on_progress: called with the number of entries read so far, every
+                `PROGRESS_EVERY` entries (for a progress display).
 
         Raises:
             ListFormatError: the file is not in the format, or (strict) a record is malformed;
@@ -125,7 +143,10 @@ class ListService:
             hash_list = self._list_for(
                 path, parsed.metadata, name, kind, source, version, threshold, action
             )
-            stored = self._store.import_list(hash_list, parsed.entries)
+            entries = parsed.entries
+            if on_progress is not None:
+                entries = _counted(entries, on_progress)
+            stored = self._store.import_list(hash_list, entries)
             return ImportOutcome(stored, reader.name, report=parsed.report)
 
     @staticmethod

@@ -331,7 +331,10 @@ class MatchService:
             return list(lookup.lookup(algorithm, [value]).values())
         except (OSError, SafeguardError) as exc:
             # A missing known-good list only means fewer files hidden, never fewer hits.
-            logger.warning("reference list %r not searched (%s)", reference.hash_list.name, exc)
+            # The type only: messages can quote part of a digest, and hashes stay out of logs.
+            logger.warning(
+                "reference list %r not searched (%s)", reference.hash_list.name, type(exc).__name__
+            )
             return []
 
     def _perceptual(

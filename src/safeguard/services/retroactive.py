@@ -1,9 +1,11 @@
 """Retroactive matching: when entries are added to a list, re-match past uploads' hashes.
 
 The service keeps the hashes of what it has seen (`SeenUpload`), never content. New
-entries are looked up among them (exact digests by index, PDQ by brute-force Hamming
-distance over every seen PDQ hash), and new hits go through the same actions as live ones.
-Hits already acted on are claimed in the store, so no hit is acted on twice.
+entries are looked up among them: exact digests in batches by the store's index, PDQ
+hashes by radius search in a `PdqIndex` built over the seen PDQ hashes (exact, never
+misses), so a large import costs one index build plus one search per entry. New hits go
+through the same actions as live ones; hits already acted on are claimed in the store, so
+no hit is acted on twice.
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
-import numpy.typing as npt
 
-from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm
+from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, normalise_digest
 from safeguard.domain.hash_lists import HashEntry, HashList
 from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, Match
+from safeguard.matching.pdq_index import PdqIndex
 from safeguard.services.actions import ActionOutcome, ActionService
 from safeguard.storage.service_store import ServiceStore
 
 _PAGE = 100_000
+_LOOKUP_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +33,6 @@ class RetroactiveHit:
     upload_id: int
     matches: tuple[Match, ...]
     outcome: ActionOutcome
-
-
-def _codes(hex_values: Iterable[str]) -> npt.NDArray[np.uint64]:
-    raw = b"".join(bytes.fromhex(h) for h in hex_values)
-    return np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, 4)
 
 
 class RetroactiveMatcher:
@@ -56,10 +54,9 @@ class RetroactiveMatcher:
         """Find past uploads matching `entries` of `hash_list` and act on the new hits.
 
         Args:
-            hash_list: the list the entries belong to (its threshold and kind apply).
-            entries: the added entries.
-            lists: every list by name (the actions of `hash_list` are read from here or
-                from `hash_list` itself).
+            hash_list: the list the entries belong to (its threshold, kind, actions apply).
+            entries: the added entries (read once).
+            lists: every list by name, for the actions.
 
         Returns:
             One hit per past upload with new matches. Nothing is done for a disabled list.
@@ -67,20 +64,67 @@ class RetroactiveMatcher:
         if not hash_list.enabled:
             return []
         found: dict[int, list[Match]] = {}
-        pdq_entries: list[HashEntry] = []
+        exact: dict[HashAlgorithm, dict[str, list[HashEntry]]] = {
+            algorithm: {} for algorithm in CRYPTOGRAPHIC_ALGORITHMS
+        }
+        pdq_entries: list[tuple[str, HashEntry]] = []
         for entry in entries:
-            for algorithm in CRYPTOGRAPHIC_ALGORITHMS:
-                value = entry.digests.get(algorithm)
-                if value is None:
-                    continue
-                for upload in self._store.seen_with_digest(algorithm, value):
-                    found.setdefault(upload.upload_id, []).append(
-                        self._match(hash_list, entry, algorithm, 0, 0, None)
-                    )
-            if entry.digests.get(HashAlgorithm.PDQ):
-                pdq_entries.append(entry)
+            for algorithm, value in entry.digests.items():
+                if algorithm in exact:
+                    canonical = normalise_digest(algorithm, value)
+                    exact[algorithm].setdefault(canonical, []).append(entry)
+                elif algorithm is HashAlgorithm.PDQ:
+                    pdq_entries.append((normalise_digest(algorithm, value), entry))
+        for algorithm, by_value in exact.items():
+            values = list(by_value)
+            for start in range(0, len(values), _LOOKUP_BATCH):
+                batch = values[start : start + _LOOKUP_BATCH]
+                for upload in self._store.seen_with_digests(algorithm, batch):
+                    for entry in by_value.get(upload.digests.get(algorithm, ""), []):
+                        found.setdefault(upload.upload_id, []).append(
+                            _match(hash_list, entry, algorithm, 0, 0)
+                        )
         if pdq_entries:
             self._rematch_pdq(hash_list, pdq_entries, found)
+        return self._act(hash_list, found, lists)
+
+    def _rematch_pdq(
+        self,
+        hash_list: HashList,
+        entries: list[tuple[str, HashEntry]],
+        found: dict[int, list[Match]],
+    ) -> None:
+        threshold = (
+            hash_list.pdq_threshold
+            if hash_list.pdq_threshold is not None
+            else self._default_threshold
+        )
+        ids: list[int] = []
+        codes: list[bytes] = []
+        after = 0
+        while page := self._store.seen_pdq(after_id=after, limit=_PAGE):
+            after = page[-1][0]
+            ids.extend(upload_id for upload_id, _ in page)
+            codes.extend(bytes.fromhex(code) for _, code in page)
+        if not ids:
+            return
+        index = PdqIndex.build(
+            np.asarray(ids, dtype=np.int64),
+            np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, 32),
+        )
+        for value, entry in entries:
+            query = np.frombuffer(bytes.fromhex(value), dtype=np.uint8)
+            for candidate in index.search(query, threshold):
+                found.setdefault(candidate.row_id, []).append(
+                    _match(hash_list, entry, HashAlgorithm.PDQ, candidate.distance, threshold)
+                )
+
+    def _act(
+        self,
+        hash_list: HashList,
+        found: Mapping[int, list[Match]],
+        lists: Mapping[str, HashList],
+    ) -> list[RetroactiveHit]:
         lists = {**lists, hash_list.name: hash_list}
         hits = []
         for upload_id, matches in sorted(found.items()):
@@ -97,56 +141,22 @@ class RetroactiveMatcher:
             hits.append(RetroactiveHit(upload_id, tuple(fresh), outcome))
         return hits
 
-    def _rematch_pdq(
-        self, hash_list: HashList, entries: list[HashEntry], found: dict[int, list[Match]]
-    ) -> None:
-        threshold = (
-            hash_list.pdq_threshold
-            if hash_list.pdq_threshold is not None
-            else self._default_threshold
-        )
-        entry_codes = _codes(e.digests[HashAlgorithm.PDQ] for e in entries)
-        after = 0
-        while True:
-            page = self._store.seen_pdq(after_id=after, limit=_PAGE)
-            if not page:
-                return
-            after = page[-1][0]
-            seen_ids = [upload_id for upload_id, _ in page]
-            seen_codes = _codes(code for _, code in page)
-            for index, entry in enumerate(entries):
-                xor = np.bitwise_xor(seen_codes, entry_codes[index])
-                distances = np.bitwise_count(xor).sum(axis=1)
-                for row in np.flatnonzero(distances <= threshold):
-                    found.setdefault(seen_ids[row], []).append(
-                        self._match(
-                            hash_list,
-                            entry,
-                            HashAlgorithm.PDQ,
-                            int(distances[row]),
-                            threshold,
-                            None,
-                        )
-                    )
 
-    @staticmethod
-    def _match(
-        hash_list: HashList,
-        entry: HashEntry,
-        algorithm: HashAlgorithm,
-        distance: int,
-        threshold: int,
-        quality: int | None,
-    ) -> Match:
-        return Match(
-            list_name=hash_list.name,
-            list_kind=hash_list.kind,
-            entry_id=entry.entry_id,
-            algorithm=algorithm,
-            distance=distance,
-            threshold=threshold,
-            list_version=hash_list.version,
-            query_quality=quality,
-            category=entry.category,
-            provenance=entry.provenance,
-        )
+def _match(
+    hash_list: HashList,
+    entry: HashEntry,
+    algorithm: HashAlgorithm,
+    distance: int,
+    threshold: int,
+) -> Match:
+    return Match(
+        list_name=hash_list.name,
+        list_kind=hash_list.kind,
+        entry_id=entry.entry_id,
+        algorithm=algorithm,
+        distance=distance,
+        threshold=threshold,
+        list_version=hash_list.version,
+        category=entry.category,
+        provenance=entry.provenance,
+    )

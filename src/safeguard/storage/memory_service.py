@@ -80,10 +80,13 @@ class MemoryServiceStore:
         except KeyError:
             raise NotFoundError(f"no seen upload {upload_id}") from None
 
-    def seen_with_digest(self, algorithm: HashAlgorithm, value: str) -> list[SeenUpload]:
-        """Seen uploads with this digest."""
+    def seen_with_digests(
+        self, algorithm: HashAlgorithm, values: Sequence[str]
+    ) -> list[SeenUpload]:
+        """Seen uploads with one of these digests."""
+        wanted = set(values)
         with self._lock:
-            return [u for u in self._seen.values() if u.digests.get(algorithm) == value]
+            return [u for u in self._seen.values() if u.digests.get(algorithm) in wanted]
 
     def seen_pdq(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, str]]:
         """``(upload_id, pdq)`` pairs after `after_id`."""

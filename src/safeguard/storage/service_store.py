@@ -46,8 +46,10 @@ class ServiceStore(Protocol):
     def get_seen(self, upload_id: int) -> SeenUpload:
         """One seen upload."""
 
-    def seen_with_digest(self, algorithm: HashAlgorithm, value: str) -> list[SeenUpload]:
-        """Seen uploads whose cryptographic digest equals `value` (canonical hex)."""
+    def seen_with_digests(
+        self, algorithm: HashAlgorithm, values: Sequence[str]
+    ) -> list[SeenUpload]:
+        """Seen uploads whose cryptographic digest is one of `values` (canonical hex, ≤ 1000)."""
 
     def seen_pdq(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, str]]:
         """``(upload_id, pdq)`` of seen uploads with a PDQ hash and id > `after_id`, by id."""

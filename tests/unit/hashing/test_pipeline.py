@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -301,3 +302,23 @@ def test_evidence_is_not_modified(tmp_path: Path) -> None:
     hash_file(path, HashOptions())
     after = path.stat()
     assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
+
+
+@pytest.mark.parametrize("magic", [b"", b"\xff\xd8\xff\xe0"], ids=["data", "jpeg-magic"])
+def test_memory_stays_flat_whatever_the_size(tmp_path: Path, magic: bytes) -> None:
+    path = tmp_path / "big.bin"
+    with path.open("wb") as handle:  # sparse: 48 MiB that cost no disk
+        handle.write(magic)
+        handle.truncate(48 * 1024 * 1024)
+    options = HashOptions(max_image_bytes=2 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        result = hash_file(path, options)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.size == 48 * 1024 * 1024
+    assert peak < 5 * 1024 * 1024
+    if magic:
+        assert result.error is not None
+        assert result.error.startswith("MediaTooLargeError")

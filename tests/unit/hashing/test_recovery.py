@@ -72,7 +72,9 @@ def _screenshot(photo: Image.Image) -> Image.Image:
     for line in range(3):
         draw.text((24, 700 + 30 * line), "a caption under the picture", fill=(30, 30, 30))
     for button in range(4):
-        draw.rounded_rectangle((24 + 170 * button, 820, 174 + 170 * button, 880), 12, fill=(60, 90, 200))
+        draw.rounded_rectangle(
+            (24 + 170 * button, 820, 174 + 170 * button, 880), 12, fill=(60, 90, 200)
+        )
     return canvas
 
 

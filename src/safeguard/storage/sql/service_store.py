@@ -209,15 +209,17 @@ class SqlServiceStore:
             raise NotFoundError(f"no seen upload {upload_id}")
         return self._seen(row)
 
-    def seen_with_digest(self, algorithm: HashAlgorithm, value: str) -> list[SeenUpload]:
-        """Seen uploads with this digest."""
+    def seen_with_digests(
+        self, algorithm: HashAlgorithm, values: Sequence[str]
+    ) -> list[SeenUpload]:
+        """Seen uploads with one of these digests."""
         column = _DIGEST_COLUMNS.get(algorithm)
-        if column is None:
+        if column is None or not values:
             return []
         with self._engine.connect() as conn:
             rows = conn.execute(
                 select(service_seen_uploads)
-                .where(service_seen_uploads.c[column] == value)
+                .where(service_seen_uploads.c[column].in_(list(values)))
                 .order_by(service_seen_uploads.c.upload_id)
             )
             return [self._seen(r) for r in rows]
