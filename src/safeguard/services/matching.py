@@ -10,12 +10,10 @@ removing entries never rebuilds it.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -28,13 +26,13 @@ from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR, FileHashes
 from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
 from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, Match
 from safeguard.hashing.pdq import DIHEDRAL_ORDER
-from safeguard.matching.contract import PerceptualIndex
+from safeguard.matching.contract import MatchCandidate, PerceptualIndex
+from safeguard.services.saved_indexes import IndexLoader, SavedIndexes
 from safeguard.storage.hash_list_store import (
     PDQ_CODE_BYTES,
     HashListStore,
     PdqDelta,
     ReferenceList,
-    StoredEntry,
 )
 
 logger = logging.getLogger(__name__)
@@ -43,6 +41,17 @@ SAVE_AFTER_CHANGES = 10_000
 """PDQ rows changed since the last save after which a refresh saves the index again."""
 
 _KIND_ORDER = {ListKind.KNOWN_BAD: 0, ListKind.IGNORABLE: 1, ListKind.KNOWN_GOOD: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """One item to match: canonical cryptographic digests, PDQ codes to search (original
+    first, then its variants; empty when PDQ is not to be used), and the PDQ quality.
+    """
+
+    digests: Mapping[HashAlgorithm, str]
+    pdq: tuple[str, ...]
+    quality: int | None
 
 
 class ReferenceLookup(Protocol):
@@ -58,9 +67,6 @@ ReferenceOpener = Callable[[str], ReferenceLookup]
 
 IndexBuilder = Callable[[NDArray[np.int64], NDArray[np.uint8]], PerceptualIndex]
 """Builds a PDQ index from ids ``int64[N]`` and codes ``uint8[N, 32]``."""
-
-IndexLoader = Callable[[Path], PerceptualIndex]
-"""Loads an index that `PerceptualIndex.save` wrote."""
 
 
 def _open_nsrl(location: str) -> ReferenceLookup:
@@ -140,6 +146,7 @@ class MatchService:
         self._load_index = load_index
         self._save_after_changes = max(1, save_after_changes)
         self._unsaved = 0
+        self._saves: SavedIndexes | None = None
         self._lock = threading.RLock()
         self._index: PerceptualIndex | None = None
         self._revision = -1
@@ -209,23 +216,19 @@ class MatchService:
 
     # --- persistence ------------------------------------------------------------------
 
-    def _pointer(self) -> Path | None:
+    def _saved(self) -> SavedIndexes | None:
         if self._index_dir is None:
             return None
-        return self._index_dir / f"pdq-{self._store.store_identity()}.json"
+        if self._saves is None:
+            self._saves = SavedIndexes(
+                self._index_dir, self._store.store_identity(), self._load_index
+            )
+        return self._saves
 
     def _load_saved(self) -> tuple[PerceptualIndex | None, int]:
-        pointer = self._pointer()
-        if pointer is None or not pointer.is_file():
-            return None, -1
-        try:
-            state = json.loads(pointer.read_text(encoding="utf-8"))
-            index = self._load_index(pointer.parent / str(state["directory"]))
-            return index, int(state["revision"])
-        except (OSError, ValueError, KeyError, TypeError, SafeguardError) as exc:
-            # A damaged or foreign save only costs a rebuild.
-            logger.warning("saved PDQ index not usable (%s); rebuilding", type(exc).__name__)
-            return None, -1
+        saves = self._saved()
+        loaded = saves.load() if saves is not None else None
+        return loaded if loaded is not None else (None, -1)
 
     def save(self) -> None:
         """Save the index under `index_dir` with the revision it reflects (if there is one).
@@ -236,30 +239,9 @@ class MatchService:
             self._save()
 
     def _save(self) -> None:
-        pointer = self._pointer()
-        if pointer is None or self._index is None:
-            return
-        stem = pointer.stem
-        directory = pointer.parent / f"{stem}-r{self._revision}-{os.getpid()}"
-        try:
-            pointer.parent.mkdir(parents=True, exist_ok=True)
-            if directory.exists():
-                shutil.rmtree(directory)
-            self._index.save(directory)
-            temporary = pointer.with_name(f"{pointer.name}.{os.getpid()}.tmp")
-            temporary.write_text(
-                json.dumps({"revision": self._revision, "directory": directory.name}),
-                encoding="utf-8",
-            )
-            # The pointer flips in one step, so a reader sees the old save or the new one.
-            os.replace(temporary, pointer)
-        except OSError as exc:
-            logger.warning("could not save the PDQ index (%s)", type(exc).__name__)
-            return
-        self._unsaved = 0
-        for old in pointer.parent.glob(f"{stem}-r*"):
-            if old != directory and old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
+        saves = self._saved()
+        if saves is not None and self._index is not None and saves.save(self._index, self._revision):
+            self._unsaved = 0
 
     # --- matching ---------------------------------------------------------------------
 
@@ -268,15 +250,19 @@ class MatchService:
 
         The PDQ hash is used only when fit for matching and at or above the quality floor;
         its seven dihedral variants are searched too when the record has them.
+
+        Raises:
+            InvalidDigestError: a digest in the record does not fit its algorithm.
         """
-        pdq: list[str] = []
-        if (
-            file_hashes.pdq is not None
-            and file_hashes.pdq_fit_for_matching
-            and (file_hashes.pdq_quality or 0) >= self._quality_floor
-        ):
-            pdq = [file_hashes.pdq, *file_hashes.pdq_variants]
-        return self._match(file_hashes.digests, pdq, file_hashes.pdq_quality)
+        return self._match_queries([self._query_of(file_hashes)])[0]
+
+    def match_many(self, many: Sequence[FileHashes]) -> list[list[Match]]:
+        """`match_file_hashes` for many files at once: one store query per algorithm in all.
+
+        Returns:
+            One sorted list of matches per file, in the order given.
+        """
+        return self._match_queries([self._query_of(fh) for fh in many])
 
     def match_digests(
         self, digests: Mapping[HashAlgorithm, str], pdq_quality: int | None = None
@@ -292,87 +278,113 @@ class MatchService:
         canonical = {algo: normalise_digest(algo, value) for algo, value in digests.items()}
         pdq_value = canonical.pop(HashAlgorithm.PDQ, None)
         usable = pdq_quality is None or pdq_quality >= self._quality_floor
-        pdq = [pdq_value] if pdq_value is not None and usable else []
-        return self._match(canonical, pdq, pdq_quality)
+        pdq = (pdq_value,) if pdq_value is not None and usable else ()
+        return self._match_queries([_Query(canonical, pdq, pdq_quality)])[0]
 
-    def _match(
-        self, digests: Mapping[HashAlgorithm, str], pdq: Sequence[str], quality: int | None
-    ) -> list[Match]:
+    def _query_of(self, file_hashes: FileHashes) -> _Query:
+        pdq: tuple[str, ...] = ()
+        if (
+            file_hashes.pdq is not None
+            and file_hashes.pdq_fit_for_matching
+            and (file_hashes.pdq_quality or 0) >= self._quality_floor
+        ):
+            pdq = (file_hashes.pdq.lower(), *(v.lower() for v in file_hashes.pdq_variants))
+        digests = {
+            algo: normalise_digest(algo, value)
+            for algo, value in file_hashes.digests.items()
+            if algo.is_cryptographic and value
+        }
+        return _Query(digests, pdq, file_hashes.pdq_quality)
+
+    def _match_queries(self, queries: Sequence[_Query]) -> list[list[Match]]:
+        found: list[list[Match]] = [[] for _ in queries]
         with self._lock:
             index = self._ensure_fresh()
-            matches = self._exact(digests)
-            if pdq:
-                matches.extend(self._perceptual(index, pdq, quality))
-        return sort_matches(matches)
+            self._exact(queries, found)
+            self._perceptual(index, queries, found)
+        return [sort_matches(matches) for matches in found]
 
-    def _exact(self, digests: Mapping[HashAlgorithm, str]) -> list[Match]:
-        matches: list[Match] = []
+    def _exact(self, queries: Sequence[_Query], found: list[list[Match]]) -> None:
         for algorithm in CRYPTOGRAPHIC_ALGORITHMS:
-            value = digests.get(algorithm)
-            if not value:
+            asking: dict[str, list[int]] = {}
+            for position, query in enumerate(queries):
+                value = query.digests.get(algorithm)
+                if value:
+                    asking.setdefault(value, []).append(position)
+            if not asking:
                 continue
-            for stored in self._store.find_exact(algorithm, [value]):
+            for stored in self._store.find_exact(algorithm, list(asking)):
                 if stored.hash_list.enabled:
-                    matches.append(self._as_match(stored.hash_list, stored.entry, algorithm))
+                    match = self._as_match(stored.hash_list, stored.entry, algorithm)
+                    for position in asking.get(stored.entry.digests[algorithm], ()):
+                        found[position].append(match)
             for reference in self._references:
-                if reference.hash_list.enabled:
-                    for entry in self._reference_hits(reference, algorithm, value):
-                        matches.append(self._as_match(reference.hash_list, entry, algorithm))
-        return matches
+                if not reference.hash_list.enabled:
+                    continue
+                hits = self._reference_hits(reference, algorithm, list(asking))
+                for value, entry in hits.items():
+                    match = self._as_match(reference.hash_list, entry, algorithm)
+                    for position in asking.get(value, ()):
+                        found[position].append(match)
 
     def _reference_hits(
-        self, reference: ReferenceList, algorithm: HashAlgorithm, value: str
-    ) -> list[HashEntry]:
+        self, reference: ReferenceList, algorithm: HashAlgorithm, values: Sequence[str]
+    ) -> dict[str, HashEntry]:
         try:
             lookup = self._opened.get(reference.location)
             if lookup is None:
                 lookup = self._open_reference(reference.location)
                 self._opened[reference.location] = lookup
-            return list(lookup.lookup(algorithm, [value]).values())
+            return lookup.lookup(algorithm, values)
         except (OSError, SafeguardError) as exc:
             # A missing known-good list only means fewer files hidden, never fewer hits.
             # The type only: messages can quote part of a digest, and hashes stay out of logs.
             logger.warning(
                 "reference list %r not searched (%s)", reference.hash_list.name, type(exc).__name__
             )
-            return []
+            return {}
 
     def _perceptual(
-        self, index: PerceptualIndex, pdq: Sequence[str], quality: int | None
-    ) -> list[Match]:
+        self, index: PerceptualIndex, queries: Sequence[_Query], found: list[list[Match]]
+    ) -> None:
         enabled = [hl for hl in self._lists.values() if hl.enabled]
         if not enabled or len(index) == 0:
-            return []
+            return
+        # Search once with the widest threshold; each hit then meets its own list's.
         widest = max(self.threshold_for(hl) for hl in enabled)
-        codes = np.frombuffer(b"".join(bytes.fromhex(code) for code in pdq), dtype=np.uint8)
-        candidates = index.search_variants(codes.reshape(-1, PDQ_CODE_BYTES), widest)
-        rows = self._store.entries_by_rows([c.row_id for c in candidates])
-        names = DIHEDRAL_ORDER if len(pdq) == len(DIHEDRAL_ORDER) else ()
-        matches: list[Match] = []
-        for candidate in candidates:
-            stored: StoredEntry | None = rows.get(candidate.row_id)
-            if stored is None or not stored.hash_list.enabled:
-                continue
-            threshold = self.threshold_for(stored.hash_list)
-            if candidate.distance > threshold:
-                continue
-            variant = (
-                names[candidate.variant]
-                if candidate.variant < len(names)
-                else ("original" if candidate.variant == 0 else f"variant-{candidate.variant}")
-            )
-            matches.append(
-                self._as_match(
-                    stored.hash_list,
-                    stored.entry,
-                    HashAlgorithm.PDQ,
-                    distance=candidate.distance,
-                    threshold=threshold,
-                    quality=quality,
-                    variant=variant,
+        searched: list[tuple[int, _Query, list[MatchCandidate]]] = []
+        for position, query in enumerate(queries):
+            if query.pdq:
+                codes = np.frombuffer(b"".join(bytes.fromhex(c) for c in query.pdq), np.uint8)
+                candidates = index.search_variants(codes.reshape(-1, PDQ_CODE_BYTES), widest)
+                searched.append((position, query, candidates))
+        row_ids = sorted({c.row_id for _, _, candidates in searched for c in candidates})
+        rows = self._store.entries_by_rows(row_ids) if row_ids else {}
+        for position, query, candidates in searched:
+            names = DIHEDRAL_ORDER if len(query.pdq) == len(DIHEDRAL_ORDER) else ("original",)
+            for candidate in candidates:
+                stored = rows.get(candidate.row_id)
+                if stored is None or not stored.hash_list.enabled:
+                    continue
+                threshold = self.threshold_for(stored.hash_list)
+                if candidate.distance > threshold:
+                    continue
+                variant = (
+                    names[candidate.variant]
+                    if candidate.variant < len(names)
+                    else f"variant-{candidate.variant}"
                 )
-            )
-        return matches
+                found[position].append(
+                    self._as_match(
+                        stored.hash_list,
+                        stored.entry,
+                        HashAlgorithm.PDQ,
+                        distance=candidate.distance,
+                        threshold=threshold,
+                        quality=query.quality,
+                        variant=variant,
+                    )
+                )
 
     @staticmethod
     def _as_match(
