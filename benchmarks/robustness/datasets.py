@@ -149,13 +149,13 @@ def _near_uniform(rng: random.Random, size: tuple[int, int]) -> np.ndarray:
 
 
 def large_distinct_set(count: int, seed: int = 7) -> list[tuple[str, np.ndarray]]:
-    """`count` distinct pictures of 200-400 pixels: (kind, RGB pixels)."""
+    """`count` distinct pictures of 160-320 pixels a side: (kind, RGB pixels)."""
     rng = random.Random(seed)
     sources = [np.asarray(image) for image in distinct_pictures(synthetic=0).values()]
     sources = [s for s in sources if min(s.shape[:2]) >= 160]
     out: list[tuple[str, np.ndarray]] = []
     for index in range(count):
-        size = (rng.randint(200, 400), rng.randint(200, 400))
+        size = (rng.randint(160, 320), rng.randint(160, 320))
         kind = ("photo-crop", "synthetic-photo", "texture", "near-uniform")[index % 4]
         if kind == "photo-crop":
             source = rng.choice(sources)

@@ -110,8 +110,8 @@ class Services:
             lists=self.hash_list_store.all_lists,
             runner_factory=self.batch_runner,
             prepare_matcher=matcher.refresh,
-            # One store query per batch instead of three per file, once MatchService has it.
-            match_many=getattr(matcher, "match_many", None),
+            # One store query per algorithm for a whole commit batch, not three per file.
+            match_many=matcher.match_many,
         )
 
     @cached_property

@@ -139,6 +139,37 @@ class CaseStoreContract:
         store.record_results(exhibit.exhibit_id, run.run_id, [full])
         assert list(store.results(exhibit.exhibit_id)) == [full]
 
+    def test_video_results_keep_frame_times(self, store: CaseStore) -> None:
+        case = store.create_case("OP-1", "A", "", T0)
+        exhibit = store.ensure_exhibit(case.case_id, "JB/1", "/x", ExhibitKind.FOLDER, T0)
+        run = store.start_run(exhibit.exhibit_id, T0, "0.1.0", "A", [])
+        frame_match = Match(
+            "bad",
+            ListKind.KNOWN_BAD,
+            "17",
+            HashAlgorithm.PDQ,
+            8,
+            31,
+            "v2",
+            90,
+            frame_seconds=3.25,
+        )
+        video = FileResult(
+            path="clips/holiday.mp4",
+            status=FileStatus.KNOWN_BAD,
+            size=99,
+            media_type="video/mp4",
+            matches=(frame_match,),
+            frame_seconds=3.25,
+            video_frames=9,
+        )
+        picture = result("a.jpg", FileStatus.UNKNOWN_IMAGE)
+        store.record_results(exhibit.exhibit_id, run.run_id, [video, picture])
+        assert list(store.results(exhibit.exhibit_id)) == [picture, video]
+        stored = next(r for r in store.results(exhibit.exhibit_id) if r.path == video.path)
+        assert stored.matches[0].frame_seconds == 3.25
+        assert (stored.frame_seconds, stored.video_frames) == (3.25, 9)
+
     def test_results_are_in_byte_order_across_pages(self, store: CaseStore) -> None:
         case = store.create_case("OP-1", "A", "", T0)
         exhibit = store.ensure_exhibit(case.case_id, "JB/1", "/x", ExhibitKind.FOLDER, T0)

@@ -153,3 +153,28 @@ def test_limits_413_and_422(api: ApiClient) -> None:
     assert "pixel" in too_many_pixels.json()["detail"].lower()
     bad_json = api.post("/v1/match", json={"md5": "zz"}, scope=Scope.MATCH)
     assert bad_json.status_code == 422
+
+
+def test_match_accepts_a_one_file_form(api: ApiClient, listed_photo: bytes) -> None:
+    listed(api, listed_photo, ["block"])
+    files = {"file": ("upload.jpg", listed_photo, "image/jpeg")}
+    answer = api.post("/v1/match", files=files, scope=Scope.MATCH)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["block"] is True
+    two = [
+        ("f", ("a.jpg", listed_photo, "image/jpeg")),
+        ("f", ("b.jpg", listed_photo, "image/jpeg")),
+    ]
+    assert api.post("/v1/match", files=two, scope=Scope.MATCH).status_code == 422
+
+
+def test_per_list_threshold_decides_a_near_match(api: ApiClient) -> None:
+    pdq = "5a" * 32
+    near = f"{int(pdq, 16) ^ ((1 << 12) - 1):064x}"  # 12 bits away
+    api.post("/v1/lists", json={"name": "t", "actions": ["block"]})
+    api.post("/v1/lists/t/entries", json={"entries": [{"entry_id": "e", "pdq": pdq}]})
+    first = api.post("/v1/match", json={"pdq": near}, scope=Scope.MATCH).json()
+    assert first["matches"][0]["distance"] == 12
+    assert first["matches"][0]["threshold"] == 31
+    api.patch("/v1/lists/t", json={"pdq_threshold": 10})
+    assert api.post("/v1/match", json={"pdq": near}, scope=Scope.MATCH).json()["matches"] == []

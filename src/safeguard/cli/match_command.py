@@ -18,7 +18,8 @@ from safeguard.domain.matches import Match, Verdict, verdict_of
 from safeguard.hashing.contract import HashOptions
 from safeguard.services.hash_queries import HashQuery, read_hash_queries
 from safeguard.services.hashing import hash_each, iter_media_paths
-from safeguard.services.matching import MatchService, match_as_record
+from safeguard.services.match_records import match_as_record
+from safeguard.services.matching import MatchService
 
 _VERDICT_STYLE = {
     Verdict.KNOWN_BAD: "bold red",

@@ -135,7 +135,10 @@ class FileResult:
         deleted: recovered from an unallocated entry.
         error: why the file could not be (fully) read.
         category: for known-bad files, the category of the deciding match.
-        matches: every match, with list, version, distance and provenance.
+        matches: every match, with list, version, distance and provenance; matches on a
+            video's sampled frames carry the frame's time (`Match.frame_seconds`).
+        frame_seconds: for a video, the time of the frame of the deciding match; else None.
+        video_frames: for a video, how many frames were sampled and hashed; else None.
     """
 
     path: str
@@ -155,6 +158,8 @@ class FileResult:
     error: str | None = None
     category: Category = UNCATEGORISED
     matches: tuple[Match, ...] = ()
+    frame_seconds: float | None = None
+    video_frames: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +218,7 @@ def match_as_record(match: Match) -> dict[str, object]:
             "last_seen": _date_text(prov.last_seen),
             "notes": prov.notes,
         },
+        "frame_seconds": match.frame_seconds,
     }
 
 
@@ -233,6 +239,7 @@ def match_from_record(record: Mapping[str, object]) -> Match:
     )
     victim = prov_map.get("victim_identified")
     quality = record.get("query_quality")
+    frame = record.get("frame_seconds")
     return Match(
         list_name=str(record["list_name"]),
         list_kind=ListKind(str(record["list_kind"])),
@@ -252,4 +259,5 @@ def match_from_record(record: Mapping[str, object]) -> Match:
             last_seen=_date_value(prov_map.get("last_seen")),
             notes=_opt_str(prov_map.get("notes")),
         ),
+        frame_seconds=None if frame is None else float(str(frame)),
     )

@@ -23,8 +23,9 @@ class FileHashes:
         pdq_variants: the other dihedral PDQ hashes (rotations/flips), when asked for.
         pdq_regions: (label, hash) pairs of regions query-side recovery believes are the
             original picture (``trimmed``, ``trimmed-loose``, ``embedded``,
-            ``embedded-loose``, ``deskewed``; see `safeguard.hashing.recovery`), when asked
-            for. Match them like ``pdq`` and report the label as ``Match.variant``.
+            ``embedded-loose``, ``deskewed``, and with dihedral on also e.g.
+            ``trimmed+flip_y``; see `safeguard.hashing.recovery`), when asked for. Match
+            them like ``pdq`` and report the label as ``Match.variant``.
         media_type: MIME type sniffed from content.
         error: why this file has no (or incomplete) hashes; None when all went well.
     """

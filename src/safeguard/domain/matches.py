@@ -31,6 +31,8 @@ class Match:
         variant: which query variant matched ("original", "rot90", "border-trimmed", ...).
         category: the entry's category.
         provenance: the entry's provenance.
+        frame_seconds: for a match on a frame sampled from a video, the frame's time from
+            the start of the video in seconds; None for anything else.
     """
 
     list_name: str
@@ -44,6 +46,7 @@ class Match:
     variant: str = "original"
     category: Category = UNCATEGORISED
     provenance: Provenance = field(default_factory=Provenance)
+    frame_seconds: float | None = None
 
     @property
     def is_exact(self) -> bool:

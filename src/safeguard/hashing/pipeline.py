@@ -187,7 +187,11 @@ def _with_pdq(
         else:
             (pdq, quality), variants = pdq_of_pixels(pixels), ()
         regions = (
-            tuple((r.label, r.pdq) for r in recovery_hashes(pixels, options.pdq_quality_floor))
+            tuple(
+                pair
+                for region in recovery_hashes(pixels, options.pdq_quality_floor, options.dihedral)
+                for pair in region.labelled()
+            )
             if options.recovery
             else ()
         )

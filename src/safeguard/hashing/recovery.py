@@ -84,12 +84,21 @@ class RecoveredHash:
         quality: PDQ quality of the region, 0-100.
         box: the region in the input's pixel coordinates (for ``deskewed``: the rotated
             picture's bounding box).
+        variants: the region's seven other dihedral hashes (order
+            ``DIHEDRAL_ORDER[1:]``) when asked for, else empty: a mirrored picture in a
+            frame needs both undone.
     """
 
     label: str
     pdq: str
     quality: int
     box: Box
+    variants: tuple[str, ...] = ()
+
+    def labelled(self) -> list[tuple[str, str]]:
+        """(label, hash) for the region and each variant, e.g. ``trimmed+flip_y``."""
+        named = zip(DIHEDRAL_ORDER[1:], self.variants, strict=False)
+        return [(self.label, self.pdq)] + [(f"{self.label}+{n}", h) for n, h in named]
 
 
 def low_information_reason(rgb: npt.NDArray[np.uint8]) -> str | None:
@@ -118,13 +127,17 @@ def low_information_reason(rgb: npt.NDArray[np.uint8]) -> str | None:
 
 
 def recovery_hashes(
-    rgb: npt.NDArray[np.uint8], quality_floor: int = PDQ_MATCH_QUALITY_FLOOR
+    rgb: npt.NDArray[np.uint8],
+    quality_floor: int = PDQ_MATCH_QUALITY_FLOOR,
+    dihedral: bool = False,
 ) -> tuple[RecoveredHash, ...]:
     """Extra labelled PDQ hashes of the regions that are probably the original picture.
 
     Args:
         rgb: decoded pixels (H x W x 3 RGB, H x W x 4 or H x W grey).
         quality_floor: regions whose PDQ quality is below this are left out.
+        dihedral: also give each region's seven rotations and mirrors (same cost: PDQ
+            derives them from one DCT).
 
     Returns:
         At most four hashes (usually none to two), each for a region distinct from the
@@ -153,14 +166,14 @@ def recovery_hashes(
         kept.append(box)
         full_box = refine(pixels, _scaled(box, scale, pixels.shape), reach=math.ceil(2 * scale) + 2)
         region = pixels[full_box[1] : full_box[3], full_box[0] : full_box[2]]
-        found = _hash_region(label, region, full_box, quality_floor)
+        found = _hash_region(label, region, full_box, quality_floor, dihedral)
         if found is not None:
             results.append(found)
     deskewed = deskew(work)
     if deskewed is not None:
         upright, bounds = deskewed
         found = _hash_region(
-            "deskewed", upright, _scaled(bounds, scale, pixels.shape), quality_floor
+            "deskewed", upright, _scaled(bounds, scale, pixels.shape), quality_floor, dihedral
         )
         if found is not None:
             results.append(found)
@@ -192,17 +205,22 @@ def _scaled(box: Box, scale: float, shape: tuple[int, ...]) -> Box:
 
 
 def _hash_region(
-    label: str, region: npt.NDArray[np.uint8], box: Box, quality_floor: int
+    label: str, region: npt.NDArray[np.uint8], box: Box, quality_floor: int, dihedral: bool
 ) -> RecoveredHash | None:
     if min(region.shape[:2]) < MIN_REGION_SIDE // 2:
         return None
     small, _ = _working_copy(np.ascontiguousarray(region), HASH_SIDE)
     if low_information_reason(small) is not None:
         return None
-    pdq, quality = pdq_of_pixels(np.ascontiguousarray(small))
+    small = np.ascontiguousarray(small)
+    if dihedral:
+        hashes, quality = pdq_dihedral_of_pixels(small)
+        pdq, variants = hashes[0], tuple(hashes[1:])
+    else:
+        (pdq, quality), variants = pdq_of_pixels(small), ()
     if quality < quality_floor:
         return None
-    return RecoveredHash(label, pdq, quality, box)
+    return RecoveredHash(label, pdq, quality, box, variants)
 
 
 def _worth_hashing(box: Box, width: int, height: int, kept: list[Box]) -> bool:
@@ -244,7 +262,8 @@ def query_hashes(
 ) -> tuple[tuple[str, str], ...]:
     """Every hash to search for one query: (label, pdq), dihedral variants then recovered.
 
-    The whole-picture hashes (``original`` and the seven dihedral variants, labels from
+    Recovered regions come with their own dihedral variants (``trimmed+flip_y``). The
+    whole-picture hashes (``original`` and the seven dihedral variants, labels from
     `safeguard.hashing.pdq.DIHEDRAL_ORDER`) are left out when the picture is unfit
     (quality below `quality_floor` or `low_information_reason`); each recovered region is
     judged on its own.
@@ -255,5 +274,6 @@ def query_hashes(
     if quality >= quality_floor and low_information_reason(pixels) is None:
         found += list(zip(DIHEDRAL_ORDER, hashes, strict=True))
     if recovery:
-        found += [(r.label, r.pdq) for r in recovery_hashes(pixels, quality_floor)]
+        for region in recovery_hashes(pixels, quality_floor, dihedral=True):
+            found += region.labelled()
     return tuple(found)

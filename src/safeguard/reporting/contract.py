@@ -150,6 +150,8 @@ def result_record(result: FileResult) -> dict[str, object]:
         "changed": _time(result.changed),
         "deleted": result.deleted,
         "error": result.error,
+        "frame_seconds": result.frame_seconds,
+        "video_frames": result.video_frames,
         "matches": [match_as_record(m) for m in result.matches],
     }
 
@@ -168,8 +170,19 @@ def match_summary(result: FileResult) -> str:
                 text += f" q={m.query_quality}"
             if m.variant != "original":
                 text += f" ({m.variant})"
+        if m.frame_seconds is not None:
+            text += f" at {frame_time(m.frame_seconds)}"
         parts.append(text)
     return "; ".join(parts)
+
+
+def frame_time(seconds: float) -> str:
+    """A video frame's time as ``m:ss.s`` (``h:mm:ss.s`` from an hour), e.g. ``0:03.0``."""
+    minutes, rest = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{rest:04.1f}"
+    return f"{minutes}:{rest:04.1f}"
 
 
 @runtime_checkable

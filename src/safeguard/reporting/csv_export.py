@@ -29,6 +29,8 @@ COLUMNS = (
     "deleted",
     "error",
     "matches",
+    "frame_seconds",
+    "video_frames",
 )
 
 
@@ -81,5 +83,7 @@ class CsvReportRenderer:
                         "yes" if r.deleted else "no",
                         r.error,
                         match_summary(r),
+                        r.frame_seconds,
+                        r.video_frames,
                     )
                 )

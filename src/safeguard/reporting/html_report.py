@@ -7,7 +7,7 @@ from typing import TextIO
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from safeguard.domain.cases import FileResult
-from safeguard.reporting.contract import STATUS_ORDER, CaseReport, match_summary
+from safeguard.reporting.contract import STATUS_ORDER, CaseReport, frame_time, match_summary
 
 _STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 
@@ -25,6 +25,7 @@ def _environment() -> Environment:
     )
     env.filters["listing"] = lambda results: sorted(results, key=_listing_order)
     env.filters["match_summary"] = match_summary
+    env.filters["frame_time"] = frame_time
     env.filters["when"] = lambda value: value.isoformat(timespec="seconds") if value else ""
     return env
 

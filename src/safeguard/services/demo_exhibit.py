@@ -1,7 +1,8 @@
 """A small generated exhibit for demos: a FAT disk image with the cases triage must handle.
 
 The image holds folders of pictures, a zip inside a zip, a picture renamed to ``.pdf``, a
-deleted picture and a short video. Every picture is a benign generated stand-in
+deleted picture and a short video that shows one of the known stand-ins from 1 s to 3 s
+(found by its frames' PDQ hashes). Every picture is a benign generated stand-in
 (`safeguard.services.demo_data`); the "known" ones are stand-ins for listed content, and
 `DemoExhibit.write_lists` writes lists built from their digests. Without mtools and
 mkfs.vfat the same files are written as a folder exhibit (and the deleted picture is left out).
@@ -141,21 +142,30 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _video(seed: int, frames: int = 12) -> bytes:
-    """A short MPEG-4 clip of generated pictures (needs PyAV); empty bytes without it."""
+_VIDEO_RATE = 6
+
+
+def _video(scenes: tuple[tuple[int, float], ...]) -> bytes:
+    """A short MPEG-4 clip showing ``synthetic_photo(seed)`` for ``seconds`` per scene.
+
+    Needs PyAV; empty bytes without it.
+    """
     try:
         import av
     except ImportError:  # pragma: no cover - PyAV is in the video extra
         return b""
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="mp4") as container:
-        stream = container.add_stream("mpeg4", rate=6)
-        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
-        for index in range(frames):
-            picture = synthetic_photo(seed + index // 4, 160, 120)
-            frame = av.VideoFrame.from_image(picture)  # type: ignore[no-untyped-call]  # PyAV stubs lack it
-            for packet in stream.encode(frame):
-                container.mux(packet)
+        stream = container.add_stream("mpeg4", rate=_VIDEO_RATE)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        # Enough bits that a frame still looks like its picture (PDQ within the threshold).
+        stream.bit_rate = 2_000_000
+        for seed, seconds in scenes:
+            picture = synthetic_photo(seed, 320, 240)
+            for _ in range(round(seconds * _VIDEO_RATE)):
+                frame = av.VideoFrame.from_image(picture)  # type: ignore[no-untyped-call]  # PyAV stubs lack it
+                for packet in stream.encode(frame):
+                    container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
     return buffer.getvalue()
@@ -180,7 +190,8 @@ def _contents() -> tuple[dict[str, bytes], dict[str, bytes], list[StandIn], list
             }
         ),
     }
-    clip = _video(208)
+    # The known-bad stand-in IMG_0002.JPG (seed 202) is on screen from 1 s to 3 s.
+    clip = _video(((208, 1.0), (202, 2.0), (210, 1.0)))
     if clip:
         files["VIDEO/CLIP.MP4"] = clip
     deleted = {"DCIM/100PHOTO/IMG_0005.JPG": photo(209)}

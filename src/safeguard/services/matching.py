@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -23,10 +23,11 @@ from numpy.typing import NDArray
 from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, normalise_digest
 from safeguard.domain.errors import SafeguardError
 from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR, FileHashes
-from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
+from safeguard.domain.hash_lists import HashEntry, HashList
 from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, Match
 from safeguard.hashing.pdq import DIHEDRAL_ORDER
 from safeguard.matching.contract import MatchCandidate, PerceptualIndex
+from safeguard.services.match_records import sort_matches
 from safeguard.services.saved_indexes import IndexLoader, SavedIndexes
 from safeguard.storage.hash_list_store import (
     PDQ_CODE_BYTES,
@@ -40,13 +41,16 @@ logger = logging.getLogger(__name__)
 SAVE_AFTER_CHANGES = 10_000
 """PDQ rows changed since the last save after which a refresh saves the index again."""
 
-_KIND_ORDER = {ListKind.KNOWN_BAD: 0, ListKind.IGNORABLE: 1, ListKind.KNOWN_GOOD: 2}
-
 
 @dataclass(frozen=True, slots=True)
 class _Query:
-    """One item to match: canonical cryptographic digests, PDQ codes to search (original
-    first, then its variants; empty when PDQ is not to be used), and the PDQ quality.
+    """One item to match.
+
+    Attributes:
+        digests: canonical cryptographic digests.
+        pdq: PDQ codes to search, original first, then its variants; empty when PDQ is not
+            to be used (absent, or below the quality floor).
+        quality: the query's PDQ quality, reported on PDQ matches.
     """
 
     digests: Mapping[HashAlgorithm, str]
@@ -91,20 +95,6 @@ def _delta_arrays(delta: PdqDelta) -> tuple[NDArray[np.int64], NDArray[np.uint8]
     ids = np.asarray(delta.added_ids, dtype=np.int64)
     codes = np.frombuffer(delta.added_codes, dtype=np.uint8).reshape(-1, PDQ_CODE_BYTES)
     return ids, codes
-
-
-def sort_matches(matches: Iterable[Match]) -> list[Match]:
-    """Known-bad first, exact before perceptual, closest first, then by list and entry."""
-    return sorted(
-        matches,
-        key=lambda m: (
-            _KIND_ORDER.get(m.list_kind, 3),
-            not m.is_exact,
-            m.distance,
-            m.list_name,
-            m.entry_id,
-        ),
-    )
 
 
 class MatchService:
@@ -240,7 +230,11 @@ class MatchService:
 
     def _save(self) -> None:
         saves = self._saved()
-        if saves is not None and self._index is not None and saves.save(self._index, self._revision):
+        if (
+            saves is not None
+            and self._index is not None
+            and saves.save(self._index, self._revision)
+        ):
             self._unsaved = 0
 
     # --- matching ---------------------------------------------------------------------
@@ -410,32 +404,3 @@ class MatchService:
             category=entry.category,
             provenance=entry.provenance,
         )
-
-
-def match_as_record(match: Match) -> dict[str, object]:
-    """A JSON-ready mapping of one match, with the field names of `safeguard match --json`."""
-    provenance = match.provenance
-    return {
-        "list": match.list_name,
-        "list_kind": match.list_kind.value,
-        "list_version": match.list_version,
-        "entry_id": match.entry_id,
-        "algorithm": match.algorithm.value,
-        "distance": match.distance,
-        "threshold": match.threshold,
-        "query_quality": match.query_quality,
-        "variant": match.variant,
-        "category": {
-            "scheme": match.category.scheme,
-            "code": match.category.code,
-            "label": match.category.label,
-        },
-        "provenance": {
-            "source_record_id": provenance.source_record_id,
-            "series": provenance.series,
-            "victim_identified": provenance.victim_identified,
-            "first_seen": provenance.first_seen.isoformat() if provenance.first_seen else None,
-            "last_seen": provenance.last_seen.isoformat() if provenance.last_seen else None,
-            "notes": provenance.notes,
-        },
-    }

@@ -42,9 +42,14 @@ from safeguard.services.exhibit_integrity import (
 from safeguard.services.triage_files import (
     HashFunction,
     HashJob,
+    ScannedFile,
+    frame_matches,
+    frame_queries,
     hash_failed,
     hash_job,
+    is_searchable,
     result_of,
+    with_video_frames,
 )
 from safeguard.services.triage_model import ScanOptions, ScanOutcome, ScanProgress
 
@@ -101,14 +106,35 @@ class TriageService:
         self._prepare_matcher = prepare_matcher
         self._match_many = match_many
 
-    def _match_batch(self, hashes: Sequence[FileHashes]) -> list[list[Match]]:
-        """Matches for each of `hashes`, in one call when a batch matcher was given."""
-        searchable = [fh for fh in hashes if fh.digests or fh.pdq is not None]
+    def _match_batch(self, scanned: Sequence[ScannedFile]) -> list[list[Match]]:
+        """Matches for each file: its own hashes, then its video frames' (with frame times).
+
+        Every query of the batch goes to the batch matcher in one call when there is one.
+        """
+        queries: list[FileHashes] = []
+        spans: list[tuple[int, int, list[float]]] = []
+        for item in scanned:
+            start = len(queries)
+            if is_searchable(item.hashes):
+                queries.append(item.hashes)
+            frames = frame_queries(item)
+            queries.extend(query for _, query in frames)
+            spans.append((start, len(queries) - start - len(frames), [t for t, _ in frames]))
+        found = self._match_queries(queries)
+        matched: list[list[Match]] = []
+        for start, own, times in spans:
+            matches = [m for hits in found[start : start + own] for m in hits]
+            after = start + own
+            matches += frame_matches(times, found[after : after + len(times)])
+            matched.append(matches)
+        return matched
+
+    def _match_queries(self, queries: Sequence[FileHashes]) -> list[list[Match]]:
+        if not queries:
+            return []
         if self._match_many is not None:
-            found = iter(self._match_many(searchable)) if searchable else iter(())
-        else:
-            found = iter([list(self._match(fh)) for fh in searchable])
-        return [list(next(found)) if fh.digests or fh.pdq is not None else [] for fh in hashes]
+            return [list(hits) for hits in self._match_many(queries)]
+        return [list(self._match(fh)) for fh in queries]
 
     def lists_in_use(self, names: Sequence[str]) -> list[HashList]:
         """The enabled lists named (all enabled lists when `names` is empty).
@@ -241,7 +267,7 @@ class _ScanRunner:
         self.skipped = 0
         self.bytes_hashed = 0
         self.counts: Counter[str] = Counter()
-        self._batch: list[tuple[EvidenceItem, FileHashes]] = []
+        self._batch: list[tuple[EvidenceItem, ScannedFile]] = []
         self._last_commit = time.monotonic()
         self._last_event = 0.0
 
@@ -294,7 +320,7 @@ class _ScanRunner:
         workers = max(1, self.options.workers)
         factory = self.service._runner_factory
         hash_function = self.service._hash
-        results: Iterator[FileHashes]
+        results: Iterator[ScannedFile | FileHashes]
         if factory is None or workers == 1:
             results = (hash_function(job) for job in jobs())
         else:
@@ -306,11 +332,12 @@ class _ScanRunner:
             warm_up.start()
         self.emit("started", force=True)
         try:
-            for fh in results:
+            for done_job in results:
                 if warm_up is not None:
                     warm_up.join()
                     warm_up = None
-                self._record(walked.popleft(), fh)
+                scanned = done_job if isinstance(done_job, ScannedFile) else ScannedFile(done_job)
+                self._record(walked.popleft(), scanned)
         except (Exception, KeyboardInterrupt):
             # Keep what is already hashed (Ctrl-C, a reader bug); the next run does the rest.
             with contextlib.suppress(Exception):
@@ -320,8 +347,9 @@ class _ScanRunner:
 
     def _job(self, item: EvidenceItem) -> HashJob:
         options = self.options.hash_options
+        video = self.options.video_sampling
         if item.local_path is not None:
-            return HashJob(item.path, options, local_path=str(item.local_path))
+            return HashJob(item.path, options, local_path=str(item.local_path), video=video)
         if item.file.link_target is not None and item.error is None:
             # Links are recorded, never followed: nothing to hash, nothing wrong.
             link = FileHashes(item.path, None, media_type="inode/symlink")
@@ -338,17 +366,21 @@ class _ScanRunner:
         except (EvidenceError, OSError, EOFError, ValueError) as exc:
             failed = FileHashes(item.path, None, error=f"unreadable: {exc}")
             return HashJob(item.path, options, ready=failed)
-        return HashJob(item.path, options, data=data)
+        return HashJob(item.path, options, data=data, video=video)
 
-    def _hash_stream_here(self, item: EvidenceItem) -> FileHashes:
+    def _hash_stream_here(self, item: EvidenceItem) -> ScannedFile:
         try:
             with item.open() as stream:
-                return hash_stream(stream, item.path, self.options.hash_options)
+                hashes = hash_stream(stream, item.path, self.options.hash_options)
+            if self.options.video_sampling is None or not hashes.media_type.startswith("video/"):
+                return ScannedFile(hashes)
+            # A second read, for the frames: a video this big is rare inside a container.
+            return with_video_frames(hashes, item.open, self.options.video_sampling)
         except (EvidenceError, OSError, EOFError, ValueError) as exc:
-            return FileHashes(item.path, None, error=f"unreadable: {exc}")
+            return ScannedFile(FileHashes(item.path, None, error=f"unreadable: {exc}"))
 
-    def _record(self, item: EvidenceItem, fh: FileHashes) -> None:
-        self._batch.append((item, fh))
+    def _record(self, item: EvidenceItem, scanned: ScannedFile) -> None:
+        self._batch.append((item, scanned))
         now = time.monotonic()
         if (
             len(self._batch) >= self.options.batch_files
@@ -360,19 +392,19 @@ class _ScanRunner:
     def _commit(self) -> None:
         """Match the batch (one call for all of it), record it atomically, count it."""
         if self._batch:
-            hashes = [fh for _, fh in self._batch]
-            found = self.service._match_batch(hashes)
+            scanned = [done for _, done in self._batch]
+            found = self.service._match_batch(scanned)
             results = [
-                result_of(item, fh, [m for m in matches if m.list_name in self.list_names])
-                for (item, fh), matches in zip(self._batch, found, strict=True)
+                result_of(item, done, [m for m in matches if m.list_name in self.list_names])
+                for (item, done), matches in zip(self._batch, found, strict=True)
             ]
             self.service._store.record_results(
                 self.exhibit.exhibit_id, self.run_record.run_id, results
             )
             self._batch = []
-            for result, fh in zip(results, hashes, strict=True):
+            for result, done in zip(results, scanned, strict=True):
                 self.recorded += 1
-                self.bytes_hashed += fh.size or 0
+                self.bytes_hashed += done.hashes.size or 0
                 self.counts[result.status.value] += 1
                 if result.status is FileStatus.KNOWN_BAD:
                     self.emit("hit", force=True, path=result.path, category=result.category.label)

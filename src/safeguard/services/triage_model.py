@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from safeguard.domain.cases import Exhibit, FileStatus, ScanRun
 from safeguard.extraction.contract import ExtractionLimits
 from safeguard.hashing.contract import HashOptions
+from safeguard.hashing.video import VideoSampling
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,8 @@ class ScanOptions:
         hash_options: which digests and limits.
         limits: archive and nesting limits for extraction.
         progress_seconds: least time between two progress events.
+        video_sampling: which frames of a video to PDQ-hash and match (by default one a
+            second plus keyframes); None hashes videos as plain files.
     """
 
     lists: tuple[str, ...] = ()
@@ -34,6 +37,7 @@ class ScanOptions:
     hash_options: HashOptions = field(default_factory=HashOptions)
     limits: ExtractionLimits = field(default_factory=ExtractionLimits)
     progress_seconds: float = 0.5
+    video_sampling: VideoSampling | None = field(default_factory=VideoSampling)
 
 
 @dataclass(frozen=True, slots=True)

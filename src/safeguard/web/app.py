@@ -30,6 +30,7 @@ from safeguard.web.api import health, lists, matching, reports
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.schemas import BatchHashQuery, HashQuery
 from safeguard.web.state import AppState
+from safeguard.web.ui import pages
 from safeguard.web.uploads import BodyLimitMiddleware, BodyTooLargeError
 
 logger = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     _install_error_handlers(app)
     _install_openapi(app)
-    for module in (matching, lists, reports, health):
+    for module in (matching, lists, reports, health, pages):
         app.include_router(module.router)
     return app
 

@@ -18,7 +18,8 @@ from safeguard.hashing.pipeline import hash_file
 from safeguard.matching.contract import PerceptualIndex
 from safeguard.matching.pdq_index import PdqIndex
 from safeguard.services.demo_data import synthetic_photo, write_photo
-from safeguard.services.matching import MatchService, match_as_record
+from safeguard.services.match_records import match_as_record
+from safeguard.services.matching import MatchService
 from safeguard.storage.memory_hash_lists import MemoryHashListStore
 from tests.contracts.hash_list_store_contract import digest_of, make_entry
 from tests.unit.services.tiny_rds import write_tiny_rds
@@ -286,3 +287,20 @@ def test_small_changes_are_replayed_not_saved(
     store.add_entries("bad", [pdq_entry("c", random_pdq(42))])
     assert service.refresh() == json.loads(pointer.read_text(encoding="utf-8"))["revision"]
     assert builder.builds == 1
+
+
+def test_match_many_equals_one_by_one(store: MemoryHashListStore, service: MatchService) -> None:
+    store.import_list(
+        HashList("bad", ListKind.KNOWN_BAD), [make_entry(1), pdq_entry("p", random_pdq(50))]
+    )
+    store.import_list(HashList("good", ListKind.KNOWN_GOOD), [make_entry(1, entry_id="g")])
+    queries = [
+        query(md5=digest_of("md5", 1), sha1=digest_of("sha1", 1)),
+        query(pdq=flip_bits(random_pdq(50), 4)),
+        query(md5=digest_of("md5", 2)),
+        FileHashes("broken.jpg", None, error="EmptyFileError"),
+        query(md5=digest_of("md5", 1).upper()),
+    ]
+    batch = service.match_many(queries)
+    assert batch == [service.match_file_hashes(q) for q in queries]
+    assert [len(m) for m in batch] == [4, 1, 0, 0, 2]

@@ -24,6 +24,7 @@ from safeguard.services.demo_data import encode, synthetic_photo, write_photo
 from safeguard.services.exhibit_integrity import manifest_sha256
 from safeguard.services.triage import ScanOptions, ScanProgress, TriageService
 from safeguard.storage.memory_cases import MemoryCaseStore
+from tests.unit.services.video_clips import write_clip
 
 CATEGORY = category_for("uk-sentencing", "C")
 
@@ -73,7 +74,9 @@ def exhibit(tmp_path: Path) -> Path:
     (root / "docs" / "notes.txt").write_bytes(encode(synthetic_photo(3, 160, 120)))
     (root / "docs" / "readme.md").write_text("hello\n")
     (root / "docs" / "system.dll").write_bytes(b"MZ" + b"\x00" * 500)
-    (root / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 200)
+    write_clip(root / "clip.mp4", [(4, 1.0), (5, 1.0)], size=(64, 48))
+    # Sniffs as MPEG-4 but holds no video: an error with its reason, never "unknown-video".
+    (root / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 200)
     (root / "empty.bin").write_bytes(b"")
     return root
 
@@ -112,13 +115,16 @@ def test_scan_gives_each_file_a_status(exhibit: Path, lists: FakeLists) -> None:
     assert results["docs/system.dll"].status is FileStatus.KNOWN_GOOD
     assert results["docs/readme.md"].status is FileStatus.OTHER
     assert results["clip.mp4"].status is FileStatus.UNKNOWN_VIDEO
+    assert results["clip.mp4"].video_frames
+    assert results["broken.mp4"].status is FileStatus.ERROR
+    assert "video not decoded" in (results["broken.mp4"].error or "")
     assert results["empty.bin"].status in (FileStatus.OTHER, FileStatus.ERROR)
-    assert outcome.recorded == 7
+    assert outcome.recorded == 8
     assert outcome.counts[FileStatus.KNOWN_BAD] == 1
     assert [e.event for e in events if e.event == "hit"] == ["hit"]
     assert events[0].event == "started"
     assert events[-1].event == "finished"
-    assert events[-1].files == 7
+    assert events[-1].files == 8
     assert outcome.exhibit.manifest_sha256 == manifest_sha256(
         service._store.results(outcome.exhibit.exhibit_id)
     )
@@ -241,6 +247,7 @@ def test_batch_matcher_is_called_once_per_committed_batch(exhibit: Path, lists: 
     outcome = service.scan(exhibit, "OP-1", options=ScanOptions(batch_files=3, batch_seconds=60))
     assert outcome.counts[FileStatus.KNOWN_BAD] == 1
     assert outcome.counts[FileStatus.KNOWN_GOOD] == 1
-    assert sum(calls) <= 7
-    assert max(calls) <= 3
+    # Every file at most once, plus the clip's distinct frames (two scenes, sampled 1/s).
+    assert sum(calls) <= 8 + 3
+    assert max(calls) <= 3 + 3
     assert len(calls) >= 3

@@ -112,6 +112,8 @@ def _result_row(exhibit_id: int, run_id: int, result: FileResult) -> dict[str, A
         "category_code": result.category.code,
         "category_label": result.category.label,
         "matches": json.dumps([match_as_record(m) for m in result.matches]),
+        "frame_seconds": result.frame_seconds,
+        "video_frames": result.video_frames,
     }
 
 
@@ -134,6 +136,8 @@ def _result(row: RowMapping) -> FileResult:
         error=row["error"],
         category=Category(row["category_scheme"], row["category_code"], row["category_label"]),
         matches=tuple(match_from_record(m) for m in json.loads(row["matches"])),
+        frame_seconds=row["frame_seconds"],
+        video_frames=row["video_frames"],
     )
 
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from safeguard.domain.cases import AuditEvent, match_as_record, match_from_record
+from safeguard.domain.cases import AuditEvent
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import NotFoundError, StorageError
-from safeguard.domain.matches import Match
 from safeguard.domain.service import (
     ApiKey,
     DeliveryState,
@@ -21,10 +19,24 @@ from safeguard.domain.service import (
     QueuedReport,
     ReportStatus,
     SeenUpload,
-    UploadContext,
     WebhookDelivery,
     WebhookTarget,
-    parse_scopes,
+)
+from safeguard.storage.sql.service_rows import (
+    DIGEST_COLUMNS,
+    delivery_from_row,
+    delivery_values,
+    key_from_row,
+    key_values,
+    matches_text,
+    matches_value,
+    new_id,
+    report_from_row,
+    report_values,
+    required_utc,
+    seen_from_row,
+    seen_values,
+    utc,
 )
 from safeguard.storage.sql.tables_service import (
     service_api_keys,
@@ -36,49 +48,6 @@ from safeguard.storage.sql.tables_service import (
     service_webhook_deliveries,
     service_webhook_targets,
 )
-
-_DIGEST_COLUMNS = {
-    HashAlgorithm.MD5: "md5",
-    HashAlgorithm.SHA1: "sha1",
-    HashAlgorithm.SHA256: "sha256",
-}
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything is stored in UTC, so reattach it.
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _req_utc(value: datetime) -> datetime:
-    result = _utc(value)
-    assert result is not None
-    return result
-
-
-def _new_id(primary_key: Sequence[Any] | None) -> int:
-    if not primary_key:
-        raise StorageError("the database returned no id")
-    return int(primary_key[0])
-
-
-def _matches_text(matches: Sequence[Match]) -> str:
-    return json.dumps([match_as_record(m) for m in matches])
-
-
-def _matches_value(text: str) -> tuple[Match, ...]:
-    return tuple(match_from_record(r) for r in json.loads(text))
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else _req_utc(value).isoformat()
-
-
-def _from_iso(value: object) -> datetime | None:
-    return None if not value else datetime.fromisoformat(str(value))
 
 
 class SqlServiceStore:
@@ -92,31 +61,9 @@ class SqlServiceStore:
         """Store a new key."""
         try:
             with self._engine.begin() as conn:
-                conn.execute(
-                    insert(service_api_keys).values(
-                        key_id=key.key_id,
-                        name=key.name,
-                        secret_sha256=key.secret_sha256,
-                        scopes=",".join(sorted(s.value for s in key.scopes)),
-                        rate_per_minute=key.rate_per_minute,
-                        created_at=_utc(key.created_at),
-                        revoked_at=_utc(key.revoked_at),
-                    )
-                )
+                conn.execute(insert(service_api_keys).values(**key_values(key)))
         except IntegrityError as exc:
             raise StorageError("duplicate key id") from exc
-
-    @staticmethod
-    def _key(row: Any) -> ApiKey:
-        return ApiKey(
-            key_id=row.key_id,
-            name=row.name,
-            secret_sha256=row.secret_sha256,
-            scopes=parse_scopes(row.scopes),
-            rate_per_minute=row.rate_per_minute,
-            created_at=_req_utc(row.created_at),
-            revoked_at=_utc(row.revoked_at),
-        )
 
     def get_key(self, key_id: str) -> ApiKey | None:
         """The key with this id, or None."""
@@ -124,13 +71,13 @@ class SqlServiceStore:
             row = conn.execute(
                 select(service_api_keys).where(service_api_keys.c.key_id == key_id)
             ).first()
-        return None if row is None else self._key(row)
+        return None if row is None else key_from_row(row)
 
     def list_keys(self) -> list[ApiKey]:
         """Every key, oldest first."""
         with self._engine.connect() as conn:
             rows = conn.execute(select(service_api_keys).order_by(service_api_keys.c.created_at))
-            return [self._key(r) for r in rows]
+            return [key_from_row(r) for r in rows]
 
     def revoke_key(self, key_id: str, at: datetime) -> ApiKey:
         """Mark a key revoked."""
@@ -142,7 +89,7 @@ class SqlServiceStore:
                         service_api_keys.c.key_id == key_id, service_api_keys.c.revoked_at.is_(None)
                     )
                 )
-                .values(revoked_at=_utc(at))
+                .values(revoked_at=utc(at))
             )
         key = self.get_key(key_id)
         if key is None:
@@ -152,52 +99,9 @@ class SqlServiceStore:
     # --- seen uploads ---------------------------------------------------------------
     def add_seen(self, upload: SeenUpload) -> int:
         """Record a seen upload."""
-        ctx = upload.context
         with self._engine.begin() as conn:
-            result = conn.execute(
-                insert(service_seen_uploads).values(
-                    received_at=_utc(upload.received_at),
-                    md5=upload.digests.get(HashAlgorithm.MD5),
-                    sha1=upload.digests.get(HashAlgorithm.SHA1),
-                    sha256=upload.digests.get(HashAlgorithm.SHA256),
-                    pdq=upload.pdq,
-                    pdq_quality=upload.pdq_quality,
-                    size=upload.size,
-                    media_type=upload.media_type,
-                    content_id=ctx.content_id,
-                    user_id=ctx.user_id,
-                    screen_name=ctx.screen_name,
-                    ip_address=ctx.ip_address,
-                    uploaded_at=_utc(ctx.uploaded_at),
-                    file_name=ctx.file_name,
-                )
-            )
-            return _new_id(result.inserted_primary_key)
-
-    @staticmethod
-    def _seen(row: Any) -> SeenUpload:
-        digests = {
-            algo: getattr(row, column)
-            for algo, column in _DIGEST_COLUMNS.items()
-            if getattr(row, column)
-        }
-        return SeenUpload(
-            upload_id=int(row.upload_id),
-            received_at=_req_utc(row.received_at),
-            digests=digests,
-            pdq=row.pdq,
-            pdq_quality=row.pdq_quality,
-            size=row.size,
-            media_type=row.media_type,
-            context=UploadContext(
-                content_id=row.content_id,
-                user_id=row.user_id,
-                screen_name=row.screen_name,
-                ip_address=row.ip_address,
-                uploaded_at=_utc(row.uploaded_at),
-                file_name=row.file_name,
-            ),
-        )
+            result = conn.execute(insert(service_seen_uploads).values(**seen_values(upload)))
+            return new_id(result.inserted_primary_key)
 
     def get_seen(self, upload_id: int) -> SeenUpload:
         """One seen upload."""
@@ -207,13 +111,13 @@ class SqlServiceStore:
             ).first()
         if row is None:
             raise NotFoundError(f"no seen upload {upload_id}")
-        return self._seen(row)
+        return seen_from_row(row)
 
     def seen_with_digests(
         self, algorithm: HashAlgorithm, values: Sequence[str]
     ) -> list[SeenUpload]:
         """Seen uploads with one of these digests."""
-        column = _DIGEST_COLUMNS.get(algorithm)
+        column = DIGEST_COLUMNS.get(algorithm)
         if column is None or not values:
             return []
         with self._engine.connect() as conn:
@@ -222,7 +126,7 @@ class SqlServiceStore:
                 .where(service_seen_uploads.c[column].in_(list(values)))
                 .order_by(service_seen_uploads.c.upload_id)
             )
-            return [self._seen(r) for r in rows]
+            return [seen_from_row(r) for r in rows]
 
     def seen_pdq(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, str]]:
         """``(upload_id, pdq)`` pairs after `after_id`."""
@@ -263,12 +167,12 @@ class SqlServiceStore:
             result = conn.execute(
                 insert(service_quarantine).values(
                     upload_id=item.upload_id,
-                    created_at=_utc(item.created_at),
+                    created_at=utc(item.created_at),
                     retroactive=item.retroactive,
-                    matches=_matches_text(item.matches),
+                    matches=matches_text(item.matches),
                 )
             )
-            return _new_id(result.inserted_primary_key)
+            return new_id(result.inserted_primary_key)
 
     def list_quarantine(self, limit: int = 100) -> list[QuarantineItem]:
         """Newest first."""
@@ -282,65 +186,18 @@ class SqlServiceStore:
                 QuarantineItem(
                     item_id=int(r.item_id),
                     upload_id=int(r.upload_id),
-                    created_at=_req_utc(r.created_at),
+                    created_at=required_utc(r.created_at),
                     retroactive=bool(r.retroactive),
-                    matches=_matches_value(r.matches),
+                    matches=matches_value(r.matches),
                 )
                 for r in rows
             ]
 
     def add_report(self, report: QueuedReport) -> int:
         """Queue a report."""
-        fields = {
-            "incident_type": report.incident_type,
-            "incident_at": _iso(report.incident_at),
-            "reported_user": report.reported_user,
-            "screen_name": report.screen_name,
-            "ip_address": report.ip_address,
-            "file_name": report.file_name,
-            "file_hashes": dict(report.file_hashes),
-            "industry_classification": report.industry_classification,
-            "file_viewed_by_esp": report.file_viewed_by_esp,
-            "retroactive": report.retroactive,
-            "matches": [match_as_record(m) for m in report.matches],
-        }
         with self._engine.begin() as conn:
-            result = conn.execute(
-                insert(service_reports).values(
-                    upload_id=report.upload_id,
-                    created_at=_utc(report.created_at),
-                    status=report.status.value,
-                    fields=json.dumps(fields),
-                    decided_by=report.decided_by,
-                    decided_at=_utc(report.decided_at),
-                    decision_note=report.decision_note,
-                )
-            )
-            return _new_id(result.inserted_primary_key)
-
-    @staticmethod
-    def _report(row: Any) -> QueuedReport:
-        fields: Mapping[str, Any] = json.loads(row.fields)
-        return QueuedReport(
-            report_id=int(row.report_id),
-            upload_id=int(row.upload_id),
-            created_at=_req_utc(row.created_at),
-            status=ReportStatus(row.status),
-            decided_by=row.decided_by,
-            decided_at=_utc(row.decided_at),
-            decision_note=row.decision_note,
-            incident_type=str(fields["incident_type"]),
-            incident_at=_from_iso(fields.get("incident_at")),
-            reported_user=fields.get("reported_user"),
-            screen_name=fields.get("screen_name"),
-            ip_address=fields.get("ip_address"),
-            file_name=fields.get("file_name"),
-            file_hashes=dict(fields.get("file_hashes") or {}),
-            industry_classification=fields.get("industry_classification"),
-            file_viewed_by_esp=bool(fields.get("file_viewed_by_esp")),
-            retroactive=bool(fields.get("retroactive")),
-            matches=tuple(match_from_record(m) for m in fields.get("matches") or []),
-        )
+            result = conn.execute(insert(service_reports).values(**report_values(report)))
+            return new_id(result.inserted_primary_key)
 
     def get_report(self, report_id: int) -> QueuedReport:
         """One report."""
@@ -350,7 +207,7 @@ class SqlServiceStore:
             ).first()
         if row is None:
             raise NotFoundError(f"no report {report_id}")
-        return self._report(row)
+        return report_from_row(row)
 
     def list_reports(
         self, status: ReportStatus | None = None, limit: int = 100
@@ -360,7 +217,7 @@ class SqlServiceStore:
         if status is not None:
             query = query.where(service_reports.c.status == status.value)
         with self._engine.connect() as conn:
-            return [self._report(r) for r in conn.execute(query)]
+            return [report_from_row(r) for r in conn.execute(query)]
 
     def decide_report(
         self, report_id: int, status: ReportStatus, actor: str, note: str | None, at: datetime
@@ -377,7 +234,7 @@ class SqlServiceStore:
                     )
                 )
                 .values(
-                    status=status.value, decided_by=actor, decided_at=_utc(at), decision_note=note
+                    status=status.value, decided_by=actor, decided_at=utc(at), decision_note=note
                 )
             )
             changed = result.rowcount
@@ -409,38 +266,9 @@ class SqlServiceStore:
         """Persist a delivery."""
         with self._engine.begin() as conn:
             result = conn.execute(
-                insert(service_webhook_deliveries).values(**self._delivery_values(delivery))
+                insert(service_webhook_deliveries).values(**delivery_values(delivery))
             )
-            return _new_id(result.inserted_primary_key)
-
-    @staticmethod
-    def _delivery_values(d: WebhookDelivery) -> dict[str, object]:
-        return {
-            "list_name": d.list_name,
-            "url": d.url,
-            "body": d.body,
-            "created_at": _utc(d.created_at),
-            "next_attempt_at": _utc(d.next_attempt_at),
-            "attempts": d.attempts,
-            "state": d.state.value,
-            "last_error": d.last_error,
-            "delivered_at": _utc(d.delivered_at),
-        }
-
-    @staticmethod
-    def _delivery(row: Any) -> WebhookDelivery:
-        return WebhookDelivery(
-            delivery_id=int(row.delivery_id),
-            list_name=row.list_name,
-            url=row.url,
-            body=row.body,
-            created_at=_req_utc(row.created_at),
-            next_attempt_at=_req_utc(row.next_attempt_at),
-            attempts=int(row.attempts),
-            state=DeliveryState(row.state),
-            last_error=row.last_error,
-            delivered_at=_utc(row.delivered_at),
-        )
+            return new_id(result.inserted_primary_key)
 
     def claim_due_deliveries(
         self, now: datetime, lease_until: datetime, limit: int
@@ -453,7 +281,7 @@ class SqlServiceStore:
                 .where(
                     and_(
                         table.c.state == DeliveryState.PENDING.value,
-                        table.c.next_attempt_at <= _utc(now),
+                        table.c.next_attempt_at <= utc(now),
                     )
                 )
                 .order_by(table.c.next_attempt_at)
@@ -471,10 +299,10 @@ class SqlServiceStore:
                             table.c.next_attempt_at == row.next_attempt_at,
                         )
                     )
-                    .values(next_attempt_at=_utc(lease_until))
+                    .values(next_attempt_at=utc(lease_until))
                 )
             if result.rowcount == 1:
-                claimed.append(self._delivery(row))
+                claimed.append(delivery_from_row(row))
         return claimed
 
     def update_delivery(self, delivery: WebhookDelivery) -> None:
@@ -484,7 +312,7 @@ class SqlServiceStore:
             result = conn.execute(
                 update(table)
                 .where(table.c.delivery_id == delivery.delivery_id)
-                .values(**self._delivery_values(delivery))
+                .values(**delivery_values(delivery))
             )
         if result.rowcount != 1:
             raise NotFoundError(f"no delivery {delivery.delivery_id}")
@@ -494,7 +322,7 @@ class SqlServiceStore:
         table = service_webhook_deliveries
         with self._engine.connect() as conn:
             rows = conn.execute(select(table).order_by(table.c.delivery_id.desc()).limit(limit))
-            return [self._delivery(r) for r in rows]
+            return [delivery_from_row(r) for r in rows]
 
     # --- audit ----------------------------------------------------------------------
     def add_audit(self, event: AuditEvent) -> int:
@@ -502,13 +330,13 @@ class SqlServiceStore:
         with self._engine.begin() as conn:
             result = conn.execute(
                 insert(service_audit).values(
-                    at=_utc(event.at),
+                    at=utc(event.at),
                     actor=event.actor,
                     action=event.action,
                     detail=json.dumps(dict(event.detail)),
                 )
             )
-            return _new_id(result.inserted_primary_key)
+            return new_id(result.inserted_primary_key)
 
     def list_audit(self, limit: int = 100) -> Sequence[AuditEvent]:
         """Newest first."""
@@ -519,7 +347,7 @@ class SqlServiceStore:
             return [
                 AuditEvent(
                     event_id=int(r.event_id),
-                    at=_req_utc(r.at),
+                    at=required_utc(r.at),
                     actor=r.actor,
                     action=r.action,
                     detail={str(k): str(v) for k, v in json.loads(r.detail).items()},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -82,6 +83,9 @@ file_results = Table(
     Column("category_label", Text, nullable=False, default=""),
     # JSON text: [match_as_record(m), ...]; rarely non-empty, never queried by content.
     Column("matches", Text, nullable=False, default="[]"),
+    # Videos: the deciding match's frame time and how many frames were hashed (cases_0002).
+    Column("frame_seconds", Float),
+    Column("video_frames", Integer),
     # The key a resumed scan upserts on.
     UniqueConstraint("exhibit_id", "path", name="uq_file_results_exhibit_path"),
 )

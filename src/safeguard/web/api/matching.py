@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Annotated, Any
 
@@ -73,6 +74,10 @@ _MULTIPART_BODY: dict[str, Any] = {
 
 def _is_json(request: Request) -> bool:
     return request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+
+
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
 
 
 def _json_model(body: bytes, model: Any) -> Any:
@@ -163,8 +168,9 @@ async def match(
 ) -> MatchResponse:
     """Known or not, and what to do: matches with list, category, distance, quality, provenance.
 
-    Send the file as the body (any content type but JSON), with the upload's context in the
-    query string; or send `HashQuery` JSON with hashes computed by the platform.
+    Send the file as the body (any content type but JSON; a one-file multipart form as
+    ``curl -F file=@x.jpg`` sends is accepted too), with the upload's context in the query
+    string; or send `HashQuery` JSON with hashes computed by the platform.
     """
     body = await request.body()
     service = state.services.upload_matching
@@ -174,7 +180,14 @@ async def match(
             service.match_hashes, query.digests(), query.pdq_quality, query.context()
         )
     else:
-        result = await run_in_threadpool(service.match_upload, body, context.context())
+        upload = context.context()
+        if _is_multipart(request):
+            files = _files(request, body)
+            if len(files) != 1:
+                raise HTTPException(422, "send one file here; use /v1/match/batch for several")
+            name, body = files[0]
+            upload = replace(upload, file_name=upload.file_name or name)
+        result = await run_in_threadpool(service.match_upload, body, upload)
     return _record(state, result)
 
 

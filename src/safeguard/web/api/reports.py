@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from safeguard.domain.cases import AuditEvent
 from safeguard.domain.service import ApiKey, ReportStatus, Scope
 from safeguard.web.auth import actor_of, require
-from safeguard.web.schemas import AuditOut, Decision, DeliveryOut, QuarantineOut, ReportOut
+from safeguard.web.review_schemas import AuditOut, Decision, DeliveryOut, QuarantineOut, ReportOut
 from safeguard.web.state import AppState, app_state
 
 router = APIRouter(prefix="/v1", tags=["review"])
@@ -36,9 +36,15 @@ def get_report(report_id: int, key: Reviewer, state: State) -> ReportOut:
     return ReportOut.of(state.services.service_store.get_report(report_id))
 
 
-def _decide(
+def decide_report(
     state: AppState, key: ApiKey, report_id: int, status: ReportStatus, note: str | None
 ) -> ReportOut:
+    """Record a person's decision on a pending report, and audit it.
+
+    Raises:
+        NotFoundError: no such report.
+        StorageError: the report was already decided.
+    """
     store = state.services.service_store
     now = datetime.now(UTC)
     report = store.decide_report(report_id, status, actor_of(key), note, now)
@@ -56,13 +62,13 @@ def _decide(
 @router.post("/reports/{report_id}/confirm", response_model=ReportOut, summary="Confirm a report")
 def confirm_report(report_id: int, body: Decision, key: Reviewer, state: State) -> ReportOut:
     """A person confirms the report should be filed; audited. 409 if already decided."""
-    return _decide(state, key, report_id, ReportStatus.CONFIRMED, body.note)
+    return decide_report(state, key, report_id, ReportStatus.CONFIRMED, body.note)
 
 
 @router.post("/reports/{report_id}/dismiss", response_model=ReportOut, summary="Dismiss a report")
 def dismiss_report(report_id: int, body: Decision, key: Reviewer, state: State) -> ReportOut:
     """A person dismisses the report (e.g. a false perceptual match); audited."""
-    return _decide(state, key, report_id, ReportStatus.DISMISSED, body.note)
+    return decide_report(state, key, report_id, ReportStatus.DISMISSED, body.note)
 
 
 @router.get("/quarantine", response_model=list[QuarantineOut], summary="Quarantined items")
