@@ -15,7 +15,7 @@ Changes go to a small delta segment searched by brute force, and removals to a t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -293,30 +293,20 @@ class PdqIndex:
         radii: NDArray[np.int64],
         max_probes: int,
     ) -> _Hits:
-        capacity = _INITIAL_CAPACITY
-        while True:
-            rows = np.empty(capacity, np.int64)
-            distances = np.empty(capacity, np.int32)
-            variants = np.empty(capacity, np.int32)
-            found = pdq_kernels.mih_search(
-                queries,
-                threshold,
-                radii,
-                max_probes,
-                self._codes64,
-                self._positions,
-                self._widths,
-                self._offsets,
-                self._offset_base,
-                self._rows,
-                self._dead,
-                rows,
-                distances,
-                variants,
-            )
-            if found <= capacity:
-                return rows[:found], distances[:found], variants[:found]
-            capacity = found
+        return _collect(
+            pdq_kernels.mih_search,
+            queries,
+            threshold,
+            radii,
+            max_probes,
+            self._codes64,
+            self._positions,
+            self._widths,
+            self._offsets,
+            self._offset_base,
+            self._rows,
+            self._dead,
+        )
 
     @staticmethod
     def _scan(
@@ -325,17 +315,7 @@ class PdqIndex:
         codes64: NDArray[np.uint64],
         dead: NDArray[np.uint8],
     ) -> _Hits:
-        capacity = _INITIAL_CAPACITY
-        while True:
-            rows = np.empty(capacity, np.int64)
-            distances = np.empty(capacity, np.int32)
-            variants = np.empty(capacity, np.int32)
-            found = pdq_kernels.scan_search(
-                queries, threshold, codes64, dead, rows, distances, variants
-            )
-            if found <= capacity:
-                return rows[:found], distances[:found], variants[:found]
-            capacity = found
+        return _collect(pdq_kernels.scan_search, queries, threshold, codes64, dead)
 
     # -- changes ------------------------------------------------------------------------------
 
@@ -491,3 +471,16 @@ class PdqIndex:
         ]
         if any(problems):
             raise StorageError("PDQ index arrays do not match their manifest")
+
+
+def _collect(kernel: Callable[..., int], *args: Any) -> _Hits:
+    """Call a search kernel with output arrays, growing them until every hit fits."""
+    capacity = _INITIAL_CAPACITY
+    while True:
+        rows = np.empty(capacity, np.int64)
+        distances = np.empty(capacity, np.int32)
+        variants = np.empty(capacity, np.int32)
+        found = kernel(*args, rows, distances, variants)
+        if found <= capacity:
+            return rows[:found], distances[:found], variants[:found]
+        capacity = found
