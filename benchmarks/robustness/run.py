@@ -409,6 +409,24 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {method} | {t} | {overall[method]:.3f} | {overall_c[method]:.3f} | {fp} | {wrong} |"
             )
 
+    # A per-list threshold trades recall for safety: show the curve for PDQ lists alone.
+    say()
+    say("### Recall against threshold, PDQ lists alone (per-list threshold)")
+    say()
+    say(
+        "| threshold | reference-pdq single | safeguard-lists single | safeguard-lists combined | false matches (distinct) |"
+    )
+    say("|---:|---:|---:|---:|---:|")
+    for t in LARGE_THRESHOLDS:
+        sweep = {"reference-pdq": t, "safeguard-lists": t}
+        _, single_t = recall_table(singles, {**defaults, **sweep})
+        _, combined_t = recall_table(combos, {**defaults, **sweep})
+        fp_t = sum(false_matches("safeguard-lists", r, sweep, None) for _, _, r in distinct_rows)
+        say(
+            f"| {t} | {single_t['reference-pdq']:.3f} | {single_t['safeguard-lists']:.3f} | "
+            f"{combined_t['safeguard-lists']:.3f} | {fp_t} |"
+        )
+
     # ORB second stage: how often it ran and what it decided.
     orb_known = [(i, v) for _, i, r in known_rows for (j, d, v) in r.held_orb if j == i]
     orb_wrong = [v for _, i, r in known_rows for (j, d, v) in r.held_orb if j != i]

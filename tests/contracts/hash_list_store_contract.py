@@ -224,6 +224,39 @@ class HashListStoreContract:
         assert len(delta.added_ids) == 1
         assert delta.added_ids[0] != before.added_ids[0]
 
+    def test_exact_change_log(self, store: HashListStore) -> None:
+        start = store.current_revision()
+        upper = HashEntry("up", {HashAlgorithm.MD5: digest_of("md5", 9).upper()})
+        store.import_list(bad_list(), [make_entry(1), make_entry(2, pdq=False), upper])
+        first = store.current_revision()
+        md5 = store.digest_rows_between(HashAlgorithm.MD5, start, first)
+        sha1 = store.digest_rows_between(HashAlgorithm.SHA1, start, first)
+        assert list(md5.ids) == sorted(md5.ids)
+        assert len(md5.ids) == 3
+        assert len(sha1.ids) == 2  # the "up" entry has no SHA-1
+        rows = store.entries_by_rows(list(md5.ids))
+        by_entry = {
+            rows[i].entry.entry_id: (i, v) for i, v in zip(md5.ids, md5.values, strict=True)
+        }
+        assert by_entry["up"][1] == digest_of("md5", 9)  # canonical, lower-case
+        assert by_entry["e2"][1] == digest_of("md5", 2)
+        assert not store.digest_rows_between(HashAlgorithm.MD5, first, first).ids
+        assert list(store.removed_rows_between(start, first)) == []
+
+        store.remove_entries("bad", ["e1", "e2"])  # one with PDQ, one without
+        store.add_entries("bad", [make_entry(4, pdq=False)])
+        second = store.current_revision()
+        removed = store.removed_rows_between(first, second)
+        assert list(removed) == sorted([by_entry["e1"][0], by_entry["e2"][0]])
+        (added,) = store.digest_rows_between(HashAlgorithm.SHA256, first, second).ids
+        assert store.entries_by_rows([added])[added].entry.entry_id == "e4"
+
+        store.import_list(bad_list(), [make_entry(4, pdq=False)])  # replace logs every old row
+        third = store.current_revision()
+        assert list(store.removed_rows_between(second, third)) == sorted([by_entry["up"][0], added])
+        with pytest.raises(InvalidDigestError):
+            store.digest_rows_between(HashAlgorithm.PDQ, 0, third)
+
     def test_update_and_remove_list(self, store: HashListStore) -> None:
         store.import_list(bad_list(), [make_entry(1)])
         updated = store.update_list("bad", enabled=False, pdq_threshold=25, action="quarantine")

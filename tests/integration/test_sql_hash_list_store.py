@@ -21,6 +21,7 @@ from tests.conftest import POSTGRES_URL
 from tests.contracts.hash_list_store_contract import (
     HashListStoreContract,
     bad_list,
+    digest_of,
     failing,
     make_entry,
 )
@@ -64,6 +65,7 @@ def postgres_engine(postgres_server_url: str) -> Iterator[Engine]:
     with engine.begin() as conn:  # each test starts from empty tables
         conn.execute(text("DELETE FROM hash_lists"))
         conn.execute(text("DELETE FROM hash_list_pdq_removals"))
+        conn.execute(text("DELETE FROM hash_list_removals"))
     engine.dispose()
 
 
@@ -165,3 +167,120 @@ def test_match_service_follows_the_sql_change_log(
     second = MatchService(sql_store, index_dir=tmp_path)
     assert [m.entry_id for m in second.match_file_hashes(pdq_of(2))] == ["e2"]
     assert second.match_file_hashes(pdq_of(1)) == []
+
+
+def _entry_indexes(engine: Engine) -> set[str]:
+    from sqlalchemy import inspect
+
+    return {str(ix["name"]) for ix in inspect(engine).get_indexes("hash_list_entries")}
+
+
+def test_large_sqlite_import_defers_and_restores_indexes(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safeguard.storage.sql import hash_list_rows
+
+    store = SqlHashListStore(sqlite_engine)
+    store.import_list(bad_list("small"), [make_entry(i, entry_id=f"s{i}") for i in range(3)])
+    indexes = _entry_indexes(sqlite_engine)
+    assert {"ix_hash_list_entries_md5", "ix_hash_list_entries_list_entry"} <= indexes
+    dropped: list[int] = []
+    original = hash_list_rows.DeferredIndexes.note_rows
+
+    def spy(self: hash_list_rows.DeferredIndexes, rows: int) -> None:
+        was = self.deferred
+        original(self, rows)
+        if self.deferred and not was:
+            dropped.append(rows)
+
+    monkeypatch.setattr(hash_list_rows, "DEFER_INDEXES_AFTER_ROWS", 10)
+    monkeypatch.setattr(hash_list_rows.DeferredIndexes, "note_rows", spy)
+    count = INSERT_BATCH + 20
+    entries = [make_entry(i, pdq=i % 2 == 0) for i in range(count)]
+    entries.append(make_entry(777_777, entry_id="e3"))  # a repeated id across batches
+    assert store.import_list(bad_list(), entries).entry_count == count
+    assert dropped == [INSERT_BATCH]  # after the first batch
+    assert _entry_indexes(sqlite_engine) == indexes
+    found = store.find_exact(HashAlgorithm.MD5, [digest_of("md5", 777_777), digest_of("md5", 3)])
+    assert [s.entry.entry_id for s in found] == ["e3"]
+
+    # Re-importing a list this large defers the indexes before deleting the old rows; a
+    # failing reader rolls back the drop with everything else.
+    with pytest.raises(ValueError, match="half-way"):
+        store.import_list(bad_list(), failing(entries, INSERT_BATCH + 5))
+    assert dropped[-1] == count
+    assert _entry_indexes(sqlite_engine) == indexes
+    assert store.get_list("bad").entry_count == count
+    assert store.import_list(bad_list(), entries[:100]).entry_count == 100
+    assert _entry_indexes(sqlite_engine) == indexes
+    assert [e.entry_id for e in store.iter_entries("small")] == ["s0", "s1", "s2"]
+
+
+def test_sqlite_import_keeps_indexes_when_other_lists_are_larger(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safeguard.storage.sql import hash_list_rows
+
+    store = SqlHashListStore(sqlite_engine)
+    store.import_list(bad_list("big"), [make_entry(i, entry_id=f"b{i}") for i in range(50)])
+    monkeypatch.setattr(hash_list_rows, "DEFER_INDEXES_AFTER_ROWS", 10)
+    deferred: list[bool] = []
+    original = hash_list_rows.DeferredIndexes.restore
+
+    def spy(self: hash_list_rows.DeferredIndexes) -> None:
+        deferred.append(self.deferred)
+        original(self)
+
+    monkeypatch.setattr(hash_list_rows.DeferredIndexes, "restore", spy)
+    store.import_list(bad_list(), [make_entry(i) for i in range(20)])  # 20 < the 50 others
+    assert deferred == [False]
+
+
+def test_removal_log_migration_upgrades_a_lists_0001_database(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from safeguard.storage.sql.engine import MIGRATIONS_DIR
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+
+    def migrate(step: str, target: str) -> None:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            getattr(command, step)(config, target)
+
+    try:
+        migrate("upgrade", "lists_0001")
+        assert "hash_list_removals" not in inspect(engine).get_table_names()
+        upgrade_schema(engine)
+        store = SqlHashListStore(engine)
+        store.import_list(bad_list(), [make_entry(1, pdq=False)])
+        before = store.current_revision()
+        store.remove_entries("bad", ["e1"])
+        assert len(store.removed_rows_between(before, store.current_revision())) == 1
+        migrate("downgrade", "lists_0001")
+        assert "hash_list_removals" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_first_import_defers_indexes_on_every_engine(
+    any_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safeguard.storage.sql import hash_list_rows
+
+    store = SqlHashListStore(any_engine)
+    indexes = _entry_indexes(any_engine)
+    monkeypatch.setattr(hash_list_rows, "DEFER_INDEXES_AFTER_ROWS", 10)
+    entries = [make_entry(i) for i in range(INSERT_BATCH + 20)]
+    with pytest.raises(ValueError, match="half-way"):
+        store.import_list(bad_list(), failing(entries, INSERT_BATCH + 5))
+    assert _entry_indexes(any_engine) == indexes
+    assert store.all_lists() == []
+    assert store.import_list(bad_list(), entries).entry_count == len(entries)
+    assert _entry_indexes(any_engine) == indexes
+    (found,) = store.find_exact(HashAlgorithm.SHA1, [digest_of("sha1", 7)])
+    assert found.entry.entry_id == "e7"

@@ -1,17 +1,20 @@
 """Use case: match a file's hashes (or bare digests) against every enabled hash list.
 
-Exact digests are looked up in the store, and in reference lists (NSRL) where they lie.
-PDQ hashes are searched in a `PdqIndex` over every stored PDQ entry, with all eight
-rotations/flips of the query when the hash record has them. The index is built once from
-the store's change log, saved under ``<data_dir>/index/`` with the revision it reflects,
-and on later starts loaded and brought up to date with only the changes since: adding or
-removing entries never rebuilds it.
+Exact digests are looked up in an in-memory `ExactDigestIndex` over every stored MD5,
+SHA-1 and SHA-256, and in reference lists (NSRL) where they lie. PDQ hashes are searched in
+a `PdqIndex` over every stored PDQ entry, with all eight rotations/flips of the query when
+the hash record has them. Both indexes are built once from the store's change log, saved
+under ``<data_dir>/index/`` with the revision they reflect, and on later starts loaded and
+brought up to date with only the changes since: adding or removing entries never rebuilds
+them. A query touches the database only to read the revision (with `auto_refresh`) and to
+fetch the few entries it matched, which are then cached.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,7 @@ from safeguard.domain.hash_lists import HashEntry, HashList
 from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, Match
 from safeguard.hashing.pdq import DIHEDRAL_ORDER
 from safeguard.matching.contract import MatchCandidate, PerceptualIndex
+from safeguard.services.exact_digests import ExactDigestKeeper, MatchedEntries
 from safeguard.services.match_records import sort_matches
 from safeguard.services.saved_indexes import IndexLoader, SavedIndexes
 from safeguard.storage.hash_list_store import (
@@ -39,7 +43,11 @@ from safeguard.storage.hash_list_store import (
 logger = logging.getLogger(__name__)
 
 SAVE_AFTER_CHANGES = 10_000
-"""PDQ rows changed since the last save after which a refresh saves the index again."""
+"""Rows changed since the last save after which a refresh saves the indexes again."""
+
+ENTRY_CACHE_SIZE = 50_000
+"""Matched entries kept in memory, most recently matched first; row ids are never reused and a
+stored row never changes, so a cached entry stays right until its row is removed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +118,15 @@ class MatchService:
             catch up when it moved; turn off when a caller refreshes on its own schedule.
         open_reference: opens reference lists (NSRL) by location.
         build_index, load_index: make the PDQ index (the defaults use `PdqIndex`).
-        save_after_changes: save the index again once this many PDQ rows have changed.
+        save_after_changes: save the indexes again once this many rows have changed.
+        exact_in_memory: look exact digests up in an in-memory `ExactDigestIndex` kept
+            fresh from the change log (the default); False asks the store each time, which
+            saves the index's memory (about 60 bytes per digest) for small deployments.
+        entry_cache_size: matched entries kept in memory (`ENTRY_CACHE_SIZE`).
+        revision_check_interval: with `auto_refresh`, seconds during which a checked
+            revision is trusted before the next match checks again. 0 (the default) checks
+            before every match; a small value (0.1) bounds staleness while sparing the
+            database round trip that otherwise dominates a match.
     """
 
     def __init__(
@@ -125,6 +141,9 @@ class MatchService:
         build_index: IndexBuilder = _build_pdq_index,
         load_index: IndexLoader = _load_pdq_index,
         save_after_changes: int = SAVE_AFTER_CHANGES,
+        exact_in_memory: bool = True,
+        entry_cache_size: int = ENTRY_CACHE_SIZE,
+        revision_check_interval: float = 0.0,
     ) -> None:
         self._store = store
         self._index_dir = index_dir
@@ -136,13 +155,17 @@ class MatchService:
         self._load_index = load_index
         self._save_after_changes = max(1, save_after_changes)
         self._unsaved = 0
-        self._saves: SavedIndexes | None = None
+        self._saves: SavedIndexes[PerceptualIndex] | None = None
         self._lock = threading.RLock()
         self._index: PerceptualIndex | None = None
         self._revision = -1
         self._lists: dict[str, HashList] = {}
         self._references: list[ReferenceList] = []
         self._opened: dict[str, ReferenceLookup] = {}
+        self._exact_keeper = ExactDigestKeeper(store, index_dir) if exact_in_memory else None
+        self._entries = MatchedEntries(store, entry_cache_size)
+        self._check_interval = max(0.0, revision_check_interval)
+        self._checked_at = float("-inf")
 
     # --- freshness --------------------------------------------------------------------
 
@@ -160,15 +183,21 @@ class MatchService:
     def refresh(self) -> int:
         """Bring the index and list settings up to the store's revision; returns it.
 
-        Cheap when nothing changed (one query). The first call loads the saved index (or
-        builds and saves one); later calls apply only the change log since the index's
-        revision. The index is saved again once `save_after_changes` rows have changed,
+        Cheap when nothing changed (one query). The first call loads the saved indexes (or
+        builds and saves them); later calls apply only the change log since each index's
+        revision. The indexes are saved again once `save_after_changes` rows have changed,
         since a later start can replay a short change log for less than a save costs.
         """
         with self._lock:
             current = self._store.current_revision()
-            if self._index is not None and current == self._revision:
+            self._checked_at = time.monotonic()
+            exact_behind = (
+                self._exact_keeper is not None and self._exact_keeper.revision != self._revision
+            )
+            if self._index is not None and current == self._revision and not exact_behind:
                 return self._revision
+            # Cached entries of removed rows must not outlive the refresh that removes them.
+            self._entries.clear()
             if self._index is None:
                 self._index, self._revision = self._load_saved()
             if self._index is None or self._revision > current:
@@ -184,6 +213,12 @@ class MatchService:
                     self._index.add(*_delta_arrays(delta))
                 self._unsaved += len(delta.added_ids) + len(delta.removed_ids)
             self._revision = delta.revision
+            if self._exact_keeper is not None:
+                changed = self._exact_keeper.catch_up(delta.revision)
+                if changed is None:  # built from scratch: save it
+                    self._unsaved = max(self._unsaved, self._save_after_changes)
+                else:
+                    self._unsaved += changed
             self._lists = {hl.name: hl for hl in self._store.all_lists()}
             self._references = self._store.reference_lists()
             self._close_unused_references()
@@ -199,14 +234,16 @@ class MatchService:
                 close()
 
     def _ensure_fresh(self) -> PerceptualIndex:
-        if self._auto_refresh or self._index is None:
+        if self._index is None or (
+            self._auto_refresh and time.monotonic() - self._checked_at >= self._check_interval
+        ):
             self.refresh()
         assert self._index is not None  # refresh always leaves an index
         return self._index
 
     # --- persistence ------------------------------------------------------------------
 
-    def _saved(self) -> SavedIndexes | None:
+    def _saved(self) -> SavedIndexes[PerceptualIndex] | None:
         if self._index_dir is None:
             return None
         if self._saves is None:
@@ -230,12 +267,11 @@ class MatchService:
 
     def _save(self) -> None:
         saves = self._saved()
-        if (
-            saves is not None
-            and self._index is not None
-            and saves.save(self._index, self._revision)
-        ):
-            self._unsaved = 0
+        if saves is None or self._index is None or not saves.save(self._index, self._revision):
+            return
+        if self._exact_keeper is not None and not self._exact_keeper.save():
+            return
+        self._unsaved = 0
 
     # --- matching ---------------------------------------------------------------------
 
@@ -294,11 +330,28 @@ class MatchService:
         found: list[list[Match]] = [[] for _ in queries]
         with self._lock:
             index = self._ensure_fresh()
-            self._exact(queries, found)
-            self._perceptual(index, queries, found)
+            exact_hits = self._exact(queries, found)
+            searched = self._pdq_search(index, queries)
+            wanted = [row_id for _, row_id, _ in exact_hits]
+            wanted.extend(c.row_id for _, _, candidates in searched for c in candidates)
+            entries = self._entries.get(wanted, self._lists)
+            for position, row_id, algorithm in exact_hits:
+                hit = entries.get(row_id)
+                if hit is not None and hit[0].enabled:
+                    found[position].append(self._as_match(hit[0], hit[1], algorithm))
+            self._perceptual(searched, entries, found)
         return [sort_matches(matches) for matches in found]
 
-    def _exact(self, queries: Sequence[_Query], found: list[list[Match]]) -> None:
+    def _exact(
+        self, queries: Sequence[_Query], found: list[list[Match]]
+    ) -> list[tuple[int, int, HashAlgorithm]]:
+        """Match exact digests; reference-list matches go to `found` at once.
+
+        Returns:
+            ``(query position, row id, algorithm)`` of each hit in the stored lists, for the
+            caller to fetch with the PDQ hits in one go.
+        """
+        hits: list[tuple[int, int, HashAlgorithm]] = []
         for algorithm in CRYPTOGRAPHIC_ALGORITHMS:
             asking: dict[str, list[int]] = {}
             for position, query in enumerate(queries):
@@ -307,19 +360,24 @@ class MatchService:
                     asking.setdefault(value, []).append(position)
             if not asking:
                 continue
-            for stored in self._store.find_exact(algorithm, list(asking)):
-                if stored.hash_list.enabled:
-                    match = self._as_match(stored.hash_list, stored.entry, algorithm)
+            if self._exact_keeper is not None:
+                for value, row_ids in self._exact_keeper.lookup(algorithm, list(asking)).items():
+                    for position in asking.get(value, ()):
+                        hits.extend((position, row_id, algorithm) for row_id in row_ids)
+            else:
+                for stored in self._store.find_exact(algorithm, list(asking)):
+                    self._entries.remember(stored.row_id, stored.hash_list.name, stored.entry)
                     for position in asking.get(stored.entry.digests[algorithm], ()):
-                        found[position].append(match)
+                        hits.append((position, stored.row_id, algorithm))
             for reference in self._references:
                 if not reference.hash_list.enabled:
                     continue
-                hits = self._reference_hits(reference, algorithm, list(asking))
-                for value, entry in hits.items():
+                reference_hits = self._reference_hits(reference, algorithm, list(asking))
+                for value, entry in reference_hits.items():
                     match = self._as_match(reference.hash_list, entry, algorithm)
                     for position in asking.get(value, ()):
                         found[position].append(match)
+        return hits
 
     def _reference_hits(
         self, reference: ReferenceList, algorithm: HashAlgorithm, values: Sequence[str]
@@ -338,12 +396,13 @@ class MatchService:
             )
             return {}
 
-    def _perceptual(
-        self, index: PerceptualIndex, queries: Sequence[_Query], found: list[list[Match]]
-    ) -> None:
+    def _pdq_search(
+        self, index: PerceptualIndex, queries: Sequence[_Query]
+    ) -> list[tuple[int, _Query, list[MatchCandidate]]]:
+        """Search the PDQ index once per query with the widest threshold of the enabled lists."""
         enabled = [hl for hl in self._lists.values() if hl.enabled]
         if not enabled or len(index) == 0:
-            return
+            return []
         # Search once with the widest threshold; each hit then meets its own list's.
         widest = max(self.threshold_for(hl) for hl in enabled)
         searched: list[tuple[int, _Query, list[MatchCandidate]]] = []
@@ -351,16 +410,24 @@ class MatchService:
             if query.pdq:
                 codes = np.frombuffer(b"".join(bytes.fromhex(c) for c in query.pdq), np.uint8)
                 candidates = index.search_variants(codes.reshape(-1, PDQ_CODE_BYTES), widest)
-                searched.append((position, query, candidates))
-        row_ids = sorted({c.row_id for _, _, candidates in searched for c in candidates})
-        rows = self._store.entries_by_rows(row_ids) if row_ids else {}
+                if candidates:
+                    searched.append((position, query, candidates))
+        return searched
+
+    def _perceptual(
+        self,
+        searched: list[tuple[int, _Query, list[MatchCandidate]]],
+        entries: Mapping[int, tuple[HashList, HashEntry]],
+        found: list[list[Match]],
+    ) -> None:
         for position, query, candidates in searched:
             names = DIHEDRAL_ORDER if len(query.pdq) == len(DIHEDRAL_ORDER) else ("original",)
             for candidate in candidates:
-                stored = rows.get(candidate.row_id)
-                if stored is None or not stored.hash_list.enabled:
+                hit = entries.get(candidate.row_id)
+                if hit is None or not hit[0].enabled:
                     continue
-                threshold = self.threshold_for(stored.hash_list)
+                hash_list, entry = hit
+                threshold = self.threshold_for(hash_list)
                 if candidate.distance > threshold:
                     continue
                 variant = (
@@ -370,8 +437,8 @@ class MatchService:
                 )
                 found[position].append(
                     self._as_match(
-                        stored.hash_list,
-                        stored.entry,
+                        hash_list,
+                        entry,
                         HashAlgorithm.PDQ,
                         distance=candidate.distance,
                         threshold=threshold,

@@ -1,9 +1,10 @@
-"""Where `MatchService` keeps its PDQ index between runs: a folder per save, a pointer file.
+"""Where `MatchService` keeps its indexes between runs: a folder per save, a pointer file.
 
-Layout under the index folder (``<data_dir>/index``)::
+Layout under the index folder (``<data_dir>/index``), for each kind of index (``pdq`` for
+the PDQ index, ``exact`` for the exact-digest index)::
 
-    pdq-<store identity>.json          {"revision": R, "directory": "pdq-<identity>-r<R>-<pid>"}
-    pdq-<store identity>-r<R>-<pid>/   what `PerceptualIndex.save` wrote at revision R
+    <kind>-<store identity>.json          {"revision": R, "directory": "<kind>-<identity>-r<R>-<pid>"}
+    <kind>-<store identity>-r<R>-<pid>/   what the index's ``save`` wrote at revision R
 
 Keying by the store's identity keeps the indexes of different databases apart. The pointer
 is replaced in one rename after the folder is complete, so a reader always gets a whole
@@ -19,6 +20,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
 from safeguard.domain.errors import SafeguardError
 from safeguard.matching.contract import PerceptualIndex
@@ -29,20 +31,35 @@ IndexLoader = Callable[[Path], PerceptualIndex]
 """Loads an index that `PerceptualIndex.save` wrote."""
 
 
-class SavedIndexes:
-    """Saves and loads one store's PDQ index under `folder`.
+class SaveableIndex(Protocol):
+    """An index that writes itself to a folder (`PerceptualIndex`, `ExactDigestIndex`)."""
+
+    def save(self, directory: Path) -> None:
+        """Write the index under `directory`."""
+        ...
+
+
+IndexT = TypeVar("IndexT", bound=SaveableIndex)
+
+
+class SavedIndexes(Generic[IndexT]):
+    """Saves and loads one store's index of one kind under `folder`.
 
     Args:
         folder: the index folder.
         identity: the store's identity (`HashListStore.store_identity`).
         load_index: reads a saved index folder.
+        kind: names the files, so that several kinds of index share the folder.
     """
 
-    def __init__(self, folder: Path, identity: str, load_index: IndexLoader) -> None:
-        self._pointer = folder / f"pdq-{identity}.json"
+    def __init__(
+        self, folder: Path, identity: str, load_index: Callable[[Path], IndexT], kind: str = "pdq"
+    ) -> None:
+        self._pointer = folder / f"{kind}-{identity}.json"
+        self._kind = kind
         self._load_index = load_index
 
-    def load(self) -> tuple[PerceptualIndex, int] | None:
+    def load(self) -> tuple[IndexT, int] | None:
         """The saved index and the revision it reflects, or None when there is no usable save."""
         if not self._pointer.is_file():
             return None
@@ -52,10 +69,12 @@ class SavedIndexes:
             return index, int(state["revision"])
         except (OSError, ValueError, KeyError, TypeError, SafeguardError) as exc:
             # A damaged or foreign save only costs a rebuild.
-            logger.warning("saved PDQ index not usable (%s); rebuilding", type(exc).__name__)
+            logger.warning(
+                "saved %s index not usable (%s); rebuilding", self._kind, type(exc).__name__
+            )
             return None
 
-    def save(self, index: PerceptualIndex, revision: int) -> bool:
+    def save(self, index: IndexT, revision: int) -> bool:
         """Save `index` as reflecting `revision`; False (and a warning) when it could not be."""
         stem = self._pointer.stem
         folder = self._pointer.parent
@@ -71,7 +90,7 @@ class SavedIndexes:
             )
             os.replace(temporary, self._pointer)
         except OSError as exc:
-            logger.warning("could not save the PDQ index (%s)", type(exc).__name__)
+            logger.warning("could not save the %s index (%s)", self._kind, type(exc).__name__)
             return False
         for old in folder.glob(f"{stem}-r*"):
             if old != directory and old.is_dir():

@@ -242,6 +242,10 @@ class TriageService:
         )
 
 
+_DEFERRED_BATCHES = 20
+"""While the list index loads, commits wait until the batch is this many times its size."""
+
+
 class _ScanRunner:
     """The state of one run: the walk, the uncommitted batch and the counters."""
 
@@ -270,6 +274,7 @@ class _ScanRunner:
         self._batch: list[tuple[EvidenceItem, ScannedFile]] = []
         self._last_commit = time.monotonic()
         self._last_event = 0.0
+        self._warm_up: threading.Thread | None = None
 
     def emit(
         self,
@@ -327,15 +332,12 @@ class _ScanRunner:
             results = factory(workers).map_ordered(hash_function, jobs(), on_error=hash_failed)
         # Loading the list index can take seconds: do it while the first files are hashed.
         prepare = self.service._prepare_matcher
-        warm_up = threading.Thread(target=prepare, daemon=True) if prepare else None
-        if warm_up is not None:
-            warm_up.start()
+        if prepare is not None:
+            self._warm_up = threading.Thread(target=prepare, daemon=True)
+            self._warm_up.start()
         self.emit("started", force=True)
         try:
             for done_job in results:
-                if warm_up is not None:
-                    warm_up.join()
-                    warm_up = None
                 scanned = done_job if isinstance(done_job, ScannedFile) else ScannedFile(done_job)
                 self._record(walked.popleft(), scanned)
         except (Exception, KeyboardInterrupt):
@@ -382,15 +384,29 @@ class _ScanRunner:
     def _record(self, item: EvidenceItem, scanned: ScannedFile) -> None:
         self._batch.append((item, scanned))
         now = time.monotonic()
-        if (
+        due = (
             len(self._batch) >= self.options.batch_files
             or now - self._last_commit >= self.options.batch_seconds
+        )
+        # While the index loads, results wait in the batch: waiting for it here would stop
+        # taking results, and the workers would stand idle with their queue full.
+        if due and (
+            self._matcher_ready()
+            or len(self._batch) >= _DEFERRED_BATCHES * self.options.batch_files
         ):
             self._commit()
         self.emit("progress")
 
+    def _matcher_ready(self) -> bool:
+        if self._warm_up is not None and not self._warm_up.is_alive():
+            self._warm_up = None
+        return self._warm_up is None
+
     def _commit(self) -> None:
         """Match the batch (one call for all of it), record it atomically, count it."""
+        if self._warm_up is not None:
+            self._warm_up.join()
+            self._warm_up = None
         if self._batch:
             scanned = [done for _, done in self._batch]
             found = self.service._match_batch(scanned)

@@ -66,7 +66,9 @@ def hash_job(job: HashJob) -> ScannedFile:
     if job.data is not None:
         hashes = hash_bytes(job.data, job.path, job.options)
         data = job.data
-        return with_video_frames(hashes, lambda: contextlib.nullcontext(io.BytesIO(data)), job.video)
+        return with_video_frames(
+            hashes, lambda: contextlib.nullcontext(io.BytesIO(data)), job.video
+        )
     if job.local_path is None:
         return ScannedFile(FileHashes(path=job.path, size=None, error="no content to hash"))
     # hash_file opens read-only (and without touching the access time where it can).

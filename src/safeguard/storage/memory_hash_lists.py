@@ -13,6 +13,7 @@ from safeguard.domain.digests import HashAlgorithm, normalise_digest
 from safeguard.domain.errors import InvalidDigestError, NotFoundError, StorageError
 from safeguard.domain.hash_lists import HashEntry, HashList
 from safeguard.storage.hash_list_store import (
+    DigestRows,
     PdqDelta,
     ReferenceList,
     StoredEntry,
@@ -42,6 +43,7 @@ class MemoryHashListStore:
         self._next_row = 1
         self._revision = 0
         self._removals: list[tuple[int, int]] = []  # (revision, row id) of removed PDQ rows
+        self._other_removals: list[tuple[int, int]] = []  # the same for the other rows
 
     def store_identity(self) -> str:
         """A random id fixed when the store was created."""
@@ -54,6 +56,8 @@ class MemoryHashListStore:
             row = self._rows.pop(row_id)
             if row.entry.digests.get(HashAlgorithm.PDQ):
                 self._removals.append((revision, row_id))
+            else:
+                self._other_removals.append((revision, row_id))
 
     def _insert(self, name: str, entries: Iterable[HashEntry], revision: int) -> int:
         ids = self._by_list.setdefault(name, {})
@@ -230,3 +234,23 @@ class MemoryHashListStore:
                     codes += bytes.fromhex(pdq)
             removed = array("q", sorted({r for rev, r in self._removals if rev > revision}))
             return PdqDelta(added_ids, bytes(codes), removed, self._revision)
+
+    def digest_rows_between(self, algorithm: HashAlgorithm, after: int, upto: int) -> DigestRows:
+        """Entries still present, added in revisions ``after < r <= upto``, with this digest."""
+        if not algorithm.is_cryptographic:
+            raise InvalidDigestError(f"{algorithm.value} is not an exact-match digest")
+        with self._lock:
+            ids = array("q")
+            values: list[str] = []
+            for row_id, row in sorted(self._rows.items()):
+                value = row.entry.digests.get(algorithm)
+                if value and after < row.added_revision <= upto:
+                    ids.append(row_id)
+                    values.append(value)
+            return DigestRows(ids, values)
+
+    def removed_rows_between(self, after: int, upto: int) -> Sequence[int]:
+        """Row ids of entries (with any digest) removed in revisions ``after < r <= upto``."""
+        with self._lock:
+            logged = (*self._removals, *self._other_removals)
+            return array("q", sorted({row for rev, row in logged if after < rev <= upto}))

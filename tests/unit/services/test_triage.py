@@ -6,6 +6,7 @@ Every picture is a generated, benign stand-in; "known" lists are built from thei
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -251,3 +252,40 @@ def test_batch_matcher_is_called_once_per_committed_batch(exhibit: Path, lists: 
     assert sum(calls) <= 8 + 3
     assert max(calls) <= 3 + 3
     assert len(calls) >= 3
+
+
+def test_files_keep_being_hashed_while_the_list_index_loads(
+    exhibit: Path, lists: FakeLists
+) -> None:
+    from safeguard.services.triage_files import HashJob, ScannedFile, hash_job
+
+    total = sum(1 for p in exhibit.rglob("*") if p.is_file())
+    hashed: list[str] = []
+    all_hashed = threading.Event()
+
+    def counting_hash(job: HashJob) -> ScannedFile:
+        hashed.append(job.path)
+        if len(hashed) == total:
+            all_hashed.set()
+        return hash_job(job)
+
+    loaded_after_hashing: list[bool] = []
+
+    def slow_index_load() -> None:
+        # Returns once every file is hashed: a scan that waited for the index would stall.
+        loaded_after_hashing.append(all_hashed.wait(timeout=20))
+
+    cases = CaseService(MemoryCaseStore())
+    cases.new_case("OP-1", "A")
+    service = TriageService(
+        cases,
+        open_exhibit,
+        lists.match,
+        lists.all_lists,
+        hash_function=counting_hash,
+        prepare_matcher=slow_index_load,
+    )
+    outcome = service.scan(exhibit, "OP-1", options=ScanOptions(batch_files=2, batch_seconds=0))
+    assert loaded_after_hashing == [True]
+    assert outcome.recorded == total
+    assert outcome.counts[FileStatus.KNOWN_BAD] == 1

@@ -86,12 +86,14 @@ def assert_found_at_listed_time(result: FileResult) -> None:
     assert result.category == CATEGORY
     assert result.frame_seconds is not None
     assert 3.0 <= result.frame_seconds < 5.0
-    assert result.video_frames and result.video_frames >= 8
+    assert result.video_frames
+    assert result.video_frames >= 8
     (match,) = result.matches
     assert (match.entry_id, match.algorithm) == ("VIC-32", HashAlgorithm.PDQ)
     assert match.frame_seconds == result.frame_seconds
     assert match.distance <= match.threshold
-    assert match.query_quality is not None and match.query_quality >= 50
+    assert match.query_quality is not None
+    assert match.query_quality >= 50
 
 
 def test_video_holding_a_listed_picture_is_known_bad_with_its_frame_time(exhibit: Path) -> None:
@@ -104,7 +106,8 @@ def test_video_holding_a_listed_picture_is_known_bad_with_its_frame_time(exhibit
     assert garden.status is FileStatus.UNKNOWN_VIDEO
     assert garden.matches == ()
     assert garden.frame_seconds is None
-    assert garden.video_frames and garden.video_frames >= 8
+    assert garden.video_frames
+    assert garden.video_frames >= 8
 
 
 def test_corrupt_video_is_an_error_with_a_reason(exhibit: Path) -> None:
@@ -163,4 +166,5 @@ def test_demo_video_is_found_by_its_frames(tmp_path: Path) -> None:
     outcome = triage.scan(demo.path, "DEMO")
     clip = results_of(cases, outcome.exhibit.exhibit_id)["VIDEO/CLIP.MP4"]
     assert clip.status is FileStatus.KNOWN_BAD
-    assert clip.frame_seconds is not None and 1.0 <= clip.frame_seconds < 3.0
+    assert clip.frame_seconds is not None
+    assert 1.0 <= clip.frame_seconds < 3.0

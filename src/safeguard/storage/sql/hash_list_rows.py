@@ -6,6 +6,7 @@ reads as transactions and queries.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -150,6 +151,64 @@ def bulk_insert(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         )
 
 
+DEFER_INDEXES_AFTER_ROWS = 20_000
+"""SQLite imports writing at least this many rows (and as many as the other lists hold)
+drop the entry table's secondary indexes and build them again at the end."""
+
+
+SORT_MEMORY = "256MB"
+"""PostgreSQL's ``maintenance_work_mem`` while a deferred import builds its indexes."""
+
+
+class DeferredIndexes:
+    """Drops the secondary indexes of ``hash_list_entries`` during a large import.
+
+    Inserting rows at random places in four B-trees is most of a large import's cost, and
+    deleting the rows of a replaced list costs the same again; building each index once at
+    the end sorts instead. Building covers every row of the table, so this only pays when
+    the import writes (or replaces) at least as many rows as the other lists hold: the
+    threshold is `DEFER_INDEXES_AFTER_ROWS` or the other lists' rows, whichever is more.
+    Both steps run inside the import's transaction, so a failed import leaves the indexes
+    as they were.
+
+    On SQLite, readers in WAL mode keep seeing the committed table and indexes meanwhile.
+    On PostgreSQL dropping an index locks every reader of the table out until the import
+    commits, so it is only done when the table holds no rows at all (the first import of
+    a database): there is then nothing a reader could be waiting for.
+
+    Args:
+        conn: the import's connection, in its transaction.
+        other_rows: rows held by the other lists.
+        own_rows: rows the list holds now (replaced by the import).
+    """
+
+    def __init__(self, conn: Connection, other_rows: int, own_rows: int = 0) -> None:
+        self._conn = conn
+        dialect = conn.dialect.name
+        self._enabled = dialect == "sqlite" or (
+            dialect == "postgresql" and other_rows == 0 and own_rows == 0
+        )
+        self.threshold = max(DEFER_INDEXES_AFTER_ROWS, other_rows)
+        self.deferred = False
+
+    def note_rows(self, rows: int) -> None:
+        """Defer the indexes once `rows` (written or about to be replaced) reach the threshold."""
+        if self._enabled and not self.deferred and rows >= self.threshold:
+            for index in sorted(hash_list_entries.indexes, key=lambda ix: str(ix.name)):
+                index.drop(self._conn)
+            self.deferred = True
+
+    def restore(self) -> None:
+        """Build the dropped indexes again (before anything that needs them)."""
+        if self.deferred:
+            if self._conn.dialect.name == "postgresql":
+                # Sorting in memory rather than in temporary files; only for this transaction.
+                self._conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{SORT_MEMORY}'")
+            for index in sorted(hash_list_entries.indexes, key=lambda ix: str(ix.name)):
+                index.create(self._conn)
+            self.deferred = False
+
+
 @contextmanager
 def large_cache(conn: Connection) -> Iterator[None]:
     """On SQLite, a big page cache while a large import runs, then the default again.
@@ -173,6 +232,37 @@ def _with_iso_dates(row: tuple[Any, ...]) -> tuple[Any, ...]:
         if values[position] is not None:
             values[position] = values[position].isoformat()
     return tuple(values)
+
+
+READ_BATCH = 10_000
+"""Rows fetched from the driver at a time by `driver_rows`."""
+
+
+def driver_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> Iterator[list[Any]]:
+    """The rows of a large read in batches, straight from the driver.
+
+    Index builds read millions of (id, digest) rows; SQLAlchemy's result rows cost more per
+    row than the database does. On PostgreSQL a server-side cursor keeps memory flat.
+
+    Args:
+        conn: a connection (in a transaction on PostgreSQL, which server-side cursors need).
+        sql: the query, with ``?`` for each parameter.
+        params: the parameters.
+    """
+    dbapi_connection: Any = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite":
+        cursor = dbapi_connection.cursor()
+    else:
+        sql = sql.replace("?", "%s")
+        named = conn.dialect.driver == "psycopg"
+        name = f"safeguard_read_{uuid.uuid4().hex[:12]}"
+        cursor = dbapi_connection.cursor(name=name) if named else dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(READ_BATCH):
+            yield batch
+    finally:
+        cursor.close()
 
 
 def entry_from_row(row: Row[Any] | Any) -> HashEntry:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -25,6 +25,7 @@ from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, no
 from safeguard.domain.errors import InvalidDigestError, NotFoundError, StorageError
 from safeguard.domain.hash_lists import HashEntry, HashList
 from safeguard.storage.hash_list_store import (
+    DigestRows,
     PdqDelta,
     ReferenceList,
     StoredEntry,
@@ -36,7 +37,9 @@ from safeguard.storage.sql.hash_list_rows import (
     ENTRY_COLUMNS,
     LIST_COLUMNS,
     LIST_PREFIX,
+    DeferredIndexes,
     bulk_insert,
+    driver_rows,
     entry_from_row,
     entry_row,
     large_cache,
@@ -45,6 +48,7 @@ from safeguard.storage.sql.hash_list_rows import (
 from safeguard.storage.sql.tables_lists import (
     hash_list_entries,
     hash_list_pdq_removals,
+    hash_list_removals,
     hash_list_state,
     hash_lists,
 )
@@ -57,6 +61,8 @@ ANALYZE_AFTER_ROWS = 50_000
 
 _LOOKUP_CHUNK = 500
 """Values per IN (...) clause; keeps every dialect well inside its bound-parameter limit."""
+
+_REVISION_SQL = "SELECT revision FROM hash_list_state WHERE id = 1"
 
 _e = hash_list_entries.c
 _l = hash_lists.c
@@ -77,6 +83,18 @@ class SqlHashListStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    def _reading(self) -> Connection:
+        """A pooled connection for reads of one statement at a time.
+
+        On PostgreSQL in autocommit: that saves the BEGIN and ROLLBACK round trips, which
+        cost more than a lookup. SQLite starts no transaction for a SELECT anyway, and
+        switching its isolation level costs more than the lookup.
+        """
+        conn = self._engine.connect()
+        if conn.dialect.name == "postgresql":
+            return conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -106,13 +124,21 @@ class SqlHashListStore:
 
     @staticmethod
     def _drop_entries(conn: Connection, revision: int, *conditions: Any) -> int:
-        """Delete entries matching `conditions`, logging the PDQ ones for indexes."""
-        pdq_rows = select(_e.id, literal(revision, BigInteger()))
-        conn.execute(
-            insert(hash_list_pdq_removals).from_select(
-                ["row_id", "revision"], pdq_rows.where(_e.pdq_bits.is_not(None), *conditions)
+        """Delete entries matching `conditions`, logging them for indexes.
+
+        PDQ entries go to ``hash_list_pdq_removals`` (what `pdq_rows_since` reads), the
+        others to ``hash_list_removals``; exact indexes read both.
+        """
+        removed_rows = select(_e.id, literal(revision, BigInteger()))
+        for log, has_pdq in (
+            (hash_list_pdq_removals, _e.pdq_bits.is_not(None)),
+            (hash_list_removals, _e.pdq_bits.is_(None)),
+        ):
+            conn.execute(
+                insert(log).from_select(
+                    ["row_id", "revision"], removed_rows.where(has_pdq, *conditions)
+                )
             )
-        )
         return conn.execute(delete(hash_list_entries).where(*conditions)).rowcount
 
     def _write_entries(
@@ -123,19 +149,20 @@ class SqlHashListStore:
         entries: Iterable[HashEntry],
         *,
         fresh: bool = False,
+        after_batch: Callable[[int], None] | None = None,
     ) -> int:
         """Insert entries; a later entry replaces an earlier one with the same `entry_id`.
 
         `fresh` says the list has no rows yet in this transaction: no row can be replaced
-        but one written by an earlier batch, so duplicates are removed once at the end
-        instead of being looked for before every batch.
+        but one written by an earlier batch, so the caller removes duplicates once at the
+        end (`_collapse_duplicates`) instead of looking for them before every batch.
+        `after_batch` is told the rows written so far after each batch.
 
         Returns:
             Entries written, counting each `entry_id` once per batch.
         """
-        batches = written = 0
+        written = 0
         for batch in _chunks(entries, INSERT_BATCH):
-            batches += 1
             by_id = {entry.entry_id: normalised_entry(entry) for entry in batch}
             if not fresh:
                 self._drop_entries(
@@ -143,21 +170,37 @@ class SqlHashListStore:
                 )
             bulk_insert(conn, [entry_row(list_id, revision, e) for e in by_id.values()])
             written += len(by_id)
-        if fresh and batches > 1:
-            later = hash_list_entries.alias("later")
-            conn.execute(
-                delete(hash_list_entries).where(
-                    _e.list_id == list_id,
-                    select(later.c.id)
-                    .where(
-                        later.c.list_id == _e.list_id,
-                        later.c.entry_id == _e.entry_id,
-                        later.c.id > _e.id,
-                    )
-                    .exists(),
-                )
-            )
+            if after_batch is not None:
+                after_batch(written)
         return written
+
+    @staticmethod
+    def _collapse_duplicates(conn: Connection, list_id: int) -> None:
+        """Keep only the last row of each `entry_id` of a freshly written list."""
+        # Finding out whether any entry_id repeats is one scan of the (list_id, entry_id)
+        # index; most lists have none, and the correlated delete costs several times more.
+        repeated = conn.execute(
+            select(_e.entry_id)
+            .where(_e.list_id == list_id)
+            .group_by(_e.entry_id)
+            .having(func.count() > 1)
+            .limit(1)
+        ).first()
+        if repeated is None:
+            return
+        later = hash_list_entries.alias("later")
+        conn.execute(
+            delete(hash_list_entries).where(
+                _e.list_id == list_id,
+                select(later.c.id)
+                .where(
+                    later.c.list_id == _e.list_id,
+                    later.c.entry_id == _e.entry_id,
+                    later.c.id > _e.id,
+                )
+                .exists(),
+            )
+        )
 
     @staticmethod
     def _recount(conn: Connection, list_id: int) -> int:
@@ -173,9 +216,17 @@ class SqlHashListStore:
     # --- writes -----------------------------------------------------------------------
 
     def _upsert_list(
-        self, conn: Connection, hash_list: HashList, revision: int, location: str | None
+        self,
+        conn: Connection,
+        hash_list: HashList,
+        revision: int,
+        location: str | None,
+        indexes: DeferredIndexes | None = None,
     ) -> int:
-        """Create the list row or empty the existing one; returns its id."""
+        """Create the list row or empty the existing one; returns its id.
+
+        `indexes` is told how many rows are about to be replaced, before they are deleted.
+        """
         row = self._list_row(conn, hash_list.name)
         previous = list_from_row(row) if row is not None and location is None else None
         settings = list_on_import(hash_list, previous)
@@ -195,16 +246,34 @@ class SqlHashListStore:
                 insert(hash_lists).values(name=hash_list.name, **values).returning(_l.id)
             ).scalar_one()
             return list_id
+        if indexes is not None:
+            indexes.note_rows(int(row.entry_count))
         self._drop_entries(conn, revision, _e.list_id == row.id)
         conn.execute(update(hash_lists).where(_l.id == row.id).values(**values))
         return int(row.id)
+
+    @staticmethod
+    def _row_counts(conn: Connection, name: str) -> tuple[int, int]:
+        """Entries held by the lists other than `name`, and by `name` (the stored counts)."""
+        other = own = 0
+        for list_name, count in conn.execute(select(_l.name, _l.entry_count)):
+            if list_name == name:
+                own = int(count)
+            else:
+                other += int(count)
+        return other, own
 
     def import_list(self, hash_list: HashList, entries: Iterable[HashEntry]) -> HashList:
         """Create or replace a list atomically (see `HashListStore.import_list`)."""
         with self._engine.begin() as conn, large_cache(conn):
             revision = self._bump(conn)
-            list_id = self._upsert_list(conn, hash_list, revision, None)
-            written = self._write_entries(conn, list_id, revision, entries, fresh=True)
+            indexes = DeferredIndexes(conn, *self._row_counts(conn, hash_list.name))
+            list_id = self._upsert_list(conn, hash_list, revision, None, indexes)
+            written = self._write_entries(
+                conn, list_id, revision, entries, fresh=True, after_batch=indexes.note_rows
+            )
+            indexes.restore()
+            self._collapse_duplicates(conn, list_id)
             if written >= ANALYZE_AFTER_ROWS and conn.dialect.name == "postgresql":
                 # Fresh statistics at once, rather than whenever autovacuum gets to it.
                 conn.exec_driver_sql("ANALYZE hash_list_entries")
@@ -338,7 +407,7 @@ class SqlHashListStore:
         wanted = sorted({normalise_digest(algorithm, value) for value in values})
         column = hash_list_entries.c[DIGEST_COLUMNS[algorithm]]
         found: list[StoredEntry] = []
-        with self._engine.connect() as conn:
+        with self._reading() as conn:
             for chunk in _chunks(wanted, _LOOKUP_CHUNK):
                 found.extend(self._stored_entries(conn, column.in_(chunk)))
         return sorted(found, key=lambda stored: stored.row_id)
@@ -346,16 +415,21 @@ class SqlHashListStore:
     def entries_by_rows(self, row_ids: Sequence[int]) -> dict[int, StoredEntry]:
         """The entries with these row ids; ids no longer present are left out."""
         found: dict[int, StoredEntry] = {}
-        with self._engine.connect() as conn:
+        with self._reading() as conn:
             for chunk in _chunks(sorted(set(row_ids)), _LOOKUP_CHUNK):
                 for stored in self._stored_entries(conn, _e.id.in_(chunk)):
                     found[stored.row_id] = stored
         return found
 
     def current_revision(self) -> int:
-        """The revision of the last committed write."""
-        with self._engine.connect() as conn:
-            return self._revision(conn)
+        """The revision of the last committed write.
+
+        Called before every match, so it takes the shortest path: a pooled connection in
+        autocommit (no BEGIN/ROLLBACK round trips on PostgreSQL) and a plain SQL string
+        (nothing to compile).
+        """
+        with self._reading() as conn:
+            return int(conn.exec_driver_sql(_REVISION_SQL).scalar_one())
 
     @staticmethod
     def _revision(conn: Connection) -> int:
@@ -369,29 +443,51 @@ class SqlHashListStore:
         with self._engine.connect() as conn:
             # Rows committed after this read carry a later revision and wait for next time.
             upto = self._revision(conn)
-            added = conn.execute(
-                select(_e.id, _e.pdq_bits)
-                .where(
-                    _e.pdq_bits.is_not(None),
-                    _e.added_revision > revision,
-                    _e.added_revision <= upto,
-                )
-                .order_by(_e.id)
-            )
             ids = array("q")
             codes: list[bytes] = []
-            for row_id, bits in added:
-                ids.append(row_id)
-                codes.append(bytes(bits))
-            removed = array(
-                "q",
-                conn.execute(
-                    select(hash_list_pdq_removals.c.row_id)
-                    .where(
-                        hash_list_pdq_removals.c.revision > revision,
-                        hash_list_pdq_removals.c.revision <= upto,
-                    )
-                    .order_by(hash_list_pdq_removals.c.row_id)
-                ).scalars(),
-            )
+            for batch in driver_rows(
+                conn,
+                "SELECT id, pdq_bits FROM hash_list_entries WHERE pdq_bits IS NOT NULL"
+                " AND added_revision > ? AND added_revision <= ? ORDER BY id",
+                (revision, upto),
+            ):
+                ids.extend(row[0] for row in batch)
+                codes.extend(bytes(row[1]) for row in batch)
+            removed = self._removed(conn, ("hash_list_pdq_removals",), revision, upto)
         return PdqDelta(ids, b"".join(codes), removed, upto)
+
+    def digest_rows_between(self, algorithm: HashAlgorithm, after: int, upto: int) -> DigestRows:
+        """Entries still present, added in revisions ``after < r <= upto``, with this digest."""
+        if algorithm not in CRYPTOGRAPHIC_ALGORITHMS:
+            raise InvalidDigestError(f"{algorithm.value} is not an exact-match digest")
+        column = DIGEST_COLUMNS[algorithm]
+        ids = array("q")
+        values: list[str] = []
+        with self._engine.connect() as conn:
+            for batch in driver_rows(
+                conn,
+                f"SELECT id, {column} FROM hash_list_entries WHERE {column} IS NOT NULL"
+                " AND added_revision > ? AND added_revision <= ? ORDER BY id",
+                (after, upto),
+            ):
+                ids.extend(row[0] for row in batch)
+                values.extend(row[1] for row in batch)
+        return DigestRows(ids, values)
+
+    def removed_rows_between(self, after: int, upto: int) -> Sequence[int]:
+        """Row ids of entries (with any digest) removed in revisions ``after < r <= upto``."""
+        with self._engine.connect() as conn:
+            logs = ("hash_list_pdq_removals", "hash_list_removals")
+            return self._removed(conn, logs, after, upto)
+
+    @staticmethod
+    def _removed(conn: Connection, logs: Sequence[str], after: int, upto: int) -> array[int]:
+        removed = array("q")
+        for log in logs:
+            for batch in driver_rows(
+                conn,
+                f"SELECT row_id FROM {log} WHERE revision > ? AND revision <= ?",
+                (after, upto),
+            ):
+                removed.extend(row[0] for row in batch)
+        return array("q", sorted(removed))

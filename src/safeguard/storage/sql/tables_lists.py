@@ -2,8 +2,9 @@
 
 ``hash_lists`` holds one row per list; ``hash_list_entries`` one row per entry, with each
 digest algorithm in its own indexed column and PDQ also as 32 raw bytes, so an index can be
-built without parsing hex. ``hash_list_pdq_removals`` and ``hash_list_state.revision`` form
-the change log that lets a PDQ index catch up incrementally.
+built without parsing hex. ``hash_list_pdq_removals``, ``hash_list_removals`` (the other
+removed entries) and ``hash_list_state.revision`` form the change log that lets PDQ and exact
+indexes catch up incrementally.
 """
 
 from __future__ import annotations
@@ -83,6 +84,15 @@ hash_list_entries = Table(
 hash_list_pdq_removals = Table(
     "hash_list_pdq_removals",
     metadata,
+    Column("row_id", BigInteger, primary_key=True),
+    Column("revision", BigInteger, nullable=False, index=True),
+)
+
+hash_list_removals = Table(
+    "hash_list_removals",
+    metadata,
+    # Removed entries without a PDQ hash (those with one are in hash_list_pdq_removals), so
+    # that exact-digest indexes catch up incrementally too. Added by lists_0002.
     Column("row_id", BigInteger, primary_key=True),
     Column("revision", BigInteger, nullable=False, index=True),
 )
