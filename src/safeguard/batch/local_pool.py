@@ -103,7 +103,7 @@ class LocalPoolRunner:
                     item = next(source, _END)
                     if item is _END:
                         break
-                    pending.append((item, pool.submit(func, item)))  # type: ignore[arg-type]
+                    pending.append((item, _submit(pool, func, item)))  # type: ignore[arg-type]
                 if not pending:
                     return
                 item, future = pending.popleft()
@@ -153,3 +153,17 @@ class LocalPoolRunner:
 
 
 _END: object = object()
+
+
+def _submit(pool: ProcessPoolExecutor, func: Callable[[T], R], item: T) -> Future[R]:
+    """Submit, turning a pool that broke before this call into a failed future.
+
+    A worker can die between two submissions; the item is then handled like the other
+    items in flight (re-run in isolation) instead of the error escaping the map.
+    """
+    try:
+        return pool.submit(func, item)
+    except BrokenProcessPool as exc:
+        failed: Future[R] = Future()
+        failed.set_exception(exc)
+        return failed
