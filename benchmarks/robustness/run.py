@@ -267,7 +267,7 @@ def write_report(path: Path, report: list[str], argv: list[str] | None) -> None:
     header = [
         "# Robustness: finding edited copies of known pictures",
         "",
-        "Made by (seeded; benign pictures only; about 10-20 minutes on a busy 2-core machine):",
+        "Made by (seeded; benign pictures only; about 6 minutes on a busy 2-core machine):",
         "",
         "```sh",
         f"uv run --no-sync python -m benchmarks.robustness.run {options}".rstrip(),

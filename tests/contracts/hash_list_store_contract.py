@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -215,14 +216,28 @@ class HashListStoreContract:
         assert sorted(gone.removed_ids) == sorted({*full.added_ids, new_row} - {e1_row})
         assert not store.pdq_rows_since(0).added_ids
 
-    def test_reimport_logs_old_rows_as_removed(self, store: HashListStore) -> None:
-        store.import_list(bad_list(), [make_entry(1)])
+    def test_reimport_changes_only_what_differs(self, store: HashListStore) -> None:
+        store.import_list(bad_list(), [make_entry(1), make_entry(2), make_entry(3, pdq=False)])
         before = store.pdq_rows_since(0)
-        store.import_list(bad_list(), [make_entry(1)])
+        first = store.current_revision()
+        rows = store.entries_by_rows(list(before.added_ids))
+        by_entry = {stored.entry.entry_id: row_id for row_id, stored in rows.items()}
+        changed = replace(make_entry(2), file_name="renamed.jpg")
+        stored = store.import_list(bad_list(), [make_entry(1), changed, make_entry(4)])
+        assert stored.entry_count == 3
         delta = store.pdq_rows_since(before.revision)
-        assert list(delta.removed_ids) == list(before.added_ids)
-        assert len(delta.added_ids) == 1
-        assert delta.added_ids[0] != before.added_ids[0]
+        # e1 is unchanged: same row, not logged; e2 changed and e3 left: their rows go.
+        assert by_entry["e1"] in store.entries_by_rows([by_entry["e1"]])
+        assert sorted(delta.removed_ids) == [by_entry["e2"]]
+        assert len(delta.added_ids) == 2  # the new e2 and e4
+        assert len(store.removed_rows_between(first, store.current_revision())) == 2
+        assert [e.entry_id for e in store.iter_entries("bad")] == ["e1", "e2", "e4"]
+        assert next(e for e in store.iter_entries("bad") if e.entry_id == "e2") == changed
+        # The same list again changes nothing at all.
+        again = store.current_revision()
+        store.import_list(bad_list(), [make_entry(1), changed, make_entry(4)])
+        assert store.pdq_rows_since(again).is_empty
+        assert list(store.removed_rows_between(again, store.current_revision())) == []
 
     def test_exact_change_log(self, store: HashListStore) -> None:
         start = store.current_revision()
@@ -251,9 +266,9 @@ class HashListStoreContract:
         (added,) = store.digest_rows_between(HashAlgorithm.SHA256, first, second).ids
         assert store.entries_by_rows([added])[added].entry.entry_id == "e4"
 
-        store.import_list(bad_list(), [make_entry(4, pdq=False)])  # replace logs every old row
+        store.import_list(bad_list(), [make_entry(4, pdq=False)])  # e4 is kept as it is
         third = store.current_revision()
-        assert list(store.removed_rows_between(second, third)) == sorted([by_entry["up"][0], added])
+        assert list(store.removed_rows_between(second, third)) == [by_entry["up"][0]]
         with pytest.raises(InvalidDigestError):
             store.digest_rows_between(HashAlgorithm.PDQ, 0, third)
 

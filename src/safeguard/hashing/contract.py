@@ -58,7 +58,7 @@ class HashOptions:
         recovery: also hash the regions query-side recovery finds (frames and letterbox bars
             trimmed, the picture inside a screenshot, a small rotation undone) into
             ``FileHashes.pdq_regions`` as (label, hash); see `safeguard.hashing.recovery`.
-            Costs about 1-2 PDQ hashes more per image.
+            Costs about two plain PDQ hashes more per image (docs/robustness.md).
         chunk_size: bytes per read.
     """
 

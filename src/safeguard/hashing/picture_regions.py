@@ -244,12 +244,16 @@ def _edge_slope(positions: npt.NDArray[np.float64]) -> float | None:
     return float(slope)
 
 
-def deskew(work: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], Box] | None:
+def deskew(
+    work: npt.NDArray[np.uint8], detail: npt.NDArray[np.uint8] | None = None
+) -> tuple[npt.NDArray[np.uint8], Box] | None:
     """Undo a rotation by 1-15 degrees whose corners were filled with one colour.
 
-    The angle is fitted to each of the four edges of the non-fill area; the four estimates
-    must agree before anything is rotated. Returns the upright picture (working scale) and
-    the rotated picture's bounding box in working coordinates.
+    The angle is fitted to each of the four edges of the non-fill area of `work`; the four
+    estimates must agree before anything is rotated. The picture turned upright is cut from
+    `detail` (a larger copy of the same pixels, since PDQ needs more than a working copy
+    keeps) or from `work` when None. Returns it and the rotated picture's bounding box in
+    `work` coordinates.
     """
     height, width = work.shape[:2]
     if min(height, width) < 2 * MIN_REGION_SIDE:
@@ -294,8 +298,8 @@ def deskew(work: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], Box] | N
         return None
     fill_colour = (int(fill[0]), int(fill[1]), int(fill[2]))
     upright = np.asarray(
-        Image.fromarray(work).rotate(
-            angle, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=fill_colour
+        Image.fromarray(work if detail is None else detail).rotate(
+            angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill_colour
         )
     )
     box = trim(

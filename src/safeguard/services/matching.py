@@ -121,7 +121,7 @@ class MatchService:
         save_after_changes: save the indexes again once this many rows have changed.
         exact_in_memory: look exact digests up in an in-memory `ExactDigestIndex` kept
             fresh from the change log (the default); False asks the store each time, which
-            saves the index's memory (about 60 bytes per digest) for small deployments.
+            saves the index's memory (24-40 bytes per digest) for small deployments.
         entry_cache_size: matched entries kept in memory (`ENTRY_CACHE_SIZE`).
         revision_check_interval: with `auto_refresh`, seconds during which a checked
             revision is trusted before the next match checks again. 0 (the default) checks

@@ -43,11 +43,9 @@ from safeguard.services.triage_files import (
     HashFunction,
     HashJob,
     ScannedFile,
-    frame_matches,
-    frame_queries,
     hash_failed,
     hash_job,
-    is_searchable,
+    match_scanned,
     result_of,
     with_video_frames,
 )
@@ -107,27 +105,8 @@ class TriageService:
         self._match_many = match_many
 
     def _match_batch(self, scanned: Sequence[ScannedFile]) -> list[list[Match]]:
-        """Matches for each file: its own hashes, then its video frames' (with frame times).
-
-        Every query of the batch goes to the batch matcher in one call when there is one.
-        """
-        queries: list[FileHashes] = []
-        spans: list[tuple[int, int, list[float]]] = []
-        for item in scanned:
-            start = len(queries)
-            if is_searchable(item.hashes):
-                queries.append(item.hashes)
-            frames = frame_queries(item)
-            queries.extend(query for _, query in frames)
-            spans.append((start, len(queries) - start - len(frames), [t for t, _ in frames]))
-        found = self._match_queries(queries)
-        matched: list[list[Match]] = []
-        for start, own, times in spans:
-            matches = [m for hits in found[start : start + own] for m in hits]
-            after = start + own
-            matches += frame_matches(times, found[after : after + len(times)])
-            matched.append(matches)
-        return matched
+        """Matches for each file (its video frames' included), in one matcher call."""
+        return match_scanned(scanned, self._match_queries)
 
     def _match_queries(self, queries: Sequence[FileHashes]) -> list[list[Match]]:
         if not queries:
@@ -240,10 +219,6 @@ class TriageService:
         return ScanOutcome(
             exhibit, run, runner.recorded, runner.skipped, runner.bytes_hashed, counts, elapsed
         )
-
-
-_DEFERRED_BATCHES = 20
-"""While the list index loads, commits wait until the batch is this many times its size."""
 
 
 class _ScanRunner:
@@ -384,15 +359,12 @@ class _ScanRunner:
     def _record(self, item: EvidenceItem, scanned: ScannedFile) -> None:
         self._batch.append((item, scanned))
         now = time.monotonic()
-        due = (
-            len(self._batch) >= self.options.batch_files
-            or now - self._last_commit >= self.options.batch_seconds
-        )
-        # While the index loads, results wait in the batch: waiting for it here would stop
-        # taking results, and the workers would stand idle with their queue full.
-        if due and (
-            self._matcher_ready()
-            or len(self._batch) >= _DEFERRED_BATCHES * self.options.batch_files
+        full = len(self._batch) >= self.options.batch_files
+        # While the index loads, results wait in the batch (up to a full one, which keeps
+        # what a kill can lose to one batch): waiting for the index at the first result
+        # would stop taking results, and the workers would stand idle with their queue full.
+        if full or (
+            now - self._last_commit >= self.options.batch_seconds and self._matcher_ready()
         ):
             self._commit()
         self.emit("progress")

@@ -1,4 +1,7 @@
-"""One file's way through triage: the hashing job a worker runs, its status and its result."""
+"""One file's way through triage: the worker's job, its matches, its status and its result.
+
+A video's sampled frames travel with its hashes (`ScannedFile`) and are matched with them.
+"""
 
 from __future__ import annotations
 
@@ -248,3 +251,30 @@ def frame_matches(times: Sequence[float], found: Sequence[Sequence[Match]]) -> l
             if kept is None or (timed.distance, time) < (kept.distance, kept.frame_seconds or 0.0):
                 best[key] = timed
     return list(best.values())
+
+
+def match_scanned(
+    scanned: Sequence[ScannedFile],
+    match_queries: Callable[[Sequence[FileHashes]], list[list[Match]]],
+) -> list[list[Match]]:
+    """Matches for each file: its own hashes', then its video frames' (with frame times).
+
+    Every query of the batch goes to `match_queries` in one call, in order.
+    """
+    queries: list[FileHashes] = []
+    spans: list[tuple[int, int, list[float]]] = []
+    for item in scanned:
+        start = len(queries)
+        if is_searchable(item.hashes):
+            queries.append(item.hashes)
+        frames = frame_queries(item)
+        queries.extend(query for _, query in frames)
+        spans.append((start, len(queries) - start - len(frames), [t for t, _ in frames]))
+    found = match_queries(queries)
+    matched: list[list[Match]] = []
+    for start, own, times in spans:
+        matches = [m for hits in found[start : start + own] for m in hits]
+        after = start + own
+        matches += frame_matches(times, found[after : after + len(times)])
+        matched.append(matches)
+    return matched

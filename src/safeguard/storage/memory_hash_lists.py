@@ -81,8 +81,19 @@ class MemoryHashListStore:
             previous = self._lists.get(hash_list.name)
             self._revision += 1
             if previous is not None:
-                self._drop_rows(self._by_list.pop(hash_list.name, {}).values(), self._revision)
+                # By difference, as the SQL store does: an unchanged entry keeps its row.
+                incoming = {entry.entry_id: entry for entry in staged}
+                old = self._by_list.pop(hash_list.name, {})
+                kept = {
+                    entry_id: row_id
+                    for entry_id, row_id in old.items()
+                    if incoming.get(entry_id) == self._rows[row_id].entry
+                }
+                kept_rows = set(kept.values())
+                self._drop_rows([r for r in old.values() if r not in kept_rows], self._revision)
+                self._by_list[hash_list.name] = kept
                 self._locations.pop(hash_list.name, None)
+                staged = [entry for entry in incoming.values() if entry.entry_id not in kept]
             self._insert(hash_list.name, staged, self._revision)
             stored = replace(
                 list_on_import(hash_list, previous),

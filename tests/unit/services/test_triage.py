@@ -285,7 +285,7 @@ def test_files_keep_being_hashed_while_the_list_index_loads(
         hash_function=counting_hash,
         prepare_matcher=slow_index_load,
     )
-    outcome = service.scan(exhibit, "OP-1", options=ScanOptions(batch_files=2, batch_seconds=0))
+    outcome = service.scan(exhibit, "OP-1", options=ScanOptions(batch_files=50, batch_seconds=0))
     assert loaded_after_hashing == [True]
     assert outcome.recorded == total
     assert outcome.counts[FileStatus.KNOWN_BAD] == 1

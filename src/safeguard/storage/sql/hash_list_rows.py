@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert
+from sqlalchemy import Connection, Row, Table, insert
 
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.hash_lists import Category, HashEntry, HashList, ListKind, Provenance
@@ -116,21 +116,28 @@ def entry_row(list_id: int, revision: int, entry: HashEntry) -> tuple[Any, ...]:
 _DATE_POSITIONS = (INSERT_COLUMNS.index("first_seen"), INSERT_COLUMNS.index("last_seen"))
 
 
-def bulk_insert(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+def bulk_insert(conn: Connection, rows: list[tuple[Any, ...]], table: Table | None = None) -> None:
     """Insert entry rows with the fastest path the driver has, inside `conn`'s transaction.
 
     SQLAlchemy's executemany costs more per row than SQLite itself; psycopg's COPY is an
     order of magnitude faster than INSERT on PostgreSQL. Other drivers take the generic path.
+
+    Args:
+        conn: the connection, in its transaction.
+        rows: values in the order of `INSERT_COLUMNS`.
+        table: where to insert: ``hash_list_entries`` (None) or a table with the same
+            columns (a staging table).
     """
     if not rows:
         return
+    table = hash_list_entries if table is None else table
     columns = ", ".join(INSERT_COLUMNS)
     dialect = conn.dialect
     dbapi_connection: Any = conn.connection.dbapi_connection
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
         with (
             dbapi_connection.cursor() as cursor,
-            cursor.copy(f"COPY hash_list_entries ({columns}) FROM STDIN") as copy,
+            cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy,
         ):
             for row in rows:
                 copy.write_row(row)
@@ -141,12 +148,12 @@ def bulk_insert(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         marks = ", ".join("?" * len(INSERT_COLUMNS))
         cursor = dbapi_connection.cursor()
         try:
-            cursor.executemany(f"INSERT INTO hash_list_entries ({columns}) VALUES ({marks})", rows)
+            cursor.executemany(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", rows)
         finally:
             cursor.close()
     else:
         conn.execute(
-            insert(hash_list_entries),
+            insert(table),
             [dict(zip(INSERT_COLUMNS, row, strict=True)) for row in rows],
         )
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    Table,
     delete,
     func,
     insert,
@@ -45,6 +46,7 @@ from safeguard.storage.sql.hash_list_rows import (
     large_cache,
     list_from_row,
 )
+from safeguard.storage.sql.list_replacement import replace_by_difference
 from safeguard.storage.sql.tables_lists import (
     hash_list_entries,
     hash_list_pdq_removals,
@@ -150,13 +152,15 @@ class SqlHashListStore:
         *,
         fresh: bool = False,
         after_batch: Callable[[int], None] | None = None,
+        table: Table | None = None,
     ) -> int:
         """Insert entries; a later entry replaces an earlier one with the same `entry_id`.
 
         `fresh` says the list has no rows yet in this transaction: no row can be replaced
         but one written by an earlier batch, so the caller removes duplicates once at the
         end (`_collapse_duplicates`) instead of looking for them before every batch.
-        `after_batch` is told the rows written so far after each batch.
+        `after_batch` is told the rows written so far after each batch. `table` writes
+        to a staging table of the same columns instead of ``hash_list_entries``.
 
         Returns:
             Entries written, counting each `entry_id` once per batch.
@@ -168,7 +172,7 @@ class SqlHashListStore:
                 self._drop_entries(
                     conn, revision, _e.list_id == list_id, _e.entry_id.in_(list(by_id))
                 )
-            bulk_insert(conn, [entry_row(list_id, revision, e) for e in by_id.values()])
+            bulk_insert(conn, [entry_row(list_id, revision, e) for e in by_id.values()], table)
             written += len(by_id)
             if after_batch is not None:
                 after_batch(written)
@@ -222,8 +226,10 @@ class SqlHashListStore:
         revision: int,
         location: str | None,
         indexes: DeferredIndexes | None = None,
+        *,
+        keep_entries: bool = False,
     ) -> int:
-        """Create the list row or empty the existing one; returns its id.
+        """Create the list row or empty the existing one (unless `keep_entries`); returns its id.
 
         `indexes` is told how many rows are about to be replaced, before they are deleted.
         """
@@ -246,9 +252,10 @@ class SqlHashListStore:
                 insert(hash_lists).values(name=hash_list.name, **values).returning(_l.id)
             ).scalar_one()
             return list_id
-        if indexes is not None:
-            indexes.note_rows(int(row.entry_count))
-        self._drop_entries(conn, revision, _e.list_id == row.id)
+        if not keep_entries:
+            if indexes is not None:
+                indexes.note_rows(int(row.entry_count))
+            self._drop_entries(conn, revision, _e.list_id == row.id)
         conn.execute(update(hash_lists).where(_l.id == row.id).values(**values))
         return int(row.id)
 
@@ -264,16 +271,35 @@ class SqlHashListStore:
         return other, own
 
     def import_list(self, hash_list: HashList, entries: Iterable[HashEntry]) -> HashList:
-        """Create or replace a list atomically (see `HashListStore.import_list`)."""
+        """Create or replace a list atomically (see `HashListStore.import_list`).
+
+        A list that has rows is re-imported by difference (`replace_by_difference`):
+        unchanged entries keep their rows, so indexes see only what changed. A new or
+        empty list is written straight, with `DeferredIndexes` for large imports.
+        """
         with self._engine.begin() as conn, large_cache(conn):
             revision = self._bump(conn)
-            indexes = DeferredIndexes(conn, *self._row_counts(conn, hash_list.name))
-            list_id = self._upsert_list(conn, hash_list, revision, None, indexes)
-            written = self._write_entries(
-                conn, list_id, revision, entries, fresh=True, after_batch=indexes.note_rows
-            )
-            indexes.restore()
-            self._collapse_duplicates(conn, list_id)
+            other_rows, own_rows = self._row_counts(conn, hash_list.name)
+            if own_rows:
+                list_id = self._upsert_list(conn, hash_list, revision, None, keep_entries=True)
+                replace_by_difference(
+                    conn,
+                    list_id,
+                    revision,
+                    lambda c, table: self._write_entries(
+                        c, list_id, revision, entries, fresh=True, table=table
+                    ),
+                    self._drop_entries,
+                )
+                written = own_rows
+            else:
+                indexes = DeferredIndexes(conn, other_rows)
+                list_id = self._upsert_list(conn, hash_list, revision, None, indexes)
+                written = self._write_entries(
+                    conn, list_id, revision, entries, fresh=True, after_batch=indexes.note_rows
+                )
+                indexes.restore()
+                self._collapse_duplicates(conn, list_id)
             if written >= ANALYZE_AFTER_ROWS and conn.dialect.name == "postgresql":
                 # Fresh statistics at once, rather than whenever autovacuum gets to it.
                 conn.exec_driver_sql("ANALYZE hash_list_entries")
@@ -382,8 +408,11 @@ class SqlHashListStore:
             result = conn.execution_options(yield_per=INSERT_BATCH).execute(
                 select(*ENTRY_COLUMNS).where(_e.list_id == list_id).order_by(_e.id)
             )
-            for row in result:
-                yield entry_from_row(row)
+            # Closed even when the caller stops early: PostgreSQL streams through a
+            # server-side cursor, which must not be left to the garbage collector.
+            with result:
+                for row in result:
+                    yield entry_from_row(row)
 
     @staticmethod
     def _stored_entries(conn: Connection, *conditions: Any) -> Iterator[StoredEntry]:
