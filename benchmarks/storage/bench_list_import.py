@@ -7,8 +7,8 @@ folder) and optionally PostgreSQL (a throwaway database on the given server), me
   transaction through `SqlHashListStore.import_list`; the entries are generated
   beforehand, so the CPU time is the store's alone,
 * a `MatchService` cold start (PDQ and exact-digest indexes built from the change log),
-* re-importing the same list (replace without duplicates), and the service's refresh that
-  follows (every row removed and added again, applied from the change log),
+* re-importing the same list unchanged, and at the end with every entry changed (the worst
+  case of a re-import by difference), each with the service's refresh that follows,
 * a `MatchService.refresh` after adding 1,000 entries (incremental, no rebuild),
 * a warm `refresh` with nothing changed, and a second process loading the saved indexes,
 * `MatchService.match_digests` per second, single-threaded with `auto_refresh` on (one
@@ -87,8 +87,8 @@ def run(url: str, count: int, queries: int, workdir: Path) -> None:
     timed(f"import {count:,} entries", store.import_list, listed, staged)
     service = MatchService(store, index_dir=workdir / "index")
     timed("cold start: both indexes from the change log", service.refresh)
-    timed(f"re-import {count:,} entries", store.import_list, listed, staged)
-    timed("refresh after the re-import (all replaced)", service.refresh)
+    timed(f"re-import {count:,} entries, unchanged", store.import_list, listed, staged)
+    timed("refresh after the re-import", service.refresh)
     timed("add 1,000 entries", store.add_entries, "bench", list(entries(1000, 2, "new")))
     timed("refresh after the add (incremental)", service.refresh)
     timed("refresh, nothing changed", service.refresh)
@@ -148,6 +148,9 @@ def run(url: str, count: int, queries: int, workdir: Path) -> None:
     timed(
         f"store.find_exact, {len(batch):,} md5 at once", store.find_exact, HashAlgorithm.MD5, batch
     )
+    changed = list(entries(count, 3))  # the same entry ids, every entry different
+    timed(f"re-import {count:,} entries, all changed", store.import_list, listed, changed)
+    timed("refresh after the re-import", service.refresh)
     engine.dispose()
 
 

@@ -76,7 +76,7 @@ def test_match_upload_answers_with_provenance_and_actions(
     assert match["category"] == {
         "scheme": "industry",
         "code": "B1",
-        "label": "Pubescent: sex act",
+        "label": "Industry B1",
     }
     assert match["provenance"]["source_record_id"] == "ncmec-123"
     report = any_api.get(f"/v1/reports/{body['report_id']}", scope=Scope.REPORTS_REVIEW).json()

@@ -42,11 +42,13 @@ UK_SENTENCING = "uk-sentencing"
 PROJECT_VIC = "project-vic"
 INDUSTRY = "industry"
 
+# Labels are the schemes' own names for their codes, deliberately without the legal
+# definitions: Safeguard never describes content, and reviewers know their scheme.
 CATEGORY_SCHEMES: Mapping[str, Mapping[str, str]] = {
     UK_SENTENCING: {
-        "A": "Category A: penetrative activity, bestiality or sadism",
-        "B": "Category B: non-penetrative sexual activity",
-        "C": "Category C: other indecent image",
+        "A": "Category A (Sentencing Council)",
+        "B": "Category B (Sentencing Council)",
+        "C": "Category C (Sentencing Council)",
     },
     PROJECT_VIC: {
         "0": "Non-pertinent",
@@ -56,10 +58,10 @@ CATEGORY_SCHEMES: Mapping[str, Mapping[str, str]] = {
         "4": "Comparison image",
     },
     INDUSTRY: {
-        "A1": "Prepubescent: sex act",
-        "A2": "Prepubescent: lascivious exhibition",
-        "B1": "Pubescent: sex act",
-        "B2": "Pubescent: lascivious exhibition",
+        "A1": "Industry A1",
+        "A2": "Industry A2",
+        "B1": "Industry B1",
+        "B2": "Industry B2",
     },
 }
 
