@@ -15,6 +15,7 @@ All work on ``int16`` copies (H x W x 3) so differences do not wrap around.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -245,14 +246,15 @@ def _edge_slope(positions: npt.NDArray[np.float64]) -> float | None:
 
 
 def deskew(
-    work: npt.NDArray[np.uint8], detail: npt.NDArray[np.uint8] | None = None
+    work: npt.NDArray[np.uint8],
+    detail: Callable[[], npt.NDArray[np.uint8]] | None = None,
 ) -> tuple[npt.NDArray[np.uint8], Box] | None:
     """Undo a rotation by 1-15 degrees whose corners were filled with one colour.
 
     The angle is fitted to each of the four edges of the non-fill area of `work`; the four
     estimates must agree before anything is rotated. The picture turned upright is cut from
-    `detail` (a larger copy of the same pixels, since PDQ needs more than a working copy
-    keeps) or from `work` when None. Returns it and the rotated picture's bounding box in
+    what `detail` returns (a larger copy of the same pixels, since PDQ needs more than a
+    working copy keeps; asked for only once a rotation is found) or from `work` when None. Returns it and the rotated picture's bounding box in
     `work` coordinates.
     """
     height, width = work.shape[:2]
@@ -298,7 +300,7 @@ def deskew(
         return None
     fill_colour = (int(fill[0]), int(fill[1]), int(fill[2]))
     upright = np.asarray(
-        Image.fromarray(work if detail is None else detail).rotate(
+        Image.fromarray(work if detail is None else detail()).rotate(
             angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill_colour
         )
     )

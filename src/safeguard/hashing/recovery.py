@@ -27,8 +27,8 @@ the whole picture or repeats another variant are dropped, and a region must pass
 guards as a whole picture: PDQ quality at the floor and `low_information_reason` None.
 Regions are found on a copy at most `WORK_SIDE` pixels on a side (the geometry lives in
 `safeguard.hashing.picture_regions`), refined at full size, and hashed from full-size
-pixels shrunk to at most `HASH_SIDE`: each region costs about one PDQ hash of a 512-pixel
-picture (about 4 ms, its seven rotations and mirrors included); with detection, a query
+pixels shrunk to at most `HASH_SIDE`: each region costs about one PDQ hash of a 384-pixel
+picture (about 2 ms, its seven rotations and mirrors included); with detection, a query
 costs about three times a plain PDQ hash (``docs/robustness.md``).
 Every returned hash carries its label and box, so a reviewer sees which region matched.
 """
@@ -58,10 +58,14 @@ from safeguard.hashing.picture_regions import (
 WORK_SIDE = 256
 """Regions are found on a copy no larger than this on either side, then refined at full size."""
 
-HASH_SIDE = 512
+HASH_SIDE = 384
 """Regions are hashed from full-size pixels shrunk to at most this. Smaller saves time but
 costs accuracy: shrinking a picture to 384 pixels alone moved its PDQ hash up to 16 bits
-(40 for a brick texture), at 512 up to 18 and mostly under 10."""
+(40 for a brick texture), at 512 up to 18 and mostly under 10; 512 found 1% more edited
+copies in the benchmark but made queries about 40% slower."""
+
+DESKEW_SIDE = 512
+"""A picture found turned is turned back at this size (rare, so the cost hardly counts)."""
 
 MIN_REGION_SHARE = 0.08
 """A recovered region must cover at least this share of the picture's area."""
@@ -173,7 +177,7 @@ def recovery_hashes(
         found = _hash_region(label, region, full_box, quality_floor, dihedral)
         if found is not None:
             results.append(found)
-    deskewed = deskew(work, _working_copy(pixels, HASH_SIDE)[0])
+    deskewed = deskew(work, lambda: _working_copy(pixels, DESKEW_SIDE)[0])
     if deskewed is not None:
         upright, bounds = deskewed
         found = _hash_region(

@@ -170,11 +170,13 @@ SORT_MEMORY = "256MB"
 class DeferredIndexes:
     """Drops the secondary indexes of ``hash_list_entries`` during a large import.
 
-    Inserting rows at random places in four B-trees is most of a large import's cost, and
-    deleting the rows of a replaced list costs the same again; building each index once at
-    the end sorts instead. Building covers every row of the table, so this only pays when
-    the import writes (or replaces) at least as many rows as the other lists hold: the
-    threshold is `DEFER_INDEXES_AFTER_ROWS` or the other lists' rows, whichever is more.
+    Inserting rows at random places in five B-trees is most of a large import's cost (and
+    deleting the rows of a replaced list, where the caller replaces, costs the same again);
+    building each index once at the end sorts instead. Building covers every row of the
+    table, so this only pays when the import writes (or replaces) at least as many rows as
+    the other lists hold: the threshold is `DEFER_INDEXES_AFTER_ROWS` or the other lists'
+    rows, whichever is more. `SqlHashListStore.import_list` uses it for new lists only;
+    re-imports go by difference (`list_replacement`).
     Both steps run inside the import's transaction, so a failed import leaves the indexes
     as they were.
 
@@ -197,6 +199,10 @@ class DeferredIndexes:
         )
         self.threshold = max(DEFER_INDEXES_AFTER_ROWS, other_rows)
         self.deferred = False
+
+    def would_defer(self, rows: int) -> bool:
+        """Whether `note_rows(rows)` would drop the indexes (or they are dropped already)."""
+        return self.deferred or (self._enabled and rows >= self.threshold)
 
     def note_rows(self, rows: int) -> None:
         """Defer the indexes once `rows` (written or about to be replaced) reach the threshold."""

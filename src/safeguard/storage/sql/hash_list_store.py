@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
@@ -33,6 +32,7 @@ from safeguard.storage.hash_list_store import (
     list_on_import,
     normalised_entry,
 )
+from safeguard.storage.sql.hash_list_changes import digest_rows, pdq_delta, removed_rows
 from safeguard.storage.sql.hash_list_rows import (
     DIGEST_COLUMNS,
     ENTRY_COLUMNS,
@@ -40,7 +40,6 @@ from safeguard.storage.sql.hash_list_rows import (
     LIST_PREFIX,
     DeferredIndexes,
     bulk_insert,
-    driver_rows,
     entry_from_row,
     entry_row,
     large_cache,
@@ -290,6 +289,8 @@ class SqlHashListStore:
                         c, list_id, revision, entries, fresh=True, table=table
                     ),
                     self._drop_entries,
+                    own_rows,
+                    DeferredIndexes(conn, other_rows, own_rows),
                 )
                 written = own_rows
             else:
@@ -471,52 +472,16 @@ class SqlHashListStore:
         """The PDQ changes after `revision`, up to the revision read first."""
         with self._engine.connect() as conn:
             # Rows committed after this read carry a later revision and wait for next time.
-            upto = self._revision(conn)
-            ids = array("q")
-            codes: list[bytes] = []
-            for batch in driver_rows(
-                conn,
-                "SELECT id, pdq_bits FROM hash_list_entries WHERE pdq_bits IS NOT NULL"
-                " AND added_revision > ? AND added_revision <= ? ORDER BY id",
-                (revision, upto),
-            ):
-                ids.extend(row[0] for row in batch)
-                codes.extend(bytes(row[1]) for row in batch)
-            removed = self._removed(conn, ("hash_list_pdq_removals",), revision, upto)
-        return PdqDelta(ids, b"".join(codes), removed, upto)
+            return pdq_delta(conn, revision, self._revision(conn))
 
     def digest_rows_between(self, algorithm: HashAlgorithm, after: int, upto: int) -> DigestRows:
         """Entries still present, added in revisions ``after < r <= upto``, with this digest."""
         if algorithm not in CRYPTOGRAPHIC_ALGORITHMS:
             raise InvalidDigestError(f"{algorithm.value} is not an exact-match digest")
-        column = DIGEST_COLUMNS[algorithm]
-        ids = array("q")
-        values: list[str] = []
         with self._engine.connect() as conn:
-            for batch in driver_rows(
-                conn,
-                f"SELECT id, {column} FROM hash_list_entries WHERE {column} IS NOT NULL"
-                " AND added_revision > ? AND added_revision <= ? ORDER BY id",
-                (after, upto),
-            ):
-                ids.extend(row[0] for row in batch)
-                values.extend(row[1] for row in batch)
-        return DigestRows(ids, values)
+            return digest_rows(conn, DIGEST_COLUMNS[algorithm], after, upto)
 
     def removed_rows_between(self, after: int, upto: int) -> Sequence[int]:
         """Row ids of entries (with any digest) removed in revisions ``after < r <= upto``."""
         with self._engine.connect() as conn:
-            logs = ("hash_list_pdq_removals", "hash_list_removals")
-            return self._removed(conn, logs, after, upto)
-
-    @staticmethod
-    def _removed(conn: Connection, logs: Sequence[str], after: int, upto: int) -> array[int]:
-        removed = array("q")
-        for log in logs:
-            for batch in driver_rows(
-                conn,
-                f"SELECT row_id FROM {log} WHERE revision > ? AND revision <= ?",
-                (after, upto),
-            ):
-                removed.extend(row[0] for row in batch)
-        return array("q", sorted(removed))
+            return removed_rows(conn, after, upto, pdq_only=False)

@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 
-from safeguard.storage.sql.hash_list_rows import INSERT_COLUMNS
+from safeguard.storage.sql.hash_list_rows import INSERT_COLUMNS, DeferredIndexes
 from safeguard.storage.sql.schema import BigId
 from safeguard.storage.sql.tables_lists import hash_list_entries
 
@@ -68,6 +68,8 @@ def replace_by_difference(
     revision: int,
     write_rows: RowsWriter,
     drop_rows: DropRows,
+    own_rows: int,
+    indexes: DeferredIndexes,
 ) -> int:
     """Bring list `list_id`'s rows to the incoming entries, changing only what differs.
 
@@ -77,6 +79,10 @@ def replace_by_difference(
         revision: the import's revision (for new rows and the removal log).
         write_rows: streams the incoming entries into the staging table.
         drop_rows: deletes stored rows matching conditions, logging them as removed.
+        own_rows: rows the list holds now. When fewer than half of them stay unchanged
+            and `indexes` would defer the indexes for this many rows, the list is replaced
+            outright instead (every old row removed, every staged entry inserted anew).
+        indexes: defers the entry indexes for such an outright replacement.
 
     Returns:
         The number of stored rows replaced or removed.
@@ -91,34 +97,52 @@ def replace_by_difference(
     _keep_last_of_each_entry(conn)
     stored = hash_list_entries.alias("stored")
     staged = staging_entries.c
-    unchanged_in_staging = (
-        select(literal(1))
-        .select_from(staging_entries)
-        .where(*_same(staged, hash_list_entries.c))
-        .exists()
-    )
-    replaced = drop_rows(
-        conn, revision, hash_list_entries.c.list_id == list_id, ~unchanged_in_staging
-    )
     still_stored = (
         select(literal(1))
         .select_from(stored)
         .where(stored.c.list_id == list_id, *_same(staged, stored.c))
         .exists()
     )
-    new_rows = (
-        select(
-            literal(list_id),
-            *(staged[name] for name in _COMPARED),
-            literal(revision, BigInteger()),
+    unchanged = conn.execute(
+        select(func.count()).select_from(staging_entries).where(still_stored)
+    ).scalar_one()
+    if indexes.would_defer(own_rows) and 2 * int(unchanged) < own_rows:
+        # Most entries of a large list changed and the indexes may be deferred (SQLite):
+        # replacing outright costs less than two anti-joins writing most rows anyway. With
+        # the indexes in place (PostgreSQL) the difference stays cheaper.
+        indexes.note_rows(own_rows)
+        replaced = drop_rows(conn, revision, hash_list_entries.c.list_id == list_id)
+        new_rows = select(*_new_row_columns(staged, list_id, revision)).order_by(staged.seq)
+        conn.execute(insert(hash_list_entries).from_select(list(INSERT_COLUMNS), new_rows))
+        indexes.restore()
+    else:
+        unchanged_in_staging = (
+            select(literal(1))
+            .select_from(staging_entries)
+            .where(*_same(staged, hash_list_entries.c))
+            .exists()
         )
-        .where(~still_stored)
-        .order_by(staged.seq)
-    )
-    conn.execute(insert(hash_list_entries).from_select(list(INSERT_COLUMNS), new_rows))
+        replaced = drop_rows(
+            conn, revision, hash_list_entries.c.list_id == list_id, ~unchanged_in_staging
+        )
+        new_rows = (
+            select(*_new_row_columns(staged, list_id, revision))
+            .where(~still_stored)
+            .order_by(staged.seq)
+        )
+        conn.execute(insert(hash_list_entries).from_select(list(INSERT_COLUMNS), new_rows))
     if conn.dialect.name != "postgresql":
         staging_entries.drop(conn)
     return replaced
+
+
+def _new_row_columns(staged: Any, list_id: int, revision: int) -> list[Any]:
+    """Staged entries as ``hash_list_entries`` rows of the list, in `INSERT_COLUMNS` order."""
+    return [
+        literal(list_id),
+        *(staged[name] for name in _COMPARED),
+        literal(revision, BigInteger()),
+    ]
 
 
 def _same(staged: Any, stored: Any) -> Iterable[Any]:
