@@ -195,7 +195,9 @@ class Services:
         from safeguard.hashing.pipeline import hash_bytes
         from safeguard.services.upload_matching import UploadMatchingService
 
-        options = replace(self.hash_options, dihedral=True)
+        # Uploads get every query-side recovery step: rotations, flips, trimmed borders and
+        # pictures inside screenshots (docs/robustness.md: within 3x of plain PDQ).
+        options = replace(self.hash_options, dihedral=True, recovery=True)
         return UploadMatchingService(
             lambda data, name: hash_bytes(data, name, options),
             self.index_keeper,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,6 @@ from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import emit_json, progress_bar
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.matches import Match, Verdict, verdict_of
-from safeguard.hashing.contract import HashOptions
 from safeguard.services.hash_queries import HashQuery, read_hash_queries
 from safeguard.services.hashing import hash_each, iter_media_paths
 from safeguard.services.match_records import match_as_record
@@ -109,6 +109,13 @@ def match_command(
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=0, help="Processes to use; 0 means one per core.")
     ] = 0,
+    recovery: Annotated[
+        bool,
+        typer.Option(
+            "--recovery/--no-recovery",
+            help="Also hash recovered regions (trimmed borders, pictures inside screenshots).",
+        ),
+    ] = True,
     db: DbOption = None,
 ) -> None:
     """Hash files and match them against the enabled lists (exact digests and PDQ).
@@ -134,12 +141,7 @@ def match_command(
             typer.echo(f"Error: no such file or folder: {', '.join(missing)}", err=True)
             raise typer.Exit(2)
         files = list(iter_media_paths(paths))
-        options = HashOptions(
-            pdq_mode=services.hash_options.pdq_mode,
-            max_image_pixels=services.hash_options.max_image_pixels,
-            pdq_quality_floor=services.hash_options.pdq_quality_floor,
-            dihedral=True,
-        )
+        options = replace(services.hash_options, dihedral=True, recovery=recovery)
         count = min(workers or services.settings.resolved_workers, max(1, len(files)))
         runner = services.batch_runner(count)
         console = Console(soft_wrap=True)

@@ -56,13 +56,14 @@ class _Query:
 
     Attributes:
         digests: canonical cryptographic digests.
-        pdq: PDQ codes to search, original first, then its variants; empty when PDQ is not
-            to be used (absent, or below the quality floor).
+        pdq: ``(label, code)`` pairs to search: the original, its dihedral variants and
+            recovered regions (trimmed borders, embedded pictures), each named so a match
+            says which one matched; empty when PDQ is not to be used.
         quality: the query's PDQ quality, reported on PDQ matches.
     """
 
     digests: Mapping[HashAlgorithm, str]
-    pdq: tuple[str, ...]
+    pdq: tuple[tuple[str, str], ...]
     quality: int | None
 
 
@@ -308,23 +309,33 @@ class MatchService:
         canonical = {algo: normalise_digest(algo, value) for algo, value in digests.items()}
         pdq_value = canonical.pop(HashAlgorithm.PDQ, None)
         usable = pdq_quality is None or pdq_quality >= self._quality_floor
-        pdq = (pdq_value,) if pdq_value is not None and usable else ()
+        pdq = (("original", pdq_value),) if pdq_value is not None and usable else ()
         return self._match_queries([_Query(canonical, pdq, pdq_quality)])[0]
 
     def _query_of(self, file_hashes: FileHashes) -> _Query:
-        pdq: tuple[str, ...] = ()
+        pdq: list[tuple[str, str]] = []
         if (
             file_hashes.pdq is not None
             and file_hashes.pdq_fit_for_matching
             and (file_hashes.pdq_quality or 0) >= self._quality_floor
         ):
-            pdq = (file_hashes.pdq.lower(), *(v.lower() for v in file_hashes.pdq_variants))
+            variants = file_hashes.pdq_variants
+            names = (
+                DIHEDRAL_ORDER[1:]
+                if len(variants) == len(DIHEDRAL_ORDER) - 1
+                else tuple(f"variant-{n}" for n in range(1, len(variants) + 1))
+            )
+            pdq.append((DIHEDRAL_ORDER[0], file_hashes.pdq.lower()))
+            pdq.extend((name, code.lower()) for name, code in zip(names, variants, strict=True))
+        # Recovered regions passed their own quality and low-information checks in hashing,
+        # so they count even when the whole picture (say, a screenshot) is too flat.
+        pdq.extend((label, code.lower()) for label, code in file_hashes.pdq_regions)
         digests = {
             algo: normalise_digest(algo, value)
             for algo, value in file_hashes.digests.items()
             if algo.is_cryptographic and value
         }
-        return _Query(digests, pdq, file_hashes.pdq_quality)
+        return _Query(digests, tuple(pdq), file_hashes.pdq_quality)
 
     def _match_queries(self, queries: Sequence[_Query]) -> list[list[Match]]:
         found: list[list[Match]] = [[] for _ in queries]
@@ -408,7 +419,8 @@ class MatchService:
         searched: list[tuple[int, _Query, list[MatchCandidate]]] = []
         for position, query in enumerate(queries):
             if query.pdq:
-                codes = np.frombuffer(b"".join(bytes.fromhex(c) for c in query.pdq), np.uint8)
+                joined = b"".join(bytes.fromhex(code) for _, code in query.pdq)
+                codes = np.frombuffer(joined, np.uint8)
                 candidates = index.search_variants(codes.reshape(-1, PDQ_CODE_BYTES), widest)
                 if candidates:
                     searched.append((position, query, candidates))
@@ -421,7 +433,6 @@ class MatchService:
         found: list[list[Match]],
     ) -> None:
         for position, query, candidates in searched:
-            names = DIHEDRAL_ORDER if len(query.pdq) == len(DIHEDRAL_ORDER) else ("original",)
             for candidate in candidates:
                 hit = entries.get(candidate.row_id)
                 if hit is None or not hit[0].enabled:
@@ -430,11 +441,7 @@ class MatchService:
                 threshold = self.threshold_for(hash_list)
                 if candidate.distance > threshold:
                     continue
-                variant = (
-                    names[candidate.variant]
-                    if candidate.variant < len(names)
-                    else f"variant-{candidate.variant}"
-                )
+                variant = query.pdq[candidate.variant][0]
                 found[position].append(
                     self._as_match(
                         hash_list,
