@@ -14,11 +14,14 @@ one keeps its open files).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
+import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
@@ -75,7 +78,13 @@ class SavedIndexes(Generic[IndexT]):
             return None
 
     def save(self, index: IndexT, revision: int) -> bool:
-        """Save `index` as reflecting `revision`; False (and a warning) when it could not be."""
+        """Save `index` as reflecting `revision`; False (and a warning) when it could not be.
+
+        Several processes (service workers) may save at once. The folder is written outside
+        any lock; the pointer is then moved under a file lock, only forward (a save older than
+        the current pointer is dropped), and only folders older than the pointer's are removed,
+        so no process deletes the folder another has just published or is still writing.
+        """
         stem = self._pointer.stem
         folder = self._pointer.parent
         directory = folder / f"{stem}-r{revision}-{os.getpid()}"
@@ -84,15 +93,46 @@ class SavedIndexes(Generic[IndexT]):
             if directory.exists():
                 shutil.rmtree(directory)
             index.save(directory)
-            temporary = self._pointer.with_name(f"{self._pointer.name}.{os.getpid()}.tmp")
-            temporary.write_text(
-                json.dumps({"revision": revision, "directory": directory.name}), encoding="utf-8"
-            )
-            os.replace(temporary, self._pointer)
+            with self._pointer_lock():
+                current = self._current()
+                if current is not None and current[0] >= revision and current[1] != directory.name:
+                    # Another process published this revision or a newer one first.
+                    shutil.rmtree(directory, ignore_errors=True)
+                    return True
+                temporary = self._pointer.with_name(f"{self._pointer.name}.{os.getpid()}.tmp")
+                temporary.write_text(
+                    json.dumps({"revision": revision, "directory": directory.name}),
+                    encoding="utf-8",
+                )
+                os.replace(temporary, self._pointer)
+                for old in folder.glob(f"{stem}-r*"):
+                    older = _revision_of(old.name, stem)
+                    if old != directory and old.is_dir() and older is not None and older < revision:
+                        shutil.rmtree(old, ignore_errors=True)
         except OSError as exc:
             logger.warning("could not save the %s index (%s)", self._kind, type(exc).__name__)
             return False
-        for old in folder.glob(f"{stem}-r*"):
-            if old != directory and old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
         return True
+
+    def _current(self) -> tuple[int, str] | None:
+        try:
+            state = json.loads(self._pointer.read_text(encoding="utf-8"))
+            return int(state["revision"]), str(state["directory"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    @contextmanager
+    def _pointer_lock(self) -> Iterator[None]:
+        lock_path = self._pointer.with_name(self._pointer.name + ".lock")
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _revision_of(name: str, stem: str) -> int | None:
+    """The revision in a saved folder's name ``<stem>-r<R>-<pid>``, or None for other names."""
+    match = re.fullmatch(re.escape(stem) + r"-r(\d+)-\d+", name)
+    return int(match.group(1)) if match else None
