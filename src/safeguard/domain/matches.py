@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from safeguard.domain.digests import HashAlgorithm
-from safeguard.domain.hash_lists import UNCATEGORISED, Category, ListKind, Provenance
+from safeguard.domain.hash_lists import (
+    UNCATEGORISED,
+    Category,
+    HashEntry,
+    HashList,
+    ListKind,
+    Provenance,
+)
 
 DEFAULT_PDQ_THRESHOLD = 31
 
@@ -47,6 +54,33 @@ class Match:
     category: Category = UNCATEGORISED
     provenance: Provenance = field(default_factory=Provenance)
     frame_seconds: float | None = None
+
+    @classmethod
+    def of_entry(
+        cls,
+        hash_list: HashList,
+        entry: HashEntry,
+        algorithm: HashAlgorithm,
+        *,
+        distance: int = 0,
+        threshold: int = 0,
+        quality: int | None = None,
+        variant: str = "original",
+    ) -> Match:
+        """The match of a query against `entry` of `hash_list`, carrying both one's details."""
+        return cls(
+            list_name=hash_list.name,
+            list_kind=hash_list.kind,
+            entry_id=entry.entry_id,
+            algorithm=algorithm,
+            distance=distance,
+            threshold=threshold,
+            list_version=hash_list.version,
+            query_quality=quality,
+            variant=variant,
+            category=entry.category,
+            provenance=entry.provenance,
+        )
 
     @property
     def is_exact(self) -> bool:

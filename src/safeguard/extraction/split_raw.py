@@ -6,6 +6,8 @@ import io
 import re
 from pathlib import Path
 
+from safeguard.extraction.streams import PositionedReader
+
 _SEGMENT_NUMBER = re.compile(r"^(?P<stem>.*\.)(?P<number>\d{3,})$")
 
 
@@ -26,7 +28,7 @@ def split_segments(first: Path) -> list[Path]:
     return segments or [first]
 
 
-class SplitRawStream(io.RawIOBase):
+class SplitRawStream(PositionedReader):
     """Read-only, seekable view of split raw segments as one image."""
 
     def __init__(self, segments: list[Path]) -> None:
@@ -39,24 +41,6 @@ class SplitRawStream(io.RawIOBase):
             total += handle.seek(0, io.SEEK_END)
         self._size = total
         self._position = 0
-
-    def readable(self) -> bool:
-        """Always True."""
-        return True
-
-    def seekable(self) -> bool:
-        """Always True."""
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        """Move to `offset` relative to `whence`; returns the new position."""
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def tell(self) -> int:
-        """Current position."""
-        return self._position
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         """Fill `buffer`; returns the byte count (0 at the end)."""

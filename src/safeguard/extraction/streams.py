@@ -149,3 +149,32 @@ def guarded(
         yield stream  # type: ignore[misc]
     finally:
         stream.close()
+
+
+class PositionedReader(io.RawIOBase):
+    """Base of read-only, seekable streams over a known size that track their own position.
+
+    Subclasses set ``_size`` and implement `readinto` from ``_position``; seeking past the
+    end is allowed (reads then return nothing), before the start is clamped to 0.
+    """
+
+    _size: int = 0
+    _position: int = 0
+
+    def readable(self) -> bool:
+        """Always True."""
+        return True
+
+    def seekable(self) -> bool:
+        """Always True."""
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move to `offset` relative to `whence`; returns the new position."""
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def tell(self) -> int:
+        """Current position."""
+        return self._position

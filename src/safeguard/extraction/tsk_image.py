@@ -7,13 +7,13 @@ fails when the file's blocks touch a recorded sector.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
 import pytsk3
 
 from safeguard.domain.errors import EvidenceError
+from safeguard.extraction.streams import PositionedReader
 
 READ_CHUNK = 1024 * 1024
 _SECTOR = 512
@@ -92,7 +92,7 @@ class StreamImage(pytsk3.Img_Info):  # type: ignore[misc]
         """The stream is owned and closed by whoever opened it."""
 
 
-class TskFileStream(io.RawIOBase):
+class TskFileStream(PositionedReader):
     """Sequential/seekable reads of one file's default data through TSK ``read_random``."""
 
     def __init__(self, handle: Any, size: int, label: str, volume: ImageVolume) -> None:
@@ -103,24 +103,6 @@ class TskFileStream(io.RawIOBase):
         self._volume = volume
         self._ranges: list[tuple[int, int]] | None = None
         self._position = 0
-
-    def readable(self) -> bool:
-        """Always True."""
-        return True
-
-    def seekable(self) -> bool:
-        """Always True."""
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        """Move to `offset` relative to `whence`; returns the new position."""
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def tell(self) -> int:
-        """Current position."""
-        return self._position
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         """Fill `buffer` (fully, unless the file ends); returns the byte count."""

@@ -349,7 +349,7 @@ class MatchService:
             for position, row_id, algorithm in exact_hits:
                 hit = entries.get(row_id)
                 if hit is not None and hit[0].enabled:
-                    found[position].append(self._as_match(hit[0], hit[1], algorithm))
+                    found[position].append(Match.of_entry(hit[0], hit[1], algorithm))
             self._perceptual(searched, entries, found)
         return [sort_matches(matches) for matches in found]
 
@@ -385,7 +385,7 @@ class MatchService:
                     continue
                 reference_hits = self._reference_hits(reference, algorithm, list(asking))
                 for value, entry in reference_hits.items():
-                    match = self._as_match(reference.hash_list, entry, algorithm)
+                    match = Match.of_entry(reference.hash_list, entry, algorithm)
                     for position in asking.get(value, ()):
                         found[position].append(match)
         return hits
@@ -443,7 +443,7 @@ class MatchService:
                     continue
                 variant = query.pdq[candidate.variant][0]
                 found[position].append(
-                    self._as_match(
+                    Match.of_entry(
                         hash_list,
                         entry,
                         HashAlgorithm.PDQ,
@@ -453,28 +453,3 @@ class MatchService:
                         variant=variant,
                     )
                 )
-
-    @staticmethod
-    def _as_match(
-        hash_list: HashList,
-        entry: HashEntry,
-        algorithm: HashAlgorithm,
-        *,
-        distance: int = 0,
-        threshold: int = 0,
-        quality: int | None = None,
-        variant: str = "original",
-    ) -> Match:
-        return Match(
-            list_name=hash_list.name,
-            list_kind=hash_list.kind,
-            entry_id=entry.entry_id,
-            algorithm=algorithm,
-            distance=distance,
-            threshold=threshold,
-            list_version=hash_list.version,
-            query_quality=quality,
-            variant=variant,
-            category=entry.category,
-            provenance=entry.provenance,
-        )

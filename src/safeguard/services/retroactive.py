@@ -82,7 +82,7 @@ class RetroactiveMatcher:
                 for upload in self._store.seen_with_digests(algorithm, batch):
                     for entry in by_value.get(upload.digests.get(algorithm, ""), []):
                         found.setdefault(upload.upload_id, []).append(
-                            _match(hash_list, entry, algorithm, 0, 0)
+                            Match.of_entry(hash_list, entry, algorithm)
                         )
         if pdq_entries:
             self._rematch_pdq(hash_list, pdq_entries, found)
@@ -116,7 +116,13 @@ class RetroactiveMatcher:
             query = np.frombuffer(bytes.fromhex(value), dtype=np.uint8)
             for candidate in index.search(query, threshold):
                 found.setdefault(candidate.row_id, []).append(
-                    _match(hash_list, entry, HashAlgorithm.PDQ, candidate.distance, threshold)
+                    Match.of_entry(
+                        hash_list,
+                        entry,
+                        HashAlgorithm.PDQ,
+                        distance=candidate.distance,
+                        threshold=threshold,
+                    )
                 )
 
     def _act(
@@ -140,23 +146,3 @@ class RetroactiveMatcher:
             outcome = self._actions.act(upload, fresh, lists, retroactive=True)
             hits.append(RetroactiveHit(upload_id, tuple(fresh), outcome))
         return hits
-
-
-def _match(
-    hash_list: HashList,
-    entry: HashEntry,
-    algorithm: HashAlgorithm,
-    distance: int,
-    threshold: int,
-) -> Match:
-    return Match(
-        list_name=hash_list.name,
-        list_kind=hash_list.kind,
-        entry_id=entry.entry_id,
-        algorithm=algorithm,
-        distance=distance,
-        threshold=threshold,
-        list_version=hash_list.version,
-        category=entry.category,
-        provenance=entry.provenance,
-    )
