@@ -119,17 +119,17 @@ def any_api(
     if request.param == "postgres":
         base = request.getfixturevalue("postgres_database")
         # Each test gets its own database, so lists and keys never leak between tests.
-        url = _fresh_postgres(base)
+        url = fresh_postgres_database(base)
     services = build_services(service_settings(tmp_path, url))
     client = ApiClient(services, portal)
     yield client
     client.close()
     services.engine.dispose()
     if url:
-        _drop_postgres(url)
+        drop_postgres_database(url)
 
 
-def _fresh_postgres(base: str) -> str:
+def fresh_postgres_database(base: str) -> str:
     name = f"{make_url(base).database}_{uuid.uuid4().hex[:6]}"
     admin = make_engine(
         make_url(base).set(database="postgres").render_as_string(hide_password=False)
@@ -140,7 +140,7 @@ def _fresh_postgres(base: str) -> str:
     return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
-def _drop_postgres(url: str) -> None:
+def drop_postgres_database(url: str) -> None:
     name = make_url(url).database
     admin = make_engine(
         make_url(url).set(database="postgres").render_as_string(hide_password=False)

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from safeguard.services.demo_data import encode, synthetic_photo
+from tests.web.conftest import drop_postgres_database, fresh_postgres_database
 
 pytestmark = pytest.mark.slow
 
@@ -37,8 +38,21 @@ def _cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The served database: a SQLite file, or a fresh database on the live PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'service.db'}"
+        return
+    url = fresh_postgres_database(request.getfixturevalue("postgres_database"))
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+def server(tmp_path: Path, database: str) -> Iterator[tuple[str, str]]:
     env = {
         **os.environ,
         "SAFEGUARD_DATA_DIR": str(tmp_path / "data"),
@@ -46,7 +60,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     }
     env.pop("SAFEGUARD_DATABASE_URL", None)
     env.pop("SAFEGUARD_DB", None)
-    db = f"sqlite:///{tmp_path / 'service.db'}"
+    db = database
     token = json.loads(_cli(env, "keys", "create", "--name", "t", "--scopes", "admin", "--db", db))[
         "token"
     ]
