@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -163,3 +164,24 @@ def test_match_needs_paths_or_hashes_but_not_both(isolated_env: Path, tmp_path: 
     hashes = tmp_path / "h.txt"
     hashes.write_text(digest_of("md5", 1) + "\n", encoding="utf-8")
     assert runner.invoke(app, ["match", str(hashes), "--hashes", str(hashes)]).exit_code == 2
+
+
+@pytest.mark.parametrize("fmt", ["vics", "csv", "hashdeep"])
+def test_match_results_export_as_a_list(listed: FileHashes, tmp_path: Path, fmt: str) -> None:
+    from safeguard.list_formats.registry import detect_reader
+
+    scan = tmp_path / "scan"
+    scan.mkdir()
+    (scan / "exact.jpg").write_bytes((tmp_path / "src" / "exact.jpg").read_bytes())
+    synthetic_photo(99).save(scan / "unrelated.png")
+    out = tmp_path / f"results.{fmt}"
+    result = runner.invoke(
+        app, ["match", str(scan), "--workers", "1", "--export", str(out), "--export-format", fmt]
+    )
+    assert result.exit_code == 0, result.output
+    with detect_reader(out).read(out) as parsed:
+        entries = list(parsed.entries)
+    # Only the matched file is exported, with the digests it was matched by.
+    (entry,) = entries
+    expected = hashlib.md5((tmp_path / "src" / "exact.jpg").read_bytes()).hexdigest()
+    assert entry.digests[HashAlgorithm.MD5] == expected

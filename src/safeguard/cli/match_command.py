@@ -18,6 +18,11 @@ from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.matches import Match, Verdict, verdict_of
 from safeguard.services.hash_queries import HashQuery, read_hash_queries
 from safeguard.services.hashing import hash_each, iter_media_paths
+from safeguard.services.match_export import (
+    EXPORT_FORMATS,
+    MatchResult,
+    export_match_results,
+)
 from safeguard.services.match_records import match_as_record
 from safeguard.services.matching import MatchService
 
@@ -116,6 +121,17 @@ def match_command(
             help="Also hash recovered regions (trimmed borders, pictures inside screenshots).",
         ),
     ] = True,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            help="Also write the matched files as a list (see --export-format).",
+            dir_okay=False,
+        ),
+    ] = None,
+    export_format: Annotated[
+        str, typer.Option("--export-format", help="vics, csv or hashdeep.")
+    ] = "vics",
     db: DbOption = None,
 ) -> None:
     """Hash files and match them against the enabled lists (exact digests and PDQ).
@@ -124,6 +140,8 @@ def match_command(
     threshold, the query's quality and which rotation/flip matched. Bad files get a record
     with an error and the run goes on (exit status 0).
     """
+    if export is not None and export_format not in EXPORT_FORMATS:
+        raise typer.BadParameter(f"--export-format is one of {', '.join(EXPORT_FORMATS)}")
     if (hashes is None) == (not paths):
         raise typer.BadParameter("give files or folders, or --hashes FILE (not both)")
     with errors_to_exit():
@@ -146,15 +164,21 @@ def match_command(
         runner = services.batch_runner(count)
         console = Console(soft_wrap=True)
         errors = 0
+        matched: list[MatchResult] = []
         with progress_bar("Matching", total=len(files)) as progress:
             for result in hash_each(files, options, runner):
                 progress.advance(1, nbytes=result.size or 0)
                 errors += result.error is not None
                 # A file with an error may still have some digests (e.g. a corrupt image).
                 matches = service.match_file_hashes(result)
+                if export is not None and matches:
+                    matched.append((result, matches))
                 if as_json:
                     _emit(result.as_record(), matches)
                 else:
                     _print_human(console, result.path, matches, result.error)
+        if export is not None:
+            written = export_match_results(matched, export, export_format)
+            Console(stderr=True).print(f"{written} matched files written to {export}.")
         if not as_json:
             Console(stderr=True).print(f"{len(files)} files matched, {errors} with errors.")
