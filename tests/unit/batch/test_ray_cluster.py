@@ -1,0 +1,146 @@
+"""RayRunner against a local two-CPU Ray started once for the module.
+
+The behaviours are those of the local-pool tests: order, back-pressure, exceptions as
+error results, a dying worker failing only its own item, and `hash_paths` agreeing with
+the in-process runner. Images are generated benign stand-ins.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from safeguard.batch.contract import BatchRunner
+from safeguard.batch.local_pool import LocalPoolRunner
+from safeguard.hashing.contract import HashOptions
+from safeguard.services.demo_data import write_photo
+from safeguard.services.hashing import hash_paths
+
+ray = pytest.importorskip("ray", reason="the 'cluster' extra (ray) is not installed")
+
+from safeguard.batch.ray_cluster import RayRunner  # noqa: E402 - only with ray installed
+
+pytestmark = pytest.mark.slow
+
+
+def square(x: int) -> int:
+    # Later items finish first, so ordering is really tested.
+    time.sleep(0.002 * (10 - x % 10))
+    return x * x
+
+
+def fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError("three is bad")
+    return x
+
+
+def die_on_three(x: int) -> int:
+    if x == 3:
+        os._exit(1)  # a worker crash, as a decoder segfault would be
+    return x
+
+
+def pid_of(_: int) -> int:
+    return os.getpid()
+
+
+def as_error(item: int, exc: BaseException) -> int:
+    return -item
+
+
+@pytest.fixture(scope="module")
+def runner() -> Iterator[RayRunner]:
+    # Loopback only; the workers import this test module, so they need the project root.
+    root = str(Path(__file__).resolve().parents[3])
+    options = {
+        "_node_ip_address": "127.0.0.1",
+        "runtime_env": {"env_vars": {"PYTHONPATH": root}},
+    }
+    with RayRunner(workers=2, task_retries=0, init_options=options) as started:
+        yield started
+    assert not ray.is_initialized()
+
+
+def test_is_a_batch_runner(runner: RayRunner) -> None:
+    as_port: BatchRunner = runner
+    assert as_port.workers == 2
+
+
+def test_results_in_input_order(runner: RayRunner) -> None:
+    assert list(runner.map_ordered(square, range(25))) == [x * x for x in range(25)]
+
+
+def test_empty_input(runner: RayRunner) -> None:
+    assert list(runner.map_ordered(square, [])) == []
+
+
+def test_runs_in_other_processes(runner: RayRunner) -> None:
+    assert os.getpid() not in set(runner.map_ordered(pid_of, range(4)))
+
+
+def test_exception_becomes_error_result_with_the_original_exception(runner: RayRunner) -> None:
+    seen: list[BaseException] = []
+
+    def record(item: int, exc: BaseException) -> int:
+        seen.append(exc)
+        return -item
+
+    assert list(runner.map_ordered(fail_on_three, range(6), record)) == [0, 1, 2, -3, 4, 5]
+    assert [type(exc) for exc in seen] == [ValueError]
+
+
+def test_exception_propagates_without_on_error(runner: RayRunner) -> None:
+    with pytest.raises(ValueError, match="three"):
+        list(runner.map_ordered(fail_on_three, range(6)))
+
+
+def test_worker_crash_on_one_item_is_an_error_result_not_a_dead_job(runner: RayRunner) -> None:
+    assert list(runner.map_ordered(die_on_three, range(8), as_error)) == [
+        -3 if x == 3 else x for x in range(8)
+    ]
+
+
+def test_worker_crash_propagates_without_on_error(runner: RayRunner) -> None:
+    with pytest.raises(ray.exceptions.WorkerCrashedError):
+        list(runner.map_ordered(die_on_three, range(5)))
+
+
+def test_input_is_consumed_lazily_with_back_pressure(runner: RayRunner) -> None:
+    consumed = 0
+
+    def items() -> Iterator[int]:
+        nonlocal consumed
+        for x in range(1000):
+            consumed += 1
+            yield x
+
+    results = runner.map_ordered(square, items())
+    assert next(results) == 0
+    assert consumed <= 2 * 4 + 1
+    results.close()  # type: ignore[attr-defined]
+
+
+def test_hash_paths_matches_the_in_process_runner(runner: RayRunner, tmp_path: Path) -> None:
+    for seed in range(4):
+        write_photo(tmp_path / f"photo_{seed}.jpg", seed, 160, 120)
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    options = HashOptions()
+
+    on_ray = list(hash_paths([tmp_path], options, runner))
+    in_process = list(hash_paths([tmp_path], options, LocalPoolRunner(1)))
+
+    assert on_ray == in_process
+    assert len(on_ray) == 5
+    assert sum(1 for hashes in on_ray if hashes.error) == 1
+
+
+def test_settings_are_checked_before_anything_starts() -> None:
+    with pytest.raises(ValueError, match="workers"):
+        RayRunner(workers=-1)
+    with pytest.raises(ValueError, match="task_retries"):
+        RayRunner(task_retries=-1)
