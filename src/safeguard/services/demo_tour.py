@@ -37,6 +37,7 @@ MARKER = ".safeguard-demo"
 
 KNOWN_BAD_LIST = "demo-known-bad"
 KNOWN_GOOD_LIST = "demo-known-good"
+DEMO_LIST_VERSION = "demo-2026.11"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +135,13 @@ class DemoTour:
         bad_list, good_list = exhibit.write_lists(folder / "lists")
 
         step("Importing the demo hash lists")
-        self._lists.import_file(bad_list, name=KNOWN_BAD_LIST, kind=ListKind.KNOWN_BAD)
-        self._lists.import_file(good_list, name=KNOWN_GOOD_LIST, kind=ListKind.KNOWN_GOOD)
+        # Every result records the list versions it was matched against.
+        self._lists.import_file(
+            bad_list, name=KNOWN_BAD_LIST, kind=ListKind.KNOWN_BAD, version=DEMO_LIST_VERSION
+        )
+        self._lists.import_file(
+            good_list, name=KNOWN_GOOD_LIST, kind=ListKind.KNOWN_GOOD, version=DEMO_LIST_VERSION
+        )
         # A re-encoded copy of a listed picture is found perceptually, not by digest.
         known_copy = exhibit.known_bad[0].data
         (folder / "media" / "re-encoded-known.jpg").write_bytes(_reencode(known_copy))
