@@ -20,6 +20,7 @@ from safeguard.storage.sql.engine import make_engine, upgrade_schema
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from safeguard.batch.contract import BatchRunner
     from safeguard.services.actions import ActionService, WebhookDispatcher
     from safeguard.services.api_keys import ApiKeyService
     from safeguard.services.case_reports import CaseReportService
@@ -57,8 +58,17 @@ class Services:
             pdq_quality_floor=self.settings.pdq_quality_floor,
         )
 
-    def batch_runner(self, workers: int | None = None) -> LocalPoolRunner:
-        """A local process-pool runner; `workers` None or 0 means the settings' worker count."""
+    def batch_runner(self, workers: int | None = None) -> BatchRunner:
+        """A runner for the settings' backend; `workers` None or 0 means the settings' count.
+
+        The ``local`` backend is a process pool on this machine. The ``ray`` backend runs
+        on the cluster at ``ray_address`` (a local Ray when empty); there a worker count
+        of 0 (the default setting) means every CPU of the cluster.
+        """
+        if self.settings.batch_backend == "ray":
+            from safeguard.batch.ray_cluster import RayRunner
+
+            return RayRunner(self.settings.ray_address or None, workers or self.settings.workers)
         # Imported here: it pulls in numpy, Pillow and pdqhash, which other commands never need.
         from safeguard.services.hashing import WORKER_MODULES
 

@@ -40,6 +40,9 @@ class Settings:
         api_rate_per_minute: the service's rate limit for API keys that set none.
         index_poll_ms: how often each service worker checks the list store for changes.
         index_max_stale_seconds: `/readyz` fails when the index was not checked for this long.
+        batch_backend: ``local`` (process pool on this machine) or ``ray`` (Ray cluster).
+        ray_address: Ray cluster to join (``auto``, ``ray://host:10001``); empty starts a
+            local Ray. Used only with the ``ray`` backend.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -57,6 +60,8 @@ class Settings:
     api_rate_per_minute: int = 6000
     index_poll_ms: int = 1000
     index_max_stale_seconds: int = 30
+    batch_backend: str = "local"
+    ray_address: str = ""
 
     def __post_init__(self) -> None:
         if self.pdq_mode not in ("fast", "reference"):
@@ -65,6 +70,10 @@ class Settings:
             )
         if not 0 <= self.pdq_threshold <= 256:
             raise ConfigurationError("pdq_threshold must be between 0 and 256")
+        if self.batch_backend not in ("local", "ray"):
+            raise ConfigurationError(
+                f"batch_backend must be 'local' or 'ray', not {self.batch_backend!r}"
+            )
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,15 +4,17 @@ When Ray pays: several machines share one exhibit store (the same paths mounted 
 node) or one upload queue, and one box's cores are not enough. Each item becomes one Ray
 task on whichever node has a free CPU, and the results still come back in input order.
 
-When it does not: on one box. Starting a local Ray takes seconds, every task costs a
-scheduler round trip, and results travel through the object store, so `LocalPoolRunner`
-is faster there; the ``ray`` backend on a single machine is only for trying the cluster
-set-up before there is a cluster.
+When it does not: on one box. Once warm a local Ray hashes about as fast as the process
+pool, but starting it takes seconds, its daemons and object store cost memory and listen
+on every interface, so `LocalPoolRunner` wins there; the ``ray`` backend on a single
+machine is for trying the cluster set-up before there is a cluster.
 
 What a cluster needs: ``safeguard[cluster]`` of the same version installed on every node
 (Ray ships `func` by reference to its module, so the workers import the same code), and
-the files named in the items readable at the same paths on every node. Items are paths,
-never file contents, so nothing is copied off the exhibit store by the driver.
+the files named in the items readable at the same paths on every node. `hash_paths`
+items are paths, so the driver copies nothing off the exhibit store; items that carry
+file contents (triage of containers) travel through Ray's object store instead, which
+may spill them to the nodes' local disks.
 
 Ray is imported when a runner first starts, never at module import: the ``cluster``
 extra is optional.
@@ -20,10 +22,14 @@ extra is optional.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from safeguard.domain.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from ray import ObjectRef
@@ -49,6 +55,11 @@ class RayRunner:
     an error result and the others carry on. Failures of the Ray system itself (a node
     lost, an object lost) are retried `task_retries` times before they count as the
     item's failure; exceptions raised by `func` are never retried.
+
+    Concurrency: at most ``workers * in_flight_per_worker`` tasks are submitted at once.
+    Ray runs as many of them as it has free CPUs, so on a local Ray (``workers`` CPUs) or
+    with ``workers=0`` (every CPU of the cluster) `workers` items run at a time; with an
+    explicit `workers` on a larger cluster up to the in-flight bound may run.
     """
 
     def __init__(
@@ -120,7 +131,13 @@ class RayRunner:
         self.close()
 
     def _start(self) -> None:
-        import ray
+        _keep_workers_on_the_installed_package()
+        try:
+            import ray
+        except ImportError as exc:
+            raise ConfigurationError(
+                "the ray batch backend needs the 'cluster' extra: install safeguard[cluster]"
+            ) from exc
 
         if self._started and ray.is_initialized():
             return
@@ -136,7 +153,7 @@ class RayRunner:
             ray.init(address=self._address, **options)
             self._owns_ray = True
         if not self._requested_workers:
-            cpus = ray.cluster_resources().get("CPU", 1)
+            cpus = ray.cluster_resources().get("CPU", 1)  # type: ignore[no-untyped-call]
             self._workers = max(1, int(cpus))
         self._started = True
 
@@ -149,7 +166,7 @@ class RayRunner:
         import ray
         from ray.exceptions import RayError, RayTaskError
 
-        task = ray.remote(num_cpus=1, max_retries=self._task_retries, retry_exceptions=False)(
+        task: Any = ray.remote(num_cpus=1, max_retries=self._task_retries, retry_exceptions=False)(
             _apply
         )
         # One copy of the function in the object store, not one per task.
@@ -199,10 +216,28 @@ def _apply(func: Callable[[T], R], item: T) -> R:
 def _cancel_quietly(ref: ObjectRef[Any]) -> None:
     import ray
 
-    try:
+    # The task may be finished already, or Ray gone: there is nothing left to undo then.
+    with contextlib.suppress(Exception):
         ray.cancel(ref)
-    except Exception:  # noqa: S110 - the task may be done already, or Ray gone; nothing to undo.
-        pass
+
+
+def _keep_workers_on_the_installed_package() -> None:
+    """Turn off Ray's ``uv run`` integration unless the user chose it explicitly.
+
+    Under ``uv run`` Ray would zip the current folder (which may be an evidence or case
+    folder) into the cluster and start every worker through ``uv run`` in that copy.
+    Safeguard's workers use the package installed on each node instead.
+    """
+    os.environ.setdefault(_UV_HOOK_VARIABLE, "0")
+    # Never report usage to Ray's makers: case work stays on the machines it runs on.
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    constants = sys.modules.get("ray._private.ray_constants")
+    if constants is not None and os.environ[_UV_HOOK_VARIABLE] == "0":
+        # Ray was imported before the variable was set and read it already.
+        setattr(constants, _UV_HOOK_VARIABLE, False)
+
+
+_UV_HOOK_VARIABLE = "RAY_ENABLE_UV_RUN_RUNTIME_ENV"
 
 
 def _local_cpus() -> int:

@@ -16,9 +16,12 @@ import pytest
 
 from safeguard.batch.contract import BatchRunner
 from safeguard.batch.local_pool import LocalPoolRunner
+from safeguard.bootstrap import build_services
+from safeguard.domain.errors import ConfigurationError
 from safeguard.hashing.contract import HashOptions
 from safeguard.services.demo_data import write_photo
 from safeguard.services.hashing import hash_paths
+from safeguard.settings import Settings, load_settings
 
 ray = pytest.importorskip("ray", reason="the 'cluster' extra (ray) is not installed")
 
@@ -55,12 +58,9 @@ def as_error(item: int, exc: BaseException) -> int:
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[RayRunner]:
-    # Loopback only; the workers import this test module, so they need the project root.
-    root = str(Path(__file__).resolve().parents[3])
-    options = {
-        "_node_ip_address": "127.0.0.1",
-        "runtime_env": {"env_vars": {"PYTHONPATH": root}},
-    }
+    # Loopback only. A local Ray hands the driver's sys.path to its workers, so they can
+    # import the functions of this test module.
+    options = {"_node_ip_address": "127.0.0.1"}
     with RayRunner(workers=2, task_retries=0, init_options=options) as started:
         yield started
     assert not ray.is_initialized()
@@ -144,3 +144,26 @@ def test_settings_are_checked_before_anything_starts() -> None:
         RayRunner(workers=-1)
     with pytest.raises(ValueError, match="task_retries"):
         RayRunner(task_retries=-1)
+
+
+def test_backend_and_address_come_from_the_environment() -> None:
+    settings = load_settings(
+        {"SAFEGUARD_BATCH_BACKEND": "ray", "SAFEGUARD_RAY_ADDRESS": "ray://head:10001"}
+    )
+    assert (settings.batch_backend, settings.ray_address) == ("ray", "ray://head:10001")
+    assert load_settings({}).batch_backend == "local"
+
+
+def test_unknown_backend_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="batch_backend"):
+        Settings(batch_backend="dask")
+
+
+def test_bootstrap_builds_a_ray_runner_without_starting_ray(tmp_path: Path) -> None:
+    # Constructing must stay cheap: Ray starts (or connects) on the first map only.
+    settings = Settings(data_dir=tmp_path, batch_backend="ray", ray_address="ray://head:10001")
+    runner = build_services(settings).batch_runner(3)
+    assert isinstance(runner, RayRunner)
+    local = build_services(Settings(data_dir=tmp_path)).batch_runner(3)
+    assert isinstance(local, LocalPoolRunner)
+    assert local.workers == 3
