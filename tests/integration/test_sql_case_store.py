@@ -1,19 +1,17 @@
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from safeguard.domain.cases import AuditEvent
 from safeguard.storage.case_store import CaseStore
 from safeguard.storage.sql.case_store import SqlCaseStore
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
-from tests.conftest import POSTGRES_URL
+from tests.conftest import private_postgres_database
 from tests.contracts.case_store_contract import T0, CaseStoreContract
 
 
@@ -28,25 +26,13 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def postgres_engine() -> Iterator[Engine]:
     # A private database per test so runs never see each other's rows.
-    name = f"sg_cases_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except DBAPIError as exc:  # pragma: no cover - depends on the machine
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not available: {exc.__class__.__name__}")
-    engine = make_engine(
-        make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    )
-    try:
-        upgrade_schema(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with private_postgres_database("sg_cases") as url:
+        engine = make_engine(url)
+        try:
+            upgrade_schema(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 class TestSqliteCaseStore(CaseStoreContract):

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.sql import hash_list_store as sql_module
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
 from safeguard.storage.sql.hash_list_store import INSERT_BATCH, SqlHashListStore
-from tests.conftest import POSTGRES_URL
+from tests.conftest import private_postgres_database
 from tests.contracts.hash_list_store_contract import (
     HashListStoreContract,
     bad_list,
@@ -38,23 +34,8 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture(scope="module")
 def postgres_server_url() -> Iterator[str]:
     """A private database on the test server for this module, dropped afterwards."""
-    name = f"safeguard_lists_{uuid.uuid4().hex[:12]}"
-    admin_url = make_url(POSTGRES_URL).set(database="postgres")
-    admin = make_engine(admin_url.render_as_string(hide_password=False))
-    try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except DBAPIError as exc:
-        admin.dispose()
-        if os.environ.get("CI"):  # the server is part of CI: its absence is a failure there
-            raise
-        pytest.skip(f"PostgreSQL not reachable: {type(exc).__name__}")
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with private_postgres_database("safeguard_lists") as url:
+        yield url
 
 
 @pytest.fixture

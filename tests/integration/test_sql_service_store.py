@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 from safeguard.storage.service_store import ServiceStore
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
 from safeguard.storage.sql.service_store import SqlServiceStore
-from tests.conftest import POSTGRES_URL
+from tests.conftest import private_postgres_database
 from tests.contracts.service_store_contract import ServiceStoreContract
 
 
@@ -25,22 +23,8 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    name = f"safeguard_service_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(
-        make_url(POSTGRES_URL).set(database="postgres").render_as_string(hide_password=False)
-    )
-    try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable: {type(exc).__name__}")
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with private_postgres_database("safeguard_service") as url:
+        yield url
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from safeguard.domain.service import Scope
 from safeguard.settings import Settings
 from safeguard.storage.sql.engine import make_engine
 from safeguard.web.app import create_app
-from tests.conftest import POSTGRES_URL
+from tests.conftest import private_postgres_database
 
 MAX_UPLOAD = 3 * 1024 * 1024
 
@@ -82,22 +82,8 @@ def service_settings(tmp_path: Path, database_url: str = "") -> Settings:
 @pytest.fixture(scope="module")
 def postgres_database() -> Iterator[str]:
     """A fresh database on the test server for this module, dropped afterwards."""
-    name = f"safeguard_web_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(
-        make_url(POSTGRES_URL).set(database="postgres").render_as_string(hide_password=False)
-    )
-    try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable: {type(exc).__name__}")
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with private_postgres_database("safeguard_web") as url:
+        yield url
 
 
 @pytest.fixture
