@@ -12,7 +12,6 @@ from rich.table import Table
 from safeguard.cli.app import app
 from safeguard.cli.context import errors_to_exit, services_for
 from safeguard.cli.output import stderr_console
-from safeguard.services.demo_tour import prepare_demo_folder
 
 console = stderr_console
 
@@ -28,6 +27,9 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for --serve (loopback only).")] = 8000,
 ) -> None:
     """Run the whole flow on benign generated stand-ins: hash, lists, match, scan, report."""
+    # Imported here: the tour pulls in imaging and triage, which other commands never need.
+    from safeguard.services.demo_tour import prepare_demo_folder
+
     folder = out.resolve()
     # The demo keeps its database and index inside its own folder, never the user's.
     os.environ["SAFEGUARD_DATA_DIR"] = str(folder / "data")
