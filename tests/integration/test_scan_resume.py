@@ -22,7 +22,7 @@ from safeguard.storage.sql.tables_cases import file_results
 
 pytestmark = pytest.mark.slow
 
-FILES = 400
+FILES = 800  # several commit batches, so a kill after the first lands well before the end
 
 
 @pytest.fixture(scope="module")
