@@ -8,7 +8,6 @@ the in-process runner. Images are generated benign stand-ins.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,38 +21,13 @@ from safeguard.hashing.contract import HashOptions
 from safeguard.services.demo_data import write_photo
 from safeguard.services.hashing import hash_paths
 from safeguard.settings import Settings, load_settings
+from tests.unit.batch.tasks import as_error, die_on_three, fail_on_three, pid_of, square
 
 ray = pytest.importorskip("ray", reason="the 'cluster' extra (ray) is not installed")
 
 from safeguard.batch.ray_cluster import RayRunner  # noqa: E402 - only with ray installed
 
 pytestmark = pytest.mark.slow
-
-
-def square(x: int) -> int:
-    # Later items finish first, so ordering is really tested.
-    time.sleep(0.002 * (10 - x % 10))
-    return x * x
-
-
-def fail_on_three(x: int) -> int:
-    if x == 3:
-        raise ValueError("three is bad")
-    return x
-
-
-def die_on_three(x: int) -> int:
-    if x == 3:
-        os._exit(1)  # a worker crash, as a decoder segfault would be
-    return x
-
-
-def pid_of(_: int) -> int:
-    return os.getpid()
-
-
-def as_error(item: int, exc: BaseException) -> int:
-    return -item
 
 
 @pytest.fixture(scope="module")
