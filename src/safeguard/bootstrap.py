@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from safeguard.services.case_reports import CaseReportService
     from safeguard.services.cases import CaseService
     from safeguard.services.demo_tour import DemoTour
+    from safeguard.services.list_augmentation import ListAugmentation
     from safeguard.services.list_changes import ListAdministration
     from safeguard.services.lists import ListService
     from safeguard.services.matching import MatchService
@@ -240,6 +241,18 @@ class Services:
         )
         return ListAdministration(
             self.hash_list_store, self.service_store, self.index_keeper, retroactive, import_file
+        )
+
+    @cached_property
+    def list_augmentation(self) -> ListAugmentation:
+        """A list keeper publishes augmentation hashes of held originals with a list."""
+        from safeguard.services.list_augmentation import ListAugmentation
+
+        admin = self.list_administration
+        return ListAugmentation(
+            self.hash_list_store,
+            lambda name, entries, actor: admin.add_entries(name, entries, actor),
+            self.settings.max_image_pixels,
         )
 
     # --- the newcomer's tour ----------------------------------------------------------------

@@ -26,7 +26,7 @@ from safeguard.domain.errors import (
     StorageError,
 )
 from safeguard.settings import load_settings
-from safeguard.web.api import health, lists, matching, reports
+from safeguard.web.api import health, list_augmentation, lists, matching, reports
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.schemas import BatchHashQuery, HashQuery
 from safeguard.web.state import AppState
@@ -128,7 +128,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     _install_error_handlers(app)
     _install_openapi(app)
-    for module in (matching, lists, reports, health, pages):
+    for module in (matching, lists, list_augmentation, reports, health, pages):
         app.include_router(module.router)
     return app
 
