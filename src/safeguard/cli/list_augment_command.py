@@ -27,7 +27,7 @@ def augment_command(
         Path,
         typer.Option(
             "--originals",
-            help="Folder of held originals (each must match an entry by digest or PDQ).",
+            help="Folder of held originals (each must match an entry by SHA-256, SHA-1 or MD5).",
             exists=True,
             file_okay=False,
         ),
@@ -38,8 +38,7 @@ def augment_command(
     """Add the PDQ hashes of each original's likely crops and small rotations to the list.
 
     Anyone who holds the list then finds cropped and slightly turned copies from the list
-    alone. Each original must match an entry of the list (SHA-256, SHA-1, MD5 or identical
-    PDQ); others are skipped with the reason. Entries are named ENTRY#LABEL, keep the
+    alone. Each original must match an entry of the list by SHA-256, SHA-1 or MD5; others are skipped with the reason. Entries are named ENTRY#LABEL, keep the
     entry's category and provenance, and are audited. Running it again replaces them.
     """
     with errors_to_exit():

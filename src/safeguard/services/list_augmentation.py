@@ -6,9 +6,9 @@ hashes of its likely crops and small rotations (`safeguard.hashing.augmentation`
 holder of the list then finds cropped copies from the list alone, without the originals.
 ``docs/robustness.md`` measures the gain ("safeguard-augmented").
 
-Each original is tied to its entry by an exact digest (SHA-256, SHA-1 or MD5) or, failing
-those, an identical PDQ hash; an original that matches no entry of the list is skipped
-with a reason, never added on a guess. The extra entries are written through the list
+Each original is tied to its entry by an exact digest (SHA-256, SHA-1 or MD5) of the
+file; an original that matches no entry of the list is skipped with a reason, never added
+on a guess (a PDQ hash is not an identity: near pictures share it). The extra entries are written through the list
 administration path, so they are audited and re-matched against past uploads like any
 other change (`safeguard.services.list_changes`). Repeating the run replaces the same ids.
 """
@@ -27,7 +27,6 @@ from safeguard.domain.errors import InputError
 from safeguard.domain.hash_lists import HashEntry
 from safeguard.domain.media import MediaKind, sniff_media_type
 from safeguard.hashing.image_decoding import load_rgb, open_image
-from safeguard.hashing.pdq import pdq_of_pixels
 from safeguard.services.list_changes import ListChange
 from safeguard.services.robust_matching import AUGMENTATION_SEPARATOR, augmentation_entries
 from safeguard.storage.hash_list_store import HashListStore
@@ -97,7 +96,9 @@ class ListAugmentation:
                 skipped.append((name, str(exc)))
                 continue
             if entry is None:
-                skipped.append((name, f"matches no entry of list {list_name!r}"))
+                skipped.append(
+                    (name, f"no entry of list {list_name!r} has its SHA-256, SHA-1 or MD5")
+                )
                 continue
             entries = augmentation_entries(entry, pixels)
             if not entries:
@@ -120,8 +121,7 @@ class ListAugmentation:
             entry = self._entry_in(list_name, algorithm, digest(data))
             if entry is not None:
                 return entry, pixels
-        pdq, _quality = pdq_of_pixels(pixels)
-        return self._entry_in(list_name, HashAlgorithm.PDQ, pdq), pixels
+        return None, pixels
 
     def _entry_in(self, list_name: str, algorithm: HashAlgorithm, value: str) -> HashEntry | None:
         for stored in self._lists.find_exact(algorithm, [value]):

@@ -65,8 +65,8 @@ class AugmentationOut(BaseModel):
 async def augment_list(name: str, request: Request, key: Writer, state: State) -> AugmentationOut:
     """Store the PDQ hashes of the original's likely crops and small rotations in the list.
 
-    The body is the original picture; it must match an entry of the list by SHA-256, SHA-1,
-    MD5 or an identical PDQ hash, else it is reported under ``skipped`` and nothing is
+    The body is the original picture; it must match an entry of the list by SHA-256, SHA-1
+    or MD5, else it is reported under ``skipped`` and nothing is
     written. The new entries are named ``<entry id>#<label>``, carry the entry's category and
     provenance, are audited and re-matched against past uploads. The picture is not kept.
     """
