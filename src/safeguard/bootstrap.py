@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from safeguard.batch.contract import BatchRunner
+    from safeguard.domain.farm import ScanJob
     from safeguard.services.actions import ActionService, WebhookDispatcher
     from safeguard.services.api_keys import ApiKeyService
     from safeguard.services.case_reports import CaseReportService
@@ -31,10 +32,12 @@ if TYPE_CHECKING:
     from safeguard.services.lists import ListService
     from safeguard.services.matching import MatchService
     from safeguard.services.triage import TriageService
+    from safeguard.services.triage_farm import FarmJobResult, TriageFarm
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
     from safeguard.storage.service_store import ServiceStore
     from safeguard.storage.sql.case_store import SqlCaseStore
     from safeguard.storage.sql.hash_list_store import SqlHashListStore
+    from safeguard.storage.sql.scan_queue import SqlScanQueue
 
 
 @dataclass
@@ -255,6 +258,35 @@ class Services:
             self.settings.max_image_pixels,
         )
 
+    # --- the triage farm ---------------------------------------------------------------------
+
+    @cached_property
+    def scan_queue(self) -> SqlScanQueue:
+        """The farm's queue of exhibit scans, in the case database."""
+        from safeguard.storage.sql.scan_queue import SqlScanQueue
+
+        return SqlScanQueue(self.engine)
+
+    def triage_farm(self, workers: int | None = None, worker_name: str = "") -> TriageFarm:
+        """Queue exhibits and work through the queue on the settings' batch backend.
+
+        Each task scans one exhibit on whichever node the backend picks, with that node's
+        own services built from these settings (same case database, local process pool).
+        """
+        import functools
+        import os
+        import socket
+
+        from safeguard.services.triage_farm import TriageFarm
+
+        return TriageFarm(
+            self.scan_queue,
+            self.case_store,
+            self.batch_runner(workers),
+            functools.partial(run_farm_job, self.settings),
+            worker_name or f"{socket.gethostname()}:{os.getpid()}",
+        )
+
     # --- the newcomer's tour ----------------------------------------------------------------
 
     @cached_property
@@ -273,6 +305,40 @@ class Services:
             runner=self.batch_runner(workers),
             workers=workers,
         )
+
+
+def run_farm_job(settings: Settings, job: ScanJob) -> FarmJobResult:
+    """One farm task: scan a queued exhibit into its case on whichever node runs this.
+
+    The node builds its own services from `settings` (the shared case database) and scans
+    with its own process pool; the scan resumes from whatever an earlier attempt committed.
+    """
+    import socket
+    import time
+    from pathlib import Path
+
+    from safeguard.services.triage_farm import FarmJobResult
+
+    started = time.monotonic()
+    local = settings.with_overrides(batch_backend="local")
+    services = build_services(local)
+    try:
+        outcome = services.triage_service.scan(
+            Path(job.exhibit_path),
+            job.case_number,
+            exhibit_reference=job.exhibit_reference,
+            examiner=job.submitted_by,
+        )
+    finally:
+        services.engine.dispose()
+    return FarmJobResult(
+        job.job_id,
+        outcome.recorded,
+        outcome.skipped,
+        {status.value: count for status, count in outcome.counts.items()},
+        socket.gethostname(),
+        time.monotonic() - started,
+    )
 
 
 def build_services(settings: Settings) -> Services:
