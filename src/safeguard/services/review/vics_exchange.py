@@ -149,7 +149,12 @@ class VicsExchange:
 def _option_of(scheme: GradingScheme, entry: HashEntry) -> GradeOption | None:
     note = _NOTE.search(entry.provenance.notes or "")
     if note:
-        return option_for_code(scheme, note.group(1))
+        noted = option_for_code(scheme, note.group(1))
+        if noted is None:
+            raise InputError(
+                f"grade {note.group(1)} is not a grade of the {scheme} scheme this case uses"
+            )
+        return noted
     if entry.category.is_uncategorised:
         return None
     found = option_for_category(scheme, entry.category)
