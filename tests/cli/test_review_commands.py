@@ -36,6 +36,11 @@ def test_export_import_round_trip_and_four_eyes_publish(review: ReviewCase, tmp_
     items = {Path(i.path).name: i.item_no for i in services.review_store.items(exhibit.exhibit_id)}
     services.review.grade(review.case, exhibit, [items["b_original.jpg"]], "2", review.examiner)
     services.review.grade(review.case, exhibit, [items["c_alone.jpg"]], "4", review.examiner)
+    prepared = runner.invoke(
+        app, ["review", "prepare", "--case", "OP-R", "--exhibit", "exhibit", "--examiner", "exa"]
+    )
+    assert prepared.exit_code == 0, prepared.output
+    assert _json(prepared.stdout)["items"] == 8
     out = tmp_path / "grades.json"
     exported = runner.invoke(
         app, ["review", "export", "--case", "OP-R", "--examiner", "exa", "-o", str(out)]

@@ -6,6 +6,7 @@ Which items a person must see, their near-duplicate groups and the list entries 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from safeguard.domain.cases import Case, Exhibit, FileResult, FileStatus
 from safeguard.domain.digests import HashAlgorithm
@@ -38,7 +39,7 @@ def _suggestion(result: FileResult) -> Suggestion | None:
 
 
 class ReviewPreparation:
-    """Builds an exhibit's review items from its scan results (a re-run replaces them)."""
+    """Builds an exhibit's review items from its scan results (a re-run updates them)."""
 
     def __init__(
         self,
@@ -60,11 +61,24 @@ class ReviewPreparation:
         The exhibit is read (read-only) once more to hash every picture's rotations and
         flips, so that a rotated copy joins its original's group.
         """
-        results = [r for r in self._cases.store.results(exhibit.exhibit_id) if needs_review(r)]
+        found = [r for r in self._cases.store.results(exhibit.exhibit_id) if needs_review(r)]
+        # A path keeps its number across preparations, so grades stay with their items; an
+        # item no longer found stays listed (numbers stay 1..N and its grades keep a subject).
+        kept = {i.path: i for i in self._store.items(exhibit.exhibit_id)}
+        earlier = {path: item.item_no for path, item in kept.items()}
+        found_paths = {r.path for r in found}
+        next_no = max(earlier.values(), default=0)
+        numbered: list[tuple[int, FileResult]] = []
+        for result in found:
+            number = earlier.get(result.path)
+            if number is None:
+                next_no += 1
+                number = next_no
+            numbered.append((number, result))
+        numbered.sort(key=lambda pair: pair[0])
+        results = dict(numbered)
         pictures = {
-            n: r
-            for n, r in enumerate(results, start=1)
-            if r.pdq and r.status != FileStatus.UNKNOWN_VIDEO
+            n: r for n, r in results.items() if r.pdq and r.status != FileStatus.UNKNOWN_VIDEO
         }
         variants = self._variants(exhibit, pictures)
         groups = near_duplicate_groups(
@@ -85,8 +99,14 @@ class ReviewPreparation:
                 group_distance=groups[n][1] if n in groups else None,
                 suggestion=_suggestion(r),
             )
-            for n, r in enumerate(results, start=1)
+            for n, r in results.items()
         ]
+        items.extend(
+            replace(i, group_no=None, group_distance=None)
+            for p, i in kept.items()
+            if p not in found_paths
+        )
+        items.sort(key=lambda i: i.item_no)
         self._store.replace_items(exhibit.exhibit_id, items)
         self._cases.audit(
             actor,

@@ -213,3 +213,26 @@ def test_publication_needs_a_second_examiner_and_feeds_the_next_scan(
     assert f"{GRADED_LIST}=2" in redone.list_versions
     with pytest.raises(InputError):
         services.review_publication.confirm(review.case, again.publication_id, review.examiner)
+
+
+def test_preparing_again_keeps_numbers_and_grades(
+    services: Services, review: ReviewCase, tmp_path: Path
+) -> None:
+    before = _by_path(services, review)
+    services.review.grade(
+        review.case, review.exhibit, [before["c_alone.jpg"]], "3", review.examiner
+    )
+    (tmp_path / "exhibit" / "0_new.jpg").write_bytes(
+        (tmp_path / "exhibit" / "b_copy.jpg").read_bytes()[:-10] + b"0123456789"
+    )
+    services.triage_service.scan(
+        tmp_path / "exhibit",
+        "OP-R",
+        options=ScanOptions(workers=1, hash_options=services.hash_options),
+    )
+    services.review_preparation.prepare(review.case, review.exhibit, "user:exa")
+    after = _by_path(services, review)
+    assert {name: after[name] for name in before} == before
+    assert after["0_new.jpg"] == len(before) + 1
+    grades = services.review_store.current_grades(review.exhibit.exhibit_id)
+    assert grades[after["c_alone.jpg"]].code == "C"
