@@ -15,10 +15,12 @@ from safeguard.domain.cases import FileStatus
 from safeguard.domain.errors import AccessDeniedError, InputError, NotFoundError
 from safeguard.domain.hash_lists import ListKind
 from safeguard.domain.review import GradingScheme
+from safeguard.list_formats.registry import detect_reader
 from safeguard.services.review.publication import GRADED_LIST, NOT_INDECENT_LIST
 from safeguard.services.review.thumbnails import ViewSettings
 from safeguard.services.triage_model import ScanOptions
 from safeguard.settings import Settings
+from tests.conftest import private_postgres_database
 from tests.unit.services.review.review_exhibit import ReviewCase, scanned_review_case
 
 
@@ -46,6 +48,25 @@ def services(tmp_path: Path) -> Iterator[Services]:
     )
     yield built
     built.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Services]:
+    """Services on SQLite and on the live PostgreSQL server (a private database)."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("services")
+        return
+    with private_postgres_database("sg_review_flow") as url:
+        built = build_services(
+            Settings(
+                data_dir=tmp_path / "pgdata",
+                database_url=url,
+                password_time_cost=1,
+                password_memory_kib=1024,
+            )
+        )
+        yield built
+        built.engine.dispose()
 
 
 @pytest.fixture
@@ -127,7 +148,9 @@ def test_thumbnails_are_blurred_and_reveals_are_one_time_and_audited(
     ]
 
 
-def test_grading_keys_groups_history_and_schemes(services: Services, review: ReviewCase) -> None:
+def test_grading_keys_groups_history_and_schemes(
+    services: Services, review: ReviewCase, tmp_path: Path
+) -> None:
     numbers = _by_path(services, review)
     exhibit = review.exhibit
     a_group = services.review_store.item(exhibit.exhibit_id, numbers["a_rotated.jpg"]).group_no
@@ -152,11 +175,21 @@ def test_grading_keys_groups_history_and_schemes(services: Services, review: Rev
     assert counts["Category B (Sentencing Council)"] == 1
     report = services.case_report_service.build(review.case.number)
     assert report.grade_counts["Category A (Sentencing Council)"] == 3
+    # The VICS case export carries the examiners' grades as categories.
+    exported = services.case_report_service.write(
+        review.case.number, "vics", tmp_path / "case.json"
+    )
+    with detect_reader(exported).read(exported) as parsed:
+        by_name = {Path(e.file_name or "").name: e.category.code for e in parsed.entries}
+    assert by_name["a_original.jpg"] == "A"
+    assert by_name["a_small.jpg"] == "B"
 
 
 def test_publication_needs_a_second_examiner_and_feeds_the_next_scan(
-    services: Services, review: ReviewCase, tmp_path: Path
+    any_services: Services, tmp_path: Path
 ) -> None:
+    services = any_services
+    review = scanned_review_case(services, tmp_path / "exhibit")
     numbers = _by_path(services, review)
     exhibit = review.exhibit
     b_group = services.review_store.item(exhibit.exhibit_id, numbers["b_copy.jpg"]).group_no
