@@ -78,6 +78,13 @@ def test_examiner_grades_by_keyboard_and_publishes_after_a_second_examiner(
     expect(page.locator("#detail")).to_contain_text("group 5")
     _press(page, "ArrowRight", "ArrowRight", "ArrowRight", "5")
     expect(page.locator("#item-8 .grade")).to_have_text("Ignorable")
+    # The break reminder: 46 minutes in the grid (45 by default) brings it up.
+    expect(page.locator("#break")).to_be_hidden()
+    page.evaluate(
+        "sessionStorage.setItem('safeguard.review.since', String(Date.now() - 46 * 60000))"
+    )
+    page.reload()
+    expect(page.locator("#break")).to_be_visible()
     revealed = [
         e for e in services.case_service.audit_log(review.case) if e.action == "review.revealed"
     ]
