@@ -38,8 +38,10 @@ def _register() -> None:
         list_augment_command,
         lists_commands,
         match_command,
+        review_commands,
         scan_commands,
         service_commands,
+        users_commands,
     )
 
 
