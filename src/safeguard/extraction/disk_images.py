@@ -98,16 +98,15 @@ def iter_disk_items(image: StreamImage, label: str) -> Iterator[EvidenceItem]:
     file; a file whose blocks are unreadable fails its own read instead.
     """
     yield from _iter_volumes(image, label)
-    unexplained = [
-        region for index, region in enumerate(image.unreadable) if index not in image.blamed
-    ]
+    unexplained = [index for index in range(len(image.unreadable)) if index not in image.blamed]
     if unexplained:
-        offset, _ = unexplained[0]
+        offset, _ = image.unreadable[unexplained[0]]
         yield _error_item(
             label + "/",
-            f"{len(unexplained)} unreadable region(s) of the image, first at byte {offset}, "
-            "read as zeros and not part of any file read (partition tables, file-system "
-            "metadata or unallocated space); listings may be incomplete",
+            f"{len(unexplained)} unreadable region(s) of the image, first at byte {offset} "
+            f"({image.reasons[unexplained[0]]}), read as zeros and not part of any file read "
+            "(partition tables, file-system metadata or unallocated space); listings may be "
+            "incomplete",
         )
 
 

@@ -190,6 +190,8 @@ class TriageService:
             exhibit.exhibit_id,
             acquisition_hash=check.acquisition_hash if check else None,
             acquisition_verified=check.verified if check else None,
+            acquisition_status=check.status if check else None,
+            acquisition_segments=check.segments if check else None,
             manifest_sha256=manifest_sha256(self._store.results(exhibit.exhibit_id)),
         )
         if check is not None:
@@ -198,7 +200,11 @@ class TriageService:
                 "exhibit.acquisition-checked",
                 case_id=case.case_id,
                 exhibit_id=exhibit.exhibit_id,
-                detail={"exhibit": reference, "result": check.status},
+                detail={
+                    "exhibit": reference,
+                    "result": check.status,
+                    "segments": ", ".join(check.segments),
+                },
             )
         counts = self._store.status_counts(exhibit.exhibit_id)
         self._cases.audit(
