@@ -7,6 +7,7 @@ overwriting bytes in its files, as a failing disk or a bad copy would.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import struct
 from pathlib import Path
@@ -84,7 +85,7 @@ def test_file_on_a_damaged_e01_chunk_is_an_error_naming_the_chunk(
     fat_raw: Path, picture: bytes, tmp_path: Path, segment_size: str | None
 ) -> None:
     e01 = make_e01(fat_raw, tmp_path / "exhibit", segment_size=segment_size)
-    clean_service, clean = _scan(e01, _known(picture))
+    _clean_service, clean = _scan(e01, _known(picture))
     assert _by_path(clean, "DCIM/A.JPG").status is FileStatus.KNOWN_BAD
 
     # The picture's last chunk: far from the FAT and directories, so only the file is hit.
@@ -198,3 +199,38 @@ def test_chunk_table_reads_what_ewfacquirestream_wrote(fat_raw: Path, tmp_path: 
     finally:
         for descriptor in descriptors:
             os.close(descriptor)
+
+
+def test_truncated_e01_is_explained_in_terminal_json_and_html(
+    fat_raw: Path, tmp_path: Path, isolated_env: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from safeguard.cli.app import _register, app
+
+    _register()
+    e01 = make_e01(fat_raw, tmp_path / "whole")
+    cut = tmp_path / "cut.E01"
+    data = e01.read_bytes()
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    cli = CliRunner()
+    assert cli.invoke(app, ["case", "new", "--number", "OP-T", "--examiner", "E"]).exit_code == 0
+    scanned = cli.invoke(app, ["scan", str(cut), "--case", "OP-T"])
+    assert scanned.exit_code == 0, scanned.output
+    assert "error cut.E01/: EWF set unreadable: truncated" in scanned.output
+    assert "NOT VERIFIED (unreadable: truncated" in scanned.output
+
+    as_json = tmp_path / "report.json"
+    assert (
+        cli.invoke(app, ["report", "OP-T", "--format", "json", "-o", str(as_json)]).exit_code == 0
+    )
+    (section,) = json.loads(as_json.read_text())["exhibits"]
+    assert section["acquisition_verified"] is False
+    assert section["acquisition_status"].startswith("unreadable: truncated")
+
+    as_html = tmp_path / "report.html"
+    assert cli.invoke(app, ["report", "OP-T", "-o", str(as_html)]).exit_code == 0
+    page = as_html.read_text()
+    assert "folder exhibit" not in page
+    assert "image-file" in page
+    assert "NO: unreadable: truncated" in page

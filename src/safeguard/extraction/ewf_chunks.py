@@ -62,6 +62,8 @@ class EwfChunkTable:
         """Tables whose both copies fail their checksum (their chunks cannot be checked)."""
         self.closed = False
         """Whether the last segment ends with its ``done`` section (False: truncated)."""
+        self.continues = False
+        """Whether the last segment ends with ``next``: segments after it are missing."""
         for segment, descriptor in enumerate(descriptors):
             self._read_segment(segment, descriptor)
         self.chunk_count = -(-media_size // chunk_size) if chunk_size else 0
@@ -69,7 +71,12 @@ class EwfChunkTable:
     def diagnosis(self) -> str | None:
         """What is structurally wrong with the set (truncation, lost tables), or None."""
         problems = []
-        if not self.closed:
+        if self.continues:
+            problems.append(
+                f"segment(s) missing: the last segment found ({self._names[-1]}) says "
+                "another follows"
+            )
+        elif not self.closed:
             problems.append(
                 f"truncated: the last segment ({self._names[-1]}) ends before its closing "
                 "'done' section"
@@ -125,9 +132,10 @@ class EwfChunkTable:
         pending_table: list[StoredChunk] | None = None
         while offset + _DESCRIPTOR <= size:
             head = os.pread(descriptor, _DESCRIPTOR, offset)
-            if len(head) < _DESCRIPTOR or zlib.adler32(head[:72]) != struct.unpack_from(
-                "<I", head, 72
-            )[0]:
+            if (
+                len(head) < _DESCRIPTOR
+                or zlib.adler32(head[:72]) != struct.unpack_from("<I", head, 72)[0]
+            ):
                 self.table_errors.append(
                     f"section descriptor at byte {offset} of {self._names[segment]} is damaged"
                 )
@@ -137,20 +145,20 @@ class EwfChunkTable:
             if kind == b"sectors":
                 sectors_end = offset + section_size
                 pending_table = None
-            elif kind in (b"table", b"table2"):
-                if pending_table is None:
-                    end = sectors_end if sectors_end is not None else offset
-                    pending_table = self._read_table(segment, descriptor, offset, end, kind)
-                    if pending_table is not None:
-                        self.chunks.extend(pending_table)
-                        pending_table = []
-                    elif kind == b"table2":
-                        self.table_errors.append(
-                            f"both chunk tables at byte {offset} of {self._names[segment]} "
-                            "fail their checksums"
-                        )
-            if kind == b"done" and segment == len(self._descriptors) - 1:
-                self.closed = True
+            elif kind in (b"table", b"table2") and pending_table is None:
+                end = sectors_end if sectors_end is not None else offset
+                pending_table = self._read_table(segment, descriptor, offset, end, kind)
+                if pending_table is not None:
+                    self.chunks.extend(pending_table)
+                    pending_table = []
+                elif kind == b"table2":
+                    self.table_errors.append(
+                        f"both chunk tables at byte {offset} of {self._names[segment]} "
+                        "fail their checksums"
+                    )
+            if segment == len(self._descriptors) - 1:
+                self.closed = kind == b"done"
+                self.continues = kind == b"next"
             if kind in (b"done", b"next") or next_offset <= offset:
                 break
             offset = next_offset

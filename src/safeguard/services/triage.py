@@ -15,7 +15,7 @@ import contextlib
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from safeguard import __version__
@@ -23,6 +23,7 @@ from safeguard.batch.contract import BatchRunner
 from safeguard.domain.cases import (
     Exhibit,
     ExhibitKind,
+    FileResult,
     FileStatus,
     ListVersion,
     ScanRun,
@@ -186,13 +187,15 @@ class TriageService:
         runner.run(items)
         run = self._store.finish_run(run.run_id, self._clock())
         check = acquisition.result() if acquisition else None
+        results = self._store.results(exhibit.exhibit_id)
+        errors: list[tuple[str, str]] = []
         exhibit = self._store.update_exhibit(
             exhibit.exhibit_id,
             acquisition_hash=check.acquisition_hash if check else None,
             acquisition_verified=check.verified if check else None,
             acquisition_status=check.status if check else None,
             acquisition_segments=check.segments if check else None,
-            manifest_sha256=manifest_sha256(self._store.results(exhibit.exhibit_id)),
+            manifest_sha256=manifest_sha256(_noting_errors(results, errors)),
         )
         if check is not None:
             self._cases.audit(
@@ -223,8 +226,25 @@ class TriageService:
         elapsed = time.monotonic() - runner.started
         runner.emit("finished", force=True)
         return ScanOutcome(
-            exhibit, run, runner.recorded, runner.skipped, runner.bytes_hashed, counts, elapsed
+            exhibit,
+            run,
+            runner.recorded,
+            runner.skipped,
+            runner.bytes_hashed,
+            counts,
+            elapsed,
+            tuple(errors),
         )
+
+
+def _noting_errors(
+    results: Iterable[FileResult], errors: list[tuple[str, str]]
+) -> Iterator[FileResult]:
+    """`results` unchanged, appending ``(path, reason)`` of each error item to `errors`."""
+    for result in results:
+        if result.status is FileStatus.ERROR:
+            errors.append((result.path, result.error or "no reason recorded"))
+        yield result
 
 
 class _ScanRunner:
