@@ -29,8 +29,8 @@ from typing import Any, BinaryIO
 
 from safeguard.domain.errors import EvidenceError
 from safeguard.domain.evidence import ExtractedFile
+from safeguard.domain.extras import import_extra
 from safeguard.extraction.contract import EvidenceItem, EvidenceSource, ExtractionLimits
-from safeguard.extraction.disk_images import walk_stream
 from safeguard.extraction.ewf_chunks import EwfChunkTable, open_chunk_table
 from safeguard.extraction.streams import open_read_only
 
@@ -112,8 +112,7 @@ class _OpenSet:
     """
 
     def __init__(self, first_segment: Path) -> None:
-        import pyewf
-
+        pyewf = import_extra("pyewf", "forensics", "E01 images")
         self.files: list[BinaryIO] = []
         self.descriptors: list[int] = []
         try:
@@ -363,6 +362,9 @@ class EwfReader:
                 # loses the tables, and with them every chunk before the cut.
                 yield _error(source, f"EWF set unreadable: {_unreadable_reason(opened, 0, exc)}")
                 return
+            import_extra("pytsk3", "forensics", "E01 images")
+            from safeguard.extraction.disk_images import walk_stream
+
             stream = _HandleStream(opened.handle, opened.chunks)
             yield from walk_stream(stream, opened.media_size, source.label)  # type: ignore[arg-type]
         finally:
