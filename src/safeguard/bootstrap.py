@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from safeguard.services.list_changes import ListAdministration
     from safeguard.services.lists import ListService
     from safeguard.services.matching import MatchService
+    from safeguard.services.report_review import ReportReview
     from safeguard.services.triage import TriageService
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
     from safeguard.storage.service_store import ServiceStore
@@ -216,6 +217,13 @@ class Services:
         )
 
     @cached_property
+    def report_review(self) -> ReportReview:
+        """People's decisions on queued reports, each audited in the same transaction."""
+        from safeguard.services.report_review import ReportReview
+
+        return ReportReview(self.service_store)
+
+    @cached_property
     def list_administration(self) -> ListAdministration:
         """List management through the service: audited, re-matched, served at once."""
         from safeguard.domain.hash_lists import HashList
@@ -239,7 +247,12 @@ class Services:
             self.service_store, self.service_actions, self.settings.pdq_threshold
         )
         return ListAdministration(
-            self.hash_list_store, self.service_store, self.index_keeper, retroactive, import_file
+            self.hash_list_store,
+            self.service_store,
+            self.index_keeper,
+            retroactive,
+            import_file,
+            list_service=list_service,
         )
 
     # --- the newcomer's tour ----------------------------------------------------------------
