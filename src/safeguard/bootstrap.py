@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from safeguard.batch.contract import BatchRunner
+    from safeguard.extraction.contract import ExtractionLimits
     from safeguard.services.actions import ActionService, WebhookDispatcher
     from safeguard.services.api_keys import ApiKeyService
     from safeguard.services.case_reports import CaseReportService
@@ -96,7 +97,20 @@ class Services:
         from safeguard.extraction.registry import open_exhibit
         from safeguard.services.case_reports import CaseReportService
 
-        return CaseReportService(self.case_service, open_exhibit=open_exhibit)
+        return CaseReportService(
+            self.case_service, open_exhibit=open_exhibit, limits=self.extraction_limits
+        )
+
+    @property
+    def extraction_limits(self) -> ExtractionLimits:
+        """Archive bomb and nesting guards from ``SAFEGUARD_ARCHIVE_MAX_*``."""
+        from safeguard.extraction.contract import ExtractionLimits
+
+        return ExtractionLimits(
+            max_depth=self.settings.archive_max_depth,
+            max_expanded_bytes=self.settings.archive_max_expanded_bytes,
+            max_ratio=float(self.settings.archive_max_ratio),
+        )
 
     @cached_property
     def triage_service(self) -> TriageService:

@@ -146,6 +146,7 @@ def scan(
         lists=names,
         workers=workers or services.settings.resolved_workers,
         hash_options=services.hash_options,
+        limits=services.extraction_limits,
     )
 
     def json_event(event: ScanProgress) -> None:

@@ -109,7 +109,9 @@ class CaseReportService:
         open_exhibit: ExhibitOpener | None = None,
         writer_named: WriterLookup = _default_writer,
         clock: Clock = utc_now,
+        limits: ExtractionLimits | None = None,
     ) -> None:
+        self._limits = limits or ExtractionLimits()
         self._cases = cases
         self._store = cases.store
         self._open_exhibit = open_exhibit
@@ -190,7 +192,7 @@ class CaseReportService:
             if not wanted:
                 continue
             exhibit = section.exhibit
-            for item in self._open_exhibit(Path(exhibit.source_path), ExtractionLimits()):
+            for item in self._open_exhibit(Path(exhibit.source_path), self._limits):
                 if len(thumbs) >= MAX_THUMBNAILS or not wanted:
                     break
                 if item.path not in wanted or not item.readable:
