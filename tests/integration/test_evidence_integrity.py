@@ -104,6 +104,13 @@ def test_file_on_a_damaged_e01_chunk_is_an_error_naming_the_chunk(
     assert exhibit.acquisition_status.startswith("damaged:")
     assert f"EWF chunk {index} " in exhibit.acquisition_status
 
+    from safeguard.services.case_reports import CaseReportService
+
+    page = CaseReportService(service._cases).write("OP-B", "html", tmp_path / "r.html").read_text()
+    row = page[page.index("DCIM/A.JPG") :]
+    row = row[: row.index("</tr>")]
+    assert f"EWF chunk {index} " in row  # the reason stands next to the file
+
 
 def test_split_raw_acquisition_hash_covers_every_segment(fat_raw: Path, tmp_path: Path) -> None:
     segments = split_raw(fat_raw, tmp_path / "disk", pieces=3)
