@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from safeguard.domain.cases import Exhibit, FileResult, FileStatus
-from safeguard.extraction.ewf_chunks import open_chunk_table
 from safeguard.services.demo_data import encode, synthetic_photo
 from safeguard.services.exhibit_integrity import check_acquisition
 from tests.integration.disk_image_builders import (
@@ -57,6 +56,8 @@ def _segments(first: Path) -> list[Path]:
 
 def _damage_chunk_of(first: Path, media_offset: int) -> int:
     """Overwrite 4 bytes in the middle of the stored chunk holding `media_offset`."""
+    from safeguard.extraction.ewf_chunks import open_chunk_table
+
     segments = _segments(first)
     descriptors = [os.open(segment, os.O_RDONLY) for segment in segments]
     try:
@@ -75,6 +76,18 @@ def _damage_chunk_of(first: Path, media_offset: int) -> int:
     return index
 
 
+def _damage_stored_bytes(first: Path, needle: bytes, index: int) -> int:
+    """Uncompressed chunks hold the media bytes as they are: find `needle` and flip 4 bytes."""
+    for segment in _segments(first):
+        data = bytearray(segment.read_bytes())
+        at = data.find(needle)
+        if at >= 0:
+            data[at : at + 4] = bytes(255 - b for b in data[at : at + 4])
+            segment.write_bytes(bytes(data))
+            return index
+    raise AssertionError("picture bytes not found in any segment")
+
+
 def _by_path(results: list[FileResult], suffix: str) -> FileResult:
     (found,) = [r for r in results if r.path.endswith(suffix)]
     return found
@@ -90,7 +103,10 @@ def test_file_on_a_damaged_e01_chunk_is_an_error_naming_the_chunk(
 
     # The picture's last chunk: far from the FAT and directories, so only the file is hit.
     end = fat_raw.read_bytes().index(picture[:4096]) + len(picture)
-    index = _damage_chunk_of(e01, end - 100)
+    if segment_size is None:
+        index = _damage_chunk_of(e01, end - 100)  # compressed: located through the chunk table
+    else:
+        index = _damage_stored_bytes(e01, picture[-300:-200], (end - 250) // CHUNK)
     service, results = _scan(e01, _known(picture))
     damaged = _by_path(results, "DCIM/A.JPG")
     assert damaged.status is FileStatus.ERROR
@@ -190,6 +206,8 @@ def test_truncated_e01_says_what_is_wrong(fat_raw: Path, tmp_path: Path) -> None
 
 
 def test_chunk_table_reads_what_ewfacquirestream_wrote(fat_raw: Path, tmp_path: Path) -> None:
+    from safeguard.extraction.ewf_chunks import open_chunk_table
+
     e01 = make_e01(fat_raw, tmp_path / "t", segment_size="4MiB")
     segments = _segments(e01)
     descriptors = [os.open(segment, os.O_RDONLY) for segment in segments]
