@@ -6,6 +6,7 @@ extras) and the ``safeguard`` command is run there as a user would run it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -39,21 +40,38 @@ def base_environment(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv
 
 
-def _run(venv: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+_DRIVER = """
+import json, sys
+from typer.testing import CliRunner
+from safeguard.cli.app import _register, app
+_register()
+runner = CliRunner()
+outcomes = []
+for args in json.loads(sys.argv[1]):
+    result = runner.invoke(app, args)
+    outcomes.append({"code": result.exit_code, "output": result.output})
+print(json.dumps(outcomes))
+"""
+
+
+def _run_commands(venv: Path, data: Path, *commands: list[str]) -> list[dict[str, object]]:
+    """Run `safeguard` commands in one interpreter of the base environment (one start-up)."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("SAFEGUARD_") and k not in ("VIRTUAL_ENV", "PYTHONPATH")
     }
     env["SAFEGUARD_DATA_DIR"] = str(data)
-    return subprocess.run(
-        [str(venv / "bin" / "safeguard"), *args],
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", _DRIVER, json.dumps(list(commands))],
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
-        check=False,
+        check=True,
     )
+    outcomes: list[dict[str, object]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return outcomes
 
 
 @pytest.mark.slow
@@ -74,20 +92,27 @@ def test_folder_scan_and_report_without_extras(base_environment: Path, tmp_path:
     disk[446 + 4] = 0x06
     disk[446 + 8 : 446 + 16] = (1).to_bytes(4, "little") + (7).to_bytes(4, "little")
     (tmp_path / "disk.img").write_bytes(bytes(disk))
-    data = tmp_path / "data"
-
-    opened = _run(base_environment, data, "case", "new", "--number", "B-1", "--examiner", "E")
-    assert opened.returncode == 0, opened.stderr
-    scanned = _run(base_environment, data, "scan", str(exhibit), "--case", "B-1")
-    assert scanned.returncode == 0, scanned.stderr
-    assert "unknown-image 1" in scanned.stdout
-    image = _run(base_environment, data, "scan", str(tmp_path / "disk.img"), "--case", "B-1")
-    assert image.returncode == 0, image.stderr
-    assert "need the optional 'forensics' extra" in image.stdout
 
     html = tmp_path / "report.html"
-    written = _run(base_environment, data, "report", "B-1", "-o", str(html))
-    assert written.returncode == 0, written.stderr
+    opened, scanned, image, written, served = _run_commands(
+        base_environment,
+        tmp_path / "data",
+        ["case", "new", "--number", "B-1", "--examiner", "E"],
+        ["scan", str(exhibit), "--case", "B-1"],
+        ["scan", str(tmp_path / "disk.img"), "--case", "B-1"],
+        ["report", "B-1", "-o", str(html)],
+        ["serve", "--port", "0"],
+    )
+    assert opened["code"] == 0, opened
+    assert scanned["code"] == 0, scanned
+    assert "unknown-image 1" in str(scanned["output"])
+    assert image["code"] == 0, image
+    assert "disk images: not available without the optional 'forensics' extra" in str(
+        image["output"]
+    )
+    assert written["code"] == 0, written
+    assert served["code"] == 2
+    assert "without the optional 'server' extra" in str(served["output"])
     page = html.read_text()
     assert "photo.jpg" in page
-    assert "need the optional &#39;forensics&#39; extra" in page or "forensics" in page
+    assert "without the optional &#39;forensics&#39; extra" in page

@@ -31,6 +31,6 @@ def import_extra(module: str, extra: str, needed_for: str) -> ModuleType:
         if exc.name != module.split(".")[0]:
             raise
         raise MissingExtraError(
-            f"{needed_for} need the optional '{extra}' extra, which is not installed "
+            f"{needed_for}: not available without the optional '{extra}' extra "
             f"(pip install 'safeguard[{extra}]', or uv sync --extra {extra})"
         ) from exc
