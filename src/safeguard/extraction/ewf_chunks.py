@@ -88,6 +88,16 @@ class EwfChunkTable:
         problems.extend(self.table_errors)
         return "; ".join(problems) or None
 
+    def layout_understood(self) -> bool:
+        """Every chunk listed, and every uncompressed one its size plus a 4-byte checksum."""
+        if len(self.chunks) != self.chunk_count:
+            return False
+        last = self.chunk_count - 1
+        return all(
+            chunk.compressed or chunk.size == self.chunk_size + 4 or index == last
+            for index, chunk in enumerate(self.chunks)
+        )
+
     def describe(self, index: int) -> str:
         """``chunk N (media bytes A-B, segment NAME)`` for messages."""
         start = index * self.chunk_size
@@ -189,10 +199,18 @@ class EwfChunkTable:
 def open_chunk_table(
     descriptors: list[int], names: list[str], chunk_size: int, media_size: int
 ) -> EwfChunkTable | None:
-    """The chunk table of an EWF v1 set; None for formats not parsed here (EWF v2)."""
+    """The chunk table of an EWF v1 set; None where chunks cannot be checked here.
+
+    None for EWF v2 (Ex01), and for a complete set whose tables do not have the layout read
+    here (a chunk count other than the media needs, or uncompressed chunks without a
+    trailing checksum): checking such a set would call good chunks damaged.
+    """
     if not descriptors:
         return None
     magic = os.pread(descriptors[0], 8, 0)
     if magic not in _V1_MAGICS:
         return None
-    return EwfChunkTable(descriptors, names, chunk_size, media_size)
+    table = EwfChunkTable(descriptors, names, chunk_size, media_size)
+    if table.closed and not table.table_errors and not table.layout_understood():
+        return None
+    return table

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from safeguard.domain.cases import FileResult
+from safeguard.domain.cases import FileResult, FileStatus
 from safeguard.domain.media import MediaKind, sniff_media_type
 from safeguard.extraction.ewf import AcquisitionHashStatus, verify_ewf
 from safeguard.extraction.split_raw import split_segments
@@ -31,11 +31,27 @@ def manifest_sha256(results: Iterable[FileResult]) -> str:
     return digest.hexdigest()
 
 
+def manifest_and_errors(
+    results: Iterable[FileResult],
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """`manifest_sha256` of `results`, and ``(path, reason)`` of each error item, in one pass."""
+    errors: list[tuple[str, str]] = []
+
+    def noting_errors() -> Iterator[FileResult]:
+        for result in results:
+            if result.status is FileStatus.ERROR:
+                errors.append((result.path, result.error or "no reason recorded"))
+            yield result
+
+    manifest = manifest_sha256(noting_errors())
+    return manifest, tuple(errors)
+
+
 def exhibit_size(path: Path) -> int | None:
-    """Bytes in the exhibit (file size, or the sum over a folder's files), for an ETA."""
+    """Bytes in the exhibit (a file and its split segments, or a folder's files), for an ETA."""
     try:
         if path.is_file():
-            return path.stat().st_size
+            return sum(segment.stat().st_size for segment in split_segments(path))
         return sum(
             (Path(root) / name).stat().st_size
             for root, _dirs, files in os.walk(path)

@@ -15,7 +15,7 @@ import contextlib
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from safeguard import __version__
@@ -23,7 +23,6 @@ from safeguard.batch.contract import BatchRunner
 from safeguard.domain.cases import (
     Exhibit,
     ExhibitKind,
-    FileResult,
     FileStatus,
     ListVersion,
     ScanRun,
@@ -38,7 +37,7 @@ from safeguard.services.cases import CaseService, Clock, utc_now
 from safeguard.services.exhibit_integrity import (
     AcquisitionCheckThread,
     exhibit_size,
-    manifest_sha256,
+    manifest_and_errors,
 )
 from safeguard.services.triage_files import (
     HashFunction,
@@ -187,15 +186,14 @@ class TriageService:
         runner.run(items)
         run = self._store.finish_run(run.run_id, self._clock())
         check = acquisition.result() if acquisition else None
-        results = self._store.results(exhibit.exhibit_id)
-        errors: list[tuple[str, str]] = []
+        manifest, errors = manifest_and_errors(self._store.results(exhibit.exhibit_id))
         exhibit = self._store.update_exhibit(
             exhibit.exhibit_id,
             acquisition_hash=check.acquisition_hash if check else None,
             acquisition_verified=check.verified if check else None,
             acquisition_status=check.status if check else None,
             acquisition_segments=check.segments if check else None,
-            manifest_sha256=manifest_sha256(_noting_errors(results, errors)),
+            manifest_sha256=manifest,
         )
         if check is not None:
             self._cases.audit(
@@ -225,26 +223,8 @@ class TriageService:
         )
         elapsed = time.monotonic() - runner.started
         runner.emit("finished", force=True)
-        return ScanOutcome(
-            exhibit,
-            run,
-            runner.recorded,
-            runner.skipped,
-            runner.bytes_hashed,
-            counts,
-            elapsed,
-            tuple(errors),
-        )
-
-
-def _noting_errors(
-    results: Iterable[FileResult], errors: list[tuple[str, str]]
-) -> Iterator[FileResult]:
-    """`results` unchanged, appending ``(path, reason)`` of each error item to `errors`."""
-    for result in results:
-        if result.status is FileStatus.ERROR:
-            errors.append((result.path, result.error or "no reason recorded"))
-        yield result
+        outcome = (exhibit, run, runner.recorded, runner.skipped, runner.bytes_hashed, counts)
+        return ScanOutcome(*outcome, elapsed, errors)
 
 
 class _ScanRunner:
