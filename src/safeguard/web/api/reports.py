@@ -35,7 +35,7 @@ def get_report(report_id: int, key: Reviewer, state: State) -> ReportOut:
 
 
 def decide_report(
-    state: AppState, key: ApiKey, report_id: int, status: ReportStatus, note: str | None
+    state: AppState, actor: str, report_id: int, status: ReportStatus, note: str | None
 ) -> ReportOut:
     """Record a person's decision on a pending report, audited in the same transaction.
 
@@ -43,20 +43,20 @@ def decide_report(
         NotFoundError: no such report.
         StorageError: the report was already decided.
     """
-    report = state.services.report_review.decide(report_id, status, actor_of(key), note)
+    report = state.services.report_review.decide(report_id, status, actor, note)
     return ReportOut.of(report)
 
 
 @router.post("/reports/{report_id}/confirm", response_model=ReportOut, summary="Confirm a report")
 def confirm_report(report_id: int, body: Decision, key: Reviewer, state: State) -> ReportOut:
     """A person confirms the report should be filed; audited. 409 if already decided."""
-    return decide_report(state, key, report_id, ReportStatus.CONFIRMED, body.note)
+    return decide_report(state, actor_of(key), report_id, ReportStatus.CONFIRMED, body.note)
 
 
 @router.post("/reports/{report_id}/dismiss", response_model=ReportOut, summary="Dismiss a report")
 def dismiss_report(report_id: int, body: Decision, key: Reviewer, state: State) -> ReportOut:
     """A person dismisses the report (e.g. a false perceptual match); audited."""
-    return decide_report(state, key, report_id, ReportStatus.DISMISSED, body.note)
+    return decide_report(state, actor_of(key), report_id, ReportStatus.DISMISSED, body.note)
 
 
 @router.get("/quarantine", response_model=list[QuarantineOut], summary="Quarantined items")
