@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from safeguard.batch.contract import BatchRunner
     from safeguard.domain.farm import ScanJob
+    from safeguard.extraction.contract import ExtractionLimits
     from safeguard.services.actions import ActionService, WebhookDispatcher
     from safeguard.services.api_keys import ApiKeyService
     from safeguard.services.case_reports import CaseReportService
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from safeguard.services.people.case_access import CaseAccessService
     from safeguard.services.people.passwords import Passwords
     from safeguard.services.people.sign_in import SignInService
+    from safeguard.services.report_review import ReportReview
     from safeguard.services.review.exhibit_content import ExhibitContent
     from safeguard.services.review.grading import ReviewService
     from safeguard.services.review.preparation import ReviewPreparation
@@ -112,7 +114,21 @@ class Services:
         from safeguard.services.case_reports import CaseReportService
 
         return CaseReportService(
-            self.case_service, open_exhibit=open_exhibit, grades_of=self.review.graded_paths
+            self.case_service,
+            open_exhibit=open_exhibit,
+            grades_of=self.review.graded_paths,
+            limits=self.extraction_limits,
+        )
+
+    @property
+    def extraction_limits(self) -> ExtractionLimits:
+        """Archive bomb and nesting guards from ``SAFEGUARD_ARCHIVE_MAX_*``."""
+        from safeguard.extraction.contract import ExtractionLimits
+
+        return ExtractionLimits(
+            max_depth=self.settings.archive_max_depth,
+            max_expanded_bytes=self.settings.archive_max_expanded_bytes,
+            max_ratio=float(self.settings.archive_max_ratio),
         )
 
     @cached_property
@@ -234,6 +250,13 @@ class Services:
         )
 
     @cached_property
+    def report_review(self) -> ReportReview:
+        """People's decisions on queued reports, each audited in the same transaction."""
+        from safeguard.services.report_review import ReportReview
+
+        return ReportReview(self.service_store)
+
+    @cached_property
     def list_administration(self) -> ListAdministration:
         """List management through the service: audited, re-matched, served at once."""
         from safeguard.domain.hash_lists import HashList
@@ -257,7 +280,12 @@ class Services:
             self.service_store, self.service_actions, self.settings.pdq_threshold
         )
         return ListAdministration(
-            self.hash_list_store, self.service_store, self.index_keeper, retroactive, import_file
+            self.hash_list_store,
+            self.service_store,
+            self.index_keeper,
+            retroactive,
+            import_file,
+            list_service=list_service,
         )
 
     @cached_property

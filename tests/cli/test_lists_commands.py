@@ -159,3 +159,32 @@ def test_export_to_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
     code, output = invoke("lists", "export", "bad", "-o", str(tmp_path / "no" / "such" / "x.csv"))
     assert code == 2
     assert "cannot write" in output
+
+
+def test_cli_list_changes_are_audited_and_rematch_past_uploads(tmp_path: Path) -> None:
+    from safeguard.bootstrap import build_services
+    from safeguard.settings import load_settings
+
+    services = build_services(load_settings())
+    seen = services.upload_matching.match_hashes({"md5": digest_of("md5", 3)})
+    assert not seen.matches  # unknown when it arrived
+    csv = write_csv(tmp_path / "later.csv", range(2, 5))
+    code, output = invoke(
+        "lists", "import", str(csv), "--name", "later", "--kind", "known-bad", "--action", "report"
+    )
+    assert code == 0, output
+    assert "1 past uploads now match" in output
+    assert [r.status.value for r in services.service_store.list_reports(None, 10)] == ["pending"]
+    for command in (("disable", "later"), ("set-threshold", "later", "12"), ("remove", "later")):
+        code, output = invoke("lists", *command)
+        assert code == 0, output
+    audit = list(reversed(services.service_store.list_audit(10)))
+    assert [e.action for e in audit] == [
+        "list.imported",
+        "list.updated",
+        "list.updated",
+        "list.removed",
+    ]
+    assert all(e.actor.startswith("cli:") for e in audit)
+    assert audit[0].detail["list"] == "later"
+    assert audit[2].detail["pdq_threshold"] == "12"

@@ -185,3 +185,55 @@ def test_match_results_export_as_a_list(listed: FileHashes, tmp_path: Path, fmt:
     (entry,) = entries
     expected = hashlib.md5((tmp_path / "src" / "exact.jpg").read_bytes()).hexdigest()
     assert entry.digests[HashAlgorithm.MD5] == expected
+
+
+def test_equal_photodna_value_matches_in_any_spelling(isolated_env: Path, tmp_path: Path) -> None:
+    import base64
+
+    raw = bytes(range(144))  # a stand-in value: PhotoDNA is never computed here
+    listed_value = base64.b64encode(raw).decode("ascii")
+    csv = tmp_path / "pdna.csv"
+    csv.write_text(
+        f"id,photodna,category_scheme,category\npdna-1,{listed_value},project-vic,1\n",
+        encoding="utf-8",
+    )
+    imported = runner.invoke(
+        app, ["lists", "import", str(csv), "--name", "pdna", "--kind", "known-bad"]
+    )
+    assert imported.exit_code == 0, imported.output
+    hashes = tmp_path / "report.txt"
+    other = base64.b64encode(bytes(range(1, 145))).decode("ascii")
+    hashes.write_text(f"{listed_value}\n{raw.hex().upper()}\n{other}\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["match", "--hashes", str(hashes), "--algorithm", "photodna", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    as_given, as_hex, unlisted = records(result.output)
+    for line in (as_given, as_hex):
+        (match,) = line["matches"]  # type: ignore[misc]
+        assert match["entry_id"] == "pdna-1"
+        assert match["algorithm"] == "photodna"
+        assert match["distance"] == 0
+        assert line["verdict"] == "known-bad"
+    assert unlisted["matches"] == []
+    human = runner.invoke(app, ["match", "--hashes", str(hashes), "--algorithm", "photodna"])
+    assert "photodna exact" in human.output
+
+
+def test_comma_separated_hash_line_is_not_cut_to_its_first_field(
+    listed: FileHashes, tmp_path: Path
+) -> None:
+    exact_md5 = hash_file(tmp_path / "src" / "exact.jpg", HashOptions()).digests[HashAlgorithm.MD5]
+    hashes = tmp_path / "pairs.txt"
+    hashes.write_text(
+        f"{digest_of('sha1', 5)},{exact_md5}\n{digest_of('sha1', 6)},not-a-hash\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["match", "--hashes", str(hashes), "--json"])
+    assert result.exit_code == 0, result.output
+    both, broken = records(result.output)
+    assert both["md5"] == exact_md5
+    assert both["sha1"] == digest_of("sha1", 5)
+    assert both["matches"][0]["entry_id"] == "vic-1"  # type: ignore[index]
+    assert "field 2" in str(broken["error"])
+    assert broken["matches"] == []

@@ -130,6 +130,23 @@ class ServiceStoreContract:
         with pytest.raises(NotFoundError):
             store.get_report(12345)
 
+    def test_decision_is_audited_with_it_or_not_at_all(self, store: ServiceStore) -> None:
+        from safeguard.domain.errors import StorageError as _StorageError
+        from safeguard.services.report_review import ReportReview
+
+        report_id = store.add_report(
+            QueuedReport(upload_id=1, created_at=T0, matches=(a_match(),), file_hashes={})
+        )
+        review = ReportReview(store, clock=lambda: T0)
+        decided = review.decide(report_id, ReportStatus.DISMISSED, "alice", "false match")
+        assert decided.decided_at == T0
+        (event,) = store.list_audit()
+        assert (event.action, event.actor, event.at) == ("report.dismissed", "alice", T0)
+        assert event.detail == {"report_id": str(report_id)}
+        with pytest.raises(_StorageError):
+            review.decide(report_id, ReportStatus.CONFIRMED, "bob")
+        assert len(store.list_audit()) == 1  # a refused decision leaves no audit entry
+
     def test_webhook_deliveries_are_leased_once(self, store: ServiceStore) -> None:
         store.set_webhook_target(WebhookTarget("bad", "http://127.0.0.1:1/x", "s1"))
         store.set_webhook_target(WebhookTarget("bad", "http://127.0.0.1:1/y", "s2"))

@@ -58,3 +58,21 @@ class TestPostgresServiceStore(ServiceStoreContract):
     @pytest.fixture
     def store(self, postgres_engine: Engine) -> ServiceStore:
         return SqlServiceStore(postgres_engine)
+
+
+def test_decision_rolls_back_when_its_audit_entry_cannot_be_written(sqlite_engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from safeguard.domain.service import QueuedReport, ReportStatus
+    from safeguard.services.report_review import ReportReview
+
+    store = SqlServiceStore(sqlite_engine)
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    report_id = store.add_report(
+        QueuedReport(upload_id=1, created_at=at, matches=(), file_hashes={})
+    )
+    with sqlite_engine.begin() as conn:
+        conn.execute(text("DROP TABLE service_audit"))  # the audit write will fail
+    with pytest.raises(Exception, match="service_audit"):
+        ReportReview(store).decide(report_id, ReportStatus.CONFIRMED, "alice")
+    assert store.get_report(report_id).status is ReportStatus.PENDING

@@ -178,3 +178,20 @@ def test_per_list_threshold_decides_a_near_match(api: ApiClient) -> None:
     assert first["matches"][0]["threshold"] == 31
     api.patch("/v1/lists/t", json={"pdq_threshold": 10})
     assert api.post("/v1/match", json={"pdq": near}, scope=Scope.MATCH).json()["matches"] == []
+
+
+def test_match_by_an_equal_photodna_value(api: ApiClient) -> None:
+    import base64
+
+    from safeguard.domain.digests import HashAlgorithm
+    from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
+
+    raw = bytes(range(144))  # a stand-in value; PhotoDNA is never computed here
+    admin = api.services.list_administration
+    admin.create_list(HashList("pdna", ListKind.KNOWN_BAD, action="block"), "test")
+    entry = HashEntry("p1", {HashAlgorithm.PHOTODNA: base64.b64encode(raw).decode("ascii")})
+    admin.add_entries("pdna", [entry], "test")
+    found = api.post("/v1/match", json={"photodna": raw.hex()}, scope=Scope.MATCH).json()
+    assert found["block"] is True
+    (match,) = found["matches"]
+    assert (match["algorithm"], match["entry_id"], match["distance"]) == ("photodna", "p1", 0)

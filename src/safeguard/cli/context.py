@@ -11,6 +11,7 @@ Usage in a command module::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,3 +64,13 @@ def errors_to_exit(code: int = 2) -> Iterator[None]:
         # Expected outcomes for a person at a terminal: a message, not a traceback.
         stderr_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(code) from exc
+
+
+def cli_actor() -> str:
+    """Who is acting, for audit entries of CLI changes: ``cli:<operating-system user>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid (a bare container)
+        return f"cli:uid-{os.getuid()}" if hasattr(os, "getuid") else "cli"

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from safeguard.cli.app import app
-from safeguard.cli.context import DbOption, errors_to_exit, services_for
+from safeguard.cli.context import DbOption, cli_actor, errors_to_exit, services_for
 from safeguard.cli.output import emit_json, progress_bar
 from safeguard.domain.hash_lists import HashList, ListKind
 from safeguard.services.lists import EXPORT_FORMATS, ListService
@@ -84,8 +84,9 @@ def import_command(
                 progress.advance(count - done)
                 done = count
 
-            outcome = service.import_file(
+            outcome, change = services_for(db).list_administration.import_list_file(
                 file,
+                cli_actor(),
                 name=name,
                 kind=kind,
                 format_name=format_name,
@@ -113,6 +114,8 @@ def import_command(
                 f"Imported {stored.entry_count:,} entries into {stored.name!r} "
                 f"({stored.kind.value}, {outcome.format_name})."
             )
+        if change.retroactive:
+            typer.echo(f"{len(change.retroactive):,} past uploads now match; their actions ran.")
         if outcome.report.skipped:
             typer.echo(f"Skipped {outcome.report.skipped:,} malformed records.", err=True)
             for problem in outcome.report.problems[:5]:
@@ -182,7 +185,7 @@ def remove_command(
 ) -> None:
     """Delete a list and its entries (an NSRL file registered in place is left alone)."""
     with errors_to_exit():
-        _service(db).remove(name)
+        services_for(db).list_administration.remove_list(name, cli_actor())
     typer.echo(f"Removed {name!r}.")
 
 
@@ -192,7 +195,7 @@ def enable_command(
 ) -> None:
     """Match against the list again."""
     with errors_to_exit():
-        _service(db).set_enabled(name, True)
+        services_for(db).list_administration.update_list(name, cli_actor(), enabled=True)
     typer.echo(f"Enabled {name!r}.")
 
 
@@ -202,7 +205,7 @@ def disable_command(
 ) -> None:
     """Keep the list but stop matching against it."""
     with errors_to_exit():
-        _service(db).set_enabled(name, False)
+        services_for(db).list_administration.update_list(name, cli_actor(), enabled=False)
     typer.echo(f"Disabled {name!r}.")
 
 
@@ -214,5 +217,5 @@ def set_threshold_command(
 ) -> None:
     """Set the list's own PDQ threshold (the default is 31)."""
     with errors_to_exit():
-        _service(db).set_threshold(name, threshold)
+        services_for(db).list_administration.update_list(name, cli_actor(), pdq_threshold=threshold)
     typer.echo(f"PDQ threshold of {name!r} is now {threshold}.")

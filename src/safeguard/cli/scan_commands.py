@@ -21,7 +21,7 @@ from rich.progress import (
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import emit_json, stderr_console
-from safeguard.domain.cases import Case, FileStatus
+from safeguard.domain.cases import Case, Exhibit, FileStatus
 from safeguard.reporting.contract import STATUS_ORDER
 
 case_app = typer.Typer(help="Open and inspect cases.", no_args_is_help=True)
@@ -71,6 +71,8 @@ def case_show(
                 "reference": s.exhibit.reference,
                 "source_path": s.exhibit.source_path,
                 "acquisition_hash": s.exhibit.acquisition_hash,
+                "acquisition_verified": s.exhibit.acquisition_verified,
+                "acquisition_status": s.exhibit.acquisition_status,
                 "manifest_sha256": s.exhibit.manifest_sha256,
                 "complete": s.complete,
                 "runs": len(s.runs),
@@ -144,6 +146,7 @@ def scan(
         lists=names,
         workers=workers or services.settings.resolved_workers,
         hash_options=services.hash_options,
+        limits=services.extraction_limits,
     )
 
     def json_event(event: ScanProgress) -> None:
@@ -192,7 +195,11 @@ def scan(
                 "skipped": outcome.skipped,
                 "counts": {s.value: outcome.counts.get(s, 0) for s in STATUS_ORDER},
                 "acquisition_hash": outcome.exhibit.acquisition_hash,
+                "acquisition_verified": outcome.exhibit.acquisition_verified,
+                "acquisition_status": outcome.exhibit.acquisition_status,
+                "acquisition_segments": list(outcome.exhibit.acquisition_segments),
                 "manifest_sha256": outcome.exhibit.manifest_sha256,
+                "errors": [{"path": path, "error": reason} for path, reason in outcome.errors],
             }
         )
         return
@@ -203,6 +210,28 @@ def scan(
         f"({rate:.0f} files/s), {outcome.skipped} already done"
     )
     typer.echo(f"  {counts}")
+    _echo_integrity(outcome.exhibit, outcome.errors)
+
+
+_ERRORS_SHOWN = 20
+
+
+def _echo_integrity(exhibit: Exhibit, errors: tuple[tuple[str, str], ...]) -> None:
+    """The acquisition check and each error item with its reason (the first 20)."""
+    if exhibit.acquisition_status is not None:
+        verified = {True: "verified", False: "NOT VERIFIED", None: "nothing stored to verify"}
+        segments = exhibit.acquisition_segments
+        covered = (
+            f" over {len(segments)} segments ({', '.join(segments)})" if len(segments) > 1 else ""
+        )
+        typer.echo(
+            f"  acquisition {exhibit.acquisition_hash or 'hash not computed'}{covered}: "
+            f"{verified[exhibit.acquisition_verified]} ({exhibit.acquisition_status})"
+        )
+    for path, reason in errors[:_ERRORS_SHOWN]:
+        typer.echo(f"  error {path}: {reason}")
+    if len(errors) > _ERRORS_SHOWN:
+        typer.echo(f"  ... and {len(errors) - _ERRORS_SHOWN} more errors (see the report)")
 
 
 @app.command("report")

@@ -10,6 +10,7 @@ import typer
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, database_url, errors_to_exit, services_for
 from safeguard.cli.output import emit_json, stderr_console
+from safeguard.domain.extras import import_extra
 from safeguard.domain.service import ApiKey, parse_scopes
 
 keys_app = typer.Typer(help="API keys of the matching service (stored hashed).")
@@ -27,9 +28,9 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
     """Run the HTTP matching service (API at /v1, docs at /docs, metrics at /metrics)."""
-    import uvicorn
-
     with errors_to_exit():
+        uvicorn = import_extra("uvicorn", "server", "the matching service")
+        import_extra("fastapi", "server", "the matching service")
         if db:
             # Workers are fresh processes: they read the database from the environment.
             os.environ["SAFEGUARD_DATABASE_URL"] = database_url(db)

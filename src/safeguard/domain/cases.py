@@ -68,8 +68,14 @@ class Exhibit:
         kind: folder or image file.
         acquisition_hash: ``algorithm:hex`` of the exhibit as acquired (for an image file
             its SHA-256, or the hash stored in an E01); None until known.
-        acquisition_verified: True/False when an E01's stored hash was checked; None otherwise.
+        acquisition_verified: True when an E01's stored hash was checked and matches; False
+            when it does not match, or the set is damaged, truncated or unreadable; None when
+            there is nothing to verify against (raw images, folders).
         manifest_sha256: SHA-256 of the sorted per-file manifest, set when a scan completes.
+        acquisition_status: the acquisition check in words (``verified``, ``mismatch``,
+            ``computed``, ``unreadable: <why>``, ``damaged: <chunks>``); None until checked.
+        acquisition_segments: every file the acquisition hash covers, in order (all segments
+            of a split raw image or an E01 set).
         created_at: when the exhibit was registered.
     """
 
@@ -82,6 +88,8 @@ class Exhibit:
     acquisition_hash: str | None = None
     acquisition_verified: bool | None = None
     manifest_sha256: str | None = None
+    acquisition_status: str | None = None
+    acquisition_segments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -71,6 +73,28 @@ def normalise_digest(algorithm: HashAlgorithm, value: str) -> str:
             f"{algorithm.value} needs {expected} hex digits, got {len(text)} {kind}"
         )
     return text
+
+
+def photodna_spellings(value: str) -> tuple[str, ...]:
+    """Every way a list may spell the PhotoDNA value `value`: as given, base64, hex.
+
+    Lists keep PhotoDNA values verbatim, and vendors write the same 144 bytes as base64 or as
+    upper- or lower-case hex; matching an equal value looks all of these up. A value that
+    is neither base64 nor hex is looked up as given only.
+    """
+    text = value.strip()
+    raw: bytes | None = None
+    if len(text) % 2 == 0 and _HEX.match(text.lower()):
+        raw = bytes.fromhex(text)
+    else:
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raw = None
+    if not raw:
+        return (text,)
+    spellings = [text, base64.b64encode(raw).decode("ascii"), raw.hex(), raw.hex().upper()]
+    return tuple(dict.fromkeys(spellings))
 
 
 def guess_algorithm(value: str) -> HashAlgorithm | None:

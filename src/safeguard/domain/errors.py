@@ -72,6 +72,15 @@ class EvidenceError(SafeguardError):
     """An exhibit, or a container inside it, could not be read."""
 
 
+class MissingExtraError(UnsupportedMediaError, EvidenceError):
+    """Reading this content needs an optional extra that is not installed (names the extra).
+
+    Both a media error (a file that cannot be decoded here) and an evidence error (a
+    container that cannot be opened here), so every caller records it on the item and
+    carries on.
+    """
+
+
 class StorageError(SafeguardError):
     """The store failed or refused an operation."""
 

@@ -84,8 +84,12 @@ class Match:
 
     @property
     def is_exact(self) -> bool:
-        """True for cryptographic-digest matches."""
-        return self.algorithm.is_cryptographic
+        """True for matches on an equal value: cryptographic digests, and PhotoDNA.
+
+        Safeguard compares PhotoDNA values only for equality; matching them by distance needs
+        Microsoft's licensed PhotoDNA algorithm, which Safeguard does not have.
+        """
+        return self.algorithm.is_cryptographic or self.algorithm is HashAlgorithm.PHOTODNA
 
 
 class Verdict(StrEnum):

@@ -32,6 +32,7 @@ import pytsk3
 
 from safeguard.domain.evidence import CONTAINER_SEPARATOR, ExtractedFile
 from safeguard.extraction.contract import EvidenceItem, EvidenceSource, ExtractionLimits
+from safeguard.extraction.disk_signatures import looks_like_disk
 from safeguard.extraction.split_raw import SplitRawStream, split_segments
 from safeguard.extraction.streams import open_local_file
 from safeguard.extraction.tsk_image import (
@@ -52,28 +53,6 @@ _FAT_TYPES = frozenset(
 )
 _FAT_LABEL_SUFFIX = "(Volume Label Entry)"
 """TSK lists a FAT volume label as a file with this suffix; it is not a file."""
-
-
-def looks_like_disk(head: bytes) -> bool:
-    """True when `head` (1,536 bytes or more) starts with a partition table or a boot record.
-
-    Recognised: MBR, GPT, and the FAT, exFAT, NTFS, ext2/3/4 and HFS+ boot records TSK reads.
-    """
-    if len(head) >= 520 and head[512:520] == b"EFI PART":
-        return True
-    if head[3:11] in (b"NTFS    ", b"EXFAT   "):
-        return True
-    if len(head) >= 1082 and head[1080:1082] == b"\x53\xef":
-        return True
-    if len(head) >= 1026 and head[1024:1026] in (b"H+", b"HX"):
-        return True
-    if len(head) < 512 or head[510:512] != b"\x55\xaa":
-        return False
-    if b"FAT" in head[54:62] or b"FAT32" in head[82:90]:
-        return True
-    entries = [head[446 + 16 * slot : 462 + 16 * slot] for slot in range(4)]
-    statuses_ok = all(entry[0] in (0x00, 0x80) for entry in entries)
-    return statuses_ok and any(entry[4] != 0 for entry in entries)
 
 
 def _time(seconds: int, nanoseconds: int, local: bool) -> datetime | None:
@@ -98,16 +77,15 @@ def iter_disk_items(image: StreamImage, label: str) -> Iterator[EvidenceItem]:
     file; a file whose blocks are unreadable fails its own read instead.
     """
     yield from _iter_volumes(image, label)
-    unexplained = [
-        region for index, region in enumerate(image.unreadable) if index not in image.blamed
-    ]
+    unexplained = [index for index in range(len(image.unreadable)) if index not in image.blamed]
     if unexplained:
-        offset, _ = unexplained[0]
+        offset, _ = image.unreadable[unexplained[0]]
         yield _error_item(
             label + "/",
-            f"{len(unexplained)} unreadable region(s) of the image, first at byte {offset}, "
-            "read as zeros and not part of any file read (partition tables, file-system "
-            "metadata or unallocated space); listings may be incomplete",
+            f"{len(unexplained)} unreadable region(s) of the image, first at byte {offset} "
+            f"({image.reasons[unexplained[0]]}), read as zeros and not part of any file read "
+            "(partition tables, file-system metadata or unallocated space); listings may be "
+            "incomplete",
         )
 
 

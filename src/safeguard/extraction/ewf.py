@@ -6,24 +6,33 @@ the whole media and compares its MD5/SHA-1 with the acquisition hashes stored in
 so the case record can say ``verified``, ``mismatch`` or ``not stored``; `read_ewf_metadata`
 returns the stored values and case headers without reading the media.
 
-A truncated or damaged set yields an error item (``<name>/``) instead of files; reads that
-fail later (a missing chunk) fail the item being read, and the walk goes on.
+Segment files are opened here (read-only, without touching access times where the system
+allows) and handed to libewf as file objects. A truncated or unopenable set yields an error
+item (``<name>/``) instead of files. Every chunk a read touches is checked against its stored
+checksum first (`safeguard.extraction.ewf_chunks`; libewf returns damaged bytes silently): a
+file stored on a damaged or missing chunk fails with an error naming the chunk, and the walk
+goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from safeguard.domain.errors import EvidenceError
 from safeguard.domain.evidence import ExtractedFile
+from safeguard.domain.extras import import_extra
 from safeguard.extraction.contract import EvidenceItem, EvidenceSource, ExtractionLimits
-from safeguard.extraction.disk_images import walk_stream
+from safeguard.extraction.ewf_chunks import EwfChunkTable, open_chunk_table
+from safeguard.extraction.streams import open_read_only
 
 EWF_MAGICS = (b"EVF\x09\x0d\x0a\xff\x00", b"EVF2\r\n\x81\x00")
 """Signatures of EWF version 1 (E01) and 2 (Ex01) segment files."""
@@ -51,6 +60,7 @@ class AcquisitionHashStatus(StrEnum):
     MISMATCH = "mismatch"
     NOT_STORED = "not stored"
     UNREADABLE = "unreadable"
+    DAMAGED = "damaged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +90,8 @@ class EwfVerification:
         metadata: the set's stored values; None when the set could not be opened.
         computed_md5, computed_sha1: hashes of the media as read now (None if not computed).
         bytes_read: media bytes hashed.
-        error: what went wrong when status is unreadable (or a partial read).
+        error: what went wrong when status is unreadable or damaged.
+        damaged_chunks: each chunk that fails its checksum, in words naming the chunk.
     """
 
     status: AcquisitionHashStatus
@@ -89,18 +100,60 @@ class EwfVerification:
     computed_sha1: str | None = None
     bytes_read: int = 0
     error: str | None = None
+    damaged_chunks: tuple[str, ...] = ()
 
 
-def _open_handle(first_segment: Path) -> tuple[Any, list[str]]:
-    import pyewf
+class _OpenSet:
+    """An opened EWF set: the pyewf handle, its segment files and their chunk table.
 
+    Segments are opened here (read-only, ``O_NOATIME`` where granted) and handed to libewf as
+    file objects, so libewf never opens evidence itself; the chunk checks read through
+    descriptors of their own.
+    """
+
+    def __init__(self, first_segment: Path) -> None:
+        pyewf = import_extra("pyewf", "forensics", "E01 images")
+        self.files: list[BinaryIO] = []
+        self.descriptors: list[int] = []
+        try:
+            self.segments = [Path(name) for name in pyewf.glob(str(first_segment))]
+            for segment in self.segments:
+                self.files.append(os.fdopen(open_read_only(segment), "rb"))
+                self.descriptors.append(open_read_only(segment))
+            self.handle: Any = pyewf.handle()
+            self.handle.open_file_objects(self.files)
+            self.media_size = int(self.handle.get_media_size())
+            self.chunks = open_chunk_table(
+                self.descriptors,
+                [segment.name for segment in self.segments],
+                int(self.handle.get_chunk_size()),
+                self.media_size,
+            )
+        except (OSError, RuntimeError, TypeError, ValueError, struct.error) as exc:
+            self.close()
+            raise EvidenceError(f"EWF set cannot be opened (truncated or damaged?): {exc}") from exc
+
+    def close(self) -> None:
+        """Close the handle and every segment file (idempotent)."""
+        handle = getattr(self, "handle", None)
+        if handle is not None:
+            with contextlib.suppress(OSError, RuntimeError):
+                handle.close()
+            self.handle = None
+        for stream in self.files:
+            stream.close()
+        for descriptor in self.descriptors:
+            os.close(descriptor)
+        self.files, self.descriptors = [], []
+
+
+@contextmanager
+def _open_set(first_segment: Path) -> Iterator[_OpenSet]:
+    opened = _OpenSet(first_segment)
     try:
-        segments = pyewf.glob(str(first_segment))
-        handle = pyewf.handle()
-        handle.open(segments)
-    except (OSError, RuntimeError, TypeError, ValueError) as exc:
-        raise EvidenceError(f"EWF set cannot be opened (truncated or damaged?): {exc}") from exc
-    return handle, list(segments)
+        yield opened
+    finally:
+        opened.close()
 
 
 def _stored_hash(handle: Any, name: str) -> str | None:
@@ -135,11 +188,8 @@ def read_ewf_metadata(first_segment: Path) -> EwfMetadata:
     Raises:
         EvidenceError: the set cannot be opened.
     """
-    handle, segments = _open_handle(first_segment)
-    try:
-        return _metadata(handle, segments)
-    finally:
-        handle.close()
+    with _open_set(first_segment) as opened:
+        return _metadata(opened.handle, [str(segment) for segment in opened.segments])
 
 
 def verify_ewf(
@@ -148,10 +198,11 @@ def verify_ewf(
     chunk_size: int = 4 * 1024 * 1024,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> EwfVerification:
-    """Re-hash the whole media and compare with the acquisition hashes stored in the set.
+    """Re-hash the whole media, check every chunk, and compare with the stored hashes.
 
     Never raises for bad evidence: an unopenable or unreadable set gives status
-    ``unreadable`` with the reason.
+    ``unreadable`` with the reason; chunks that fail their checksum give ``damaged`` (even
+    when the stored hash happens to match) and are named in ``damaged_chunks``.
 
     Args:
         first_segment: the ``.E01`` (or ``.Ex01``) file.
@@ -159,17 +210,21 @@ def verify_ewf(
         on_progress: called with ``(bytes_read, media_size)`` after each chunk.
     """
     try:
-        handle, segments = _open_handle(first_segment)
+        opened = _OpenSet(first_segment)
     except EvidenceError as exc:
         return EwfVerification(AcquisitionHashStatus.UNREADABLE, None, error=str(exc))
     try:
-        metadata = _metadata(handle, segments)
+        handle = opened.handle
+        metadata = _metadata(handle, [str(segment) for segment in opened.segments])
+        checker = _ChunkChecker(opened.chunks)
         md5, sha1 = hashlib.md5(usedforsecurity=False), hashlib.sha1(usedforsecurity=False)
         done = 0
         handle.seek(0)
         try:
             while done < metadata.media_size:
-                chunk = handle.read(min(chunk_size, metadata.media_size - done))
+                want = min(chunk_size, metadata.media_size - done)
+                checker.damage(done, want)
+                chunk = handle.read(want)
                 if not chunk:
                     raise OSError(f"media ends early at offset {done}")
                 md5.update(chunk)
@@ -182,10 +237,11 @@ def verify_ewf(
                 AcquisitionHashStatus.UNREADABLE,
                 metadata,
                 bytes_read=done,
-                error=f"media unreadable at offset {done}: {exc}",
+                error=_unreadable_reason(opened, done, exc),
+                damaged_chunks=checker.damaged(),
             )
     finally:
-        handle.close()
+        opened.close()
     computed_md5, computed_sha1 = md5.hexdigest(), sha1.hexdigest()
     checks = [
         stored == computed
@@ -195,24 +251,82 @@ def verify_ewf(
         )
         if stored is not None
     ]
-    if not checks:
+    damaged = checker.damaged()
+    if damaged:
+        status = AcquisitionHashStatus.DAMAGED
+    elif not checks:
         status = AcquisitionHashStatus.NOT_STORED
     else:
         status = AcquisitionHashStatus.VERIFIED if all(checks) else AcquisitionHashStatus.MISMATCH
-    return EwfVerification(status, metadata, computed_md5, computed_sha1, bytes_read=done)
+    return EwfVerification(
+        status,
+        metadata,
+        computed_md5,
+        computed_sha1,
+        bytes_read=done,
+        error=f"{len(damaged)} damaged chunk(s): {damaged[0]}" if damaged else None,
+        damaged_chunks=damaged,
+    )
+
+
+def _unreadable_reason(opened: _OpenSet, offset: int, exc: Exception) -> str:
+    """Why the media cannot be read, in words first and libewf's last message after."""
+    libewf = str(exc).rstrip(". ").rsplit(". ", 1)[-1]
+    diagnosis = opened.chunks.diagnosis() if opened.chunks is not None else None
+    where = f"media unreadable from byte {offset}"
+    return f"{diagnosis} ({where}; {libewf})" if diagnosis else f"{where}: {libewf}"
+
+
+class _ChunkChecker:
+    """Checks each chunk of an EWF v1 set once, remembering the damaged ones."""
+
+    def __init__(self, table: EwfChunkTable | None) -> None:
+        self._table = table
+        self._checked: set[int] = set()
+        self._damaged: dict[int, str] = {}
+
+    def damage(self, offset: int, size: int) -> str | None:
+        """Why the media bytes ``offset .. offset+size`` touch a damaged chunk, or None."""
+        table = self._table
+        if table is None or size <= 0 or not table.chunk_size:
+            return None
+        first = offset // table.chunk_size
+        last = min(offset + size - 1, table.media_size - 1) // table.chunk_size
+        reason = None
+        for index in range(first, last + 1):
+            if index not in self._checked:
+                self._checked.add(index)
+                problem = table.check(index)
+                if problem is not None:
+                    self._damaged[index] = problem
+            reason = reason or self._damaged.get(index)
+        return reason
+
+    def damaged(self) -> tuple[str, ...]:
+        """Every damaged chunk met so far, in chunk order."""
+        return tuple(self._damaged[index] for index in sorted(self._damaged))
 
 
 class _HandleStream:
-    """The binary-stream calls TSK's image adapter needs, over a pyewf handle."""
+    """The binary-stream calls TSK's image adapter needs, over a pyewf handle.
 
-    def __init__(self, handle: Any) -> None:
+    A read touching a chunk that fails its checksum raises `EvidenceError` naming the chunk
+    (libewf itself would return the damaged bytes), so the image adapter records the region
+    as unreadable and every file stored there fails with that reason.
+    """
+
+    def __init__(self, handle: Any, chunks: EwfChunkTable | None) -> None:
         self._handle = handle
+        self._checker = _ChunkChecker(chunks)
 
     def seek(self, offset: int, whence: int = 0) -> int:
         self._handle.seek(offset, whence)
         return int(self._handle.get_offset())
 
     def read(self, size: int = -1) -> bytes:
+        problem = self._checker.damage(int(self._handle.get_offset()), size)
+        if problem is not None:
+            raise EvidenceError(problem)
         data: bytes = self._handle.read(size)
         return data
 
@@ -235,30 +349,27 @@ class EwfReader:
             yield _error(source, "an EWF image inside another container is not expanded")
             return
         try:
-            handle, _segments = _open_handle(source.path)
+            opened = _OpenSet(source.path)
         except EvidenceError as exc:
             yield _error(source, str(exc))
             return
-        with _closing(handle) as opened:
+        try:
             try:
-                size = int(opened.get_media_size())
-                opened.seek(0)
-                opened.read(512)
+                opened.handle.seek(0)
+                opened.handle.read(512)
             except (OSError, RuntimeError) as exc:
                 # EWF v1 writes each chunk table after its chunks: a truncated segment
                 # loses the tables, and with them every chunk before the cut.
-                yield _error(source, f"EWF media unreadable (truncated or damaged set?): {exc}")
+                yield _error(source, f"EWF set unreadable: {_unreadable_reason(opened, 0, exc)}")
                 return
-            yield from walk_stream(_HandleStream(opened), size, source.label)  # type: ignore[arg-type]
+            import_extra("pytsk3", "forensics", "E01 images")
+            from safeguard.extraction.disk_images import walk_stream
+
+            stream = _HandleStream(opened.handle, opened.chunks)
+            yield from walk_stream(stream, opened.media_size, source.label)  # type: ignore[arg-type]
+        finally:
+            opened.close()
 
 
 def _error(source: EvidenceSource, error: str) -> EvidenceItem:
     return EvidenceItem(ExtractedFile(path=source.label + "/", size=0, error=error))
-
-
-@contextmanager
-def _closing(handle: Any) -> Iterator[Any]:
-    try:
-        yield handle
-    finally:
-        handle.close()

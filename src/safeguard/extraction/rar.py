@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 from safeguard.domain.errors import EvidenceError
 from safeguard.domain.evidence import ExtractedFile
+from safeguard.domain.extras import import_extra
 from safeguard.extraction.archive_guards import (
     ExpansionBudget,
     archive_error_item,
@@ -28,8 +29,7 @@ from safeguard.extraction.streams import guarded
 @functools.cache
 def _missing_tool_error() -> str | None:
     """Why compressed RAR content cannot be read, or None; looked up once per process."""
-    import rarfile
-
+    rarfile = import_extra("rarfile", "forensics", "RAR archives")
     try:
         rarfile.tool_setup()
     except rarfile.RarCannotExec:
@@ -50,8 +50,7 @@ class RarReader:
         self, source: EvidenceSource, limits: ExtractionLimits
     ) -> Iterator[EvidenceItem]:
         """Members in stored order; without an unrar tool, compressed members carry an error."""
-        import rarfile
-
+        rarfile = import_extra("rarfile", "forensics", "RAR archives")
         assert source.opener is not None
         tool_error = _missing_tool_error()
         with source.opener() as raw:

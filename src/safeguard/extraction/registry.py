@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from safeguard.domain.errors import EvidenceError
+from safeguard.domain.errors import EvidenceError, MissingExtraError
 from safeguard.domain.evidence import ExtractedFile
-from safeguard.extraction import archives, disk_images, ewf, folder, split_raw
+from safeguard.domain.extras import import_extra
+from safeguard.extraction import archives, ewf, folder, split_raw
 from safeguard.extraction.contract import (
     EvidenceItem,
     EvidenceReader,
@@ -26,6 +28,7 @@ from safeguard.extraction.contract import (
     ExhibitKind,
     ExtractionLimits,
 )
+from safeguard.extraction.disk_signatures import looks_like_disk
 from safeguard.extraction.streams import NonClosingStream, open_local_file
 
 ARCHIVE_READERS: tuple[EvidenceReader, ...] = archives.ARCHIVE_READERS
@@ -51,7 +54,7 @@ def detect_exhibit_kind(path: Path) -> ExhibitKind:
         return ExhibitKind.EWF
     if any(reader.detect(source) for reader in ARCHIVE_READERS):
         return ExhibitKind.ARCHIVE
-    if disk_images.looks_like_disk(source.head(_HEAD_BYTES + 1024)):
+    if looks_like_disk(source.head(_HEAD_BYTES + 1024)):
         if _SPLIT_FIRST.search(path.name) and len(split_raw.split_segments(path)) > 1:
             return ExhibitKind.SPLIT_RAW
         return ExhibitKind.RAW_DISK
@@ -98,13 +101,30 @@ def _top_level_items(
         return
     source = _file_source(path)
     if kind is ExhibitKind.EWF:
-        yield from ewf.EwfReader().iter_items(source, limits)
+        yield from _unless_extra_missing(source, lambda: ewf.EwfReader().iter_items(source, limits))
     elif kind in (ExhibitKind.RAW_DISK, ExhibitKind.SPLIT_RAW):
-        yield from disk_images.DiskImageReader().iter_items(source, limits)
+        yield from _unless_extra_missing(source, lambda: _disk_image_items(source, limits))
     else:
         # A single file or an archive: the file itself (an archive is then expanded like
         # any archive found inside an exhibit, its members at depth 1).
         yield folder.file_item(path, source.label)
+
+
+def _disk_image_items(source: EvidenceSource, limits: ExtractionLimits) -> Iterator[EvidenceItem]:
+    import_extra("pytsk3", "forensics", "disk images")
+    from safeguard.extraction import disk_images
+
+    yield from disk_images.DiskImageReader().iter_items(source, limits)
+
+
+def _unless_extra_missing(
+    source: EvidenceSource, items: Callable[[], Iterator[EvidenceItem]]
+) -> Iterator[EvidenceItem]:
+    """The reader's items; an error item naming the extra when its engine is not installed."""
+    try:
+        yield from items()
+    except MissingExtraError as exc:
+        yield EvidenceItem(ExtractedFile(path=source.label + "/", size=0, error=str(exc)))
 
 
 def _walk_exhibit(
@@ -143,7 +163,8 @@ def _expand(
     source = replace(source, depth=depth)
     for reader in ARCHIVE_READERS:
         if reader.detect(source):
-            for member in reader.iter_items(source, limits):
+            members = _unless_extra_missing(source, partial(reader.iter_items, source, limits))
+            for member in members:
                 if deleted and not member.deleted:
                     member = replace(member, file=replace(member.file, deleted=True))
                 yield replace(member, depth=depth)

@@ -19,6 +19,7 @@ from typing import IO, BinaryIO
 
 from safeguard.domain.errors import EvidenceError
 from safeguard.domain.evidence import ExtractedFile
+from safeguard.domain.extras import import_extra
 from safeguard.extraction.archive_guards import ExpansionBudget, archive_error_item, member_path
 from safeguard.extraction.contract import EvidenceItem, EvidenceSource, ExtractionLimits
 from safeguard.extraction.streams import NonClosingStream
@@ -99,8 +100,7 @@ class SevenZipReader:
         self, source: EvidenceSource, limits: ExtractionLimits
     ) -> Iterator[EvidenceItem]:
         """Members in stored order; directories are not yielded."""
-        import py7zr
-
+        py7zr = import_extra("py7zr", "forensics", "7z archives")
         assert source.opener is not None
         with source.opener() as raw, ExitStack() as stack:
             archive_size = raw.seek(0, 2)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
-from safeguard.extraction.streams import PositionedReader
+from safeguard.extraction.streams import PositionedReader, open_read_only
 
 _SEGMENT_NUMBER = re.compile(r"^(?P<stem>.*\.)(?P<number>\d{3,})$")
 
@@ -33,7 +34,7 @@ class SplitRawStream(PositionedReader):
 
     def __init__(self, segments: list[Path]) -> None:
         super().__init__()
-        self._files = [open(segment, "rb") for segment in segments]  # noqa: SIM115 - closed in close()
+        self._files = [os.fdopen(open_read_only(segment), "rb") for segment in segments]
         self._starts: list[int] = []
         total = 0
         for handle in self._files:

@@ -20,19 +20,24 @@ from safeguard.domain.errors import EvidenceError
 _NOATIME = getattr(os, "O_NOATIME", 0)
 
 
-@contextmanager
-def open_local_file(path: Path) -> Iterator[BinaryIO]:
-    """Open a file on this machine read-only, asking the kernel not to update its access time.
+def open_read_only(path: Path | str) -> int:
+    """A read-only descriptor of `path`, asking the kernel not to update its access time.
 
     ``O_NOATIME`` is only granted to the file's owner (or a privileged user); without it the
-    file is opened normally, still read-only.
+    file is opened normally, still read-only. Every evidence file Safeguard opens goes
+    through here (folders, images, E01 and split raw segments, the acquisition check).
     """
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
     try:
-        descriptor = os.open(path, flags | _NOATIME)
+        return os.open(path, flags | _NOATIME)
     except PermissionError:
-        descriptor = os.open(path, flags)
-    with os.fdopen(descriptor, "rb") as stream:
+        return os.open(path, flags)
+
+
+@contextmanager
+def open_local_file(path: Path | str) -> Iterator[BinaryIO]:
+    """`open_read_only` as a binary file object, closed on leaving the block."""
+    with os.fdopen(open_read_only(path), "rb") as stream:
         yield stream
 
 

@@ -38,6 +38,8 @@ class StreamImage(pytsk3.Img_Info):  # type: ignore[misc]
         self._size = size
         self.unreadable: list[tuple[int, int]] = []
         """Regions ``(offset, length)`` the stream could not deliver, in the order met."""
+        self.reasons: list[str] = []
+        """Why each region of `unreadable` could not be read (same index)."""
         self.blamed: set[int] = set()
         """Indexes into `unreadable` already reported as a file's read error."""
         super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
@@ -50,39 +52,45 @@ class StreamImage(pytsk3.Img_Info):  # type: ignore[misc]
         recorded region fails its read (see `TskFileStream`), so no zeros pass as content.
         """
         length = max(0, min(length, self._size - offset))
-        data = self._try_read(offset, length)
+        data, _ = self._try_read(offset, length)
         if data is not None and len(data) == length:
             return data
         # Retry sector by sector so only the sectors that fail become zeros.
         pieces = []
         for start in range(offset, offset + length, _SECTOR):
             size = min(_SECTOR, offset + length - start)
-            piece = self._try_read(start, size)
+            piece, reason = self._try_read(start, size)
             if piece is None or len(piece) < size:
-                self._record_unreadable(start, size)
+                self._record_unreadable(start, size, reason or "short read")
                 piece = bytes(size)
             pieces.append(piece)
         return b"".join(pieces)
 
-    def _try_read(self, offset: int, length: int) -> bytes | None:
+    def _try_read(self, offset: int, length: int) -> tuple[bytes | None, str | None]:
         try:
             self._stream.seek(offset)
             data: bytes = self._stream.read(length)
-        except Exception:  # the stream's own failure: pyewf, a vanished file, a bad segment
-            return None
-        return data
+        except Exception as exc:  # the stream's own failure: a damaged E01 chunk, a vanished file
+            return None, str(exc) or type(exc).__name__
+        return data, None
 
-    def _record_unreadable(self, offset: int, length: int) -> None:
+    def _record_unreadable(self, offset: int, length: int, reason: str) -> None:
         if any(
             start <= offset and offset + length <= start + size for start, size in self.unreadable
         ):
             return  # met again (TSK re-reads after its cache evicts a block)
         if self.unreadable:
-            last_offset, last_length = self.unreadable[-1]
-            if last_offset + last_length == offset and len(self.unreadable) - 1 not in self.blamed:
-                self.unreadable[-1] = (last_offset, last_length + length)
+            last = len(self.unreadable) - 1
+            last_offset, last_length = self.unreadable[last]
+            if (
+                last_offset + last_length == offset
+                and last not in self.blamed
+                and self.reasons[last] == reason
+            ):
+                self.unreadable[last] = (last_offset, last_length + length)
                 return
         self.unreadable.append((offset, length))
+        self.reasons.append(reason)
 
     def get_size(self) -> int:
         """Media size in bytes."""
@@ -135,13 +143,14 @@ class TskFileStream(PositionedReader):
         if not image.unreadable:
             return
         if self._ranges is None:
-            self._ranges = self._volume.data_ranges(self._handle)
+            self._ranges = self._volume.data_ranges(self._handle, self._label)
         for index, (offset, length) in enumerate(image.unreadable):
             for start, size in self._ranges:
                 if offset < start + size and start < offset + length:
                     image.blamed.add(index)
                     raise EvidenceError(
-                        f"{self._label}: content on unreadable sectors (image byte {offset})"
+                        f"{self._label}: content on unreadable sectors (image bytes {offset}-"
+                        f"{offset + length - 1}): {image.reasons[index]}"
                     )
 
 
@@ -153,8 +162,13 @@ class ImageVolume:
     offset: int
     block_size: int
 
-    def data_ranges(self, handle: Any) -> list[tuple[int, int]]:
-        """Image byte ranges holding the file's default data (non-resident runs)."""
+    def data_ranges(self, handle: Any, label: str) -> list[tuple[int, int]]:
+        """Image byte ranges holding the file's default data (non-resident runs).
+
+        Raises:
+            EvidenceError: TSK cannot list the runs, so whether the content lies on an
+                unreadable region cannot be told.
+        """
         ranges = []
         try:
             for attribute in handle:
@@ -167,6 +181,9 @@ class ImageVolume:
                         continue
                     start = self.offset + int(run.addr) * self.block_size
                     ranges.append((start, int(run.len) * self.block_size))
-        except TSK_ERRORS:
-            pass
+        except TSK_ERRORS as exc:
+            raise EvidenceError(
+                f"{label}: data runs cannot be listed ({exc}); whether the content lies on "
+                "unreadable sectors cannot be checked"
+            ) from exc
         return ranges

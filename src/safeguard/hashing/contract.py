@@ -25,7 +25,7 @@ DEFAULT_ALGORITHMS: frozenset[HashAlgorithm] = frozenset(
     {HashAlgorithm.MD5, HashAlgorithm.SHA1, HashAlgorithm.SHA256, HashAlgorithm.PDQ}
 )
 COMPUTABLE_ALGORITHMS: frozenset[HashAlgorithm] = DEFAULT_ALGORITHMS
-"""PhotoDNA is stored and compared, never computed."""
+"""PhotoDNA is stored and matched by equal value, never computed (distance needs the licensed algorithm)."""
 
 DEFAULT_MAX_IMAGE_PIXELS = 178_956_970
 """Same figure as Pillow's own warning threshold (a 32-bit RGBA buffer of 2**31 bytes / 3)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from safeguard.domain.errors import CorruptMediaError, UnsupportedMediaError
+from safeguard.domain.extras import import_extra
 from safeguard.hashing.pdq import pdq_of_pixels
 
 _SPOOL_MEMORY_BYTES = 64 * 1024 * 1024
@@ -92,8 +93,7 @@ def hash_video(source: Path | BinaryIO, sampling: VideoSampling | None = None) -
         CorruptMediaError: the content cannot be opened as a video, or no frame decodes.
         Errors raised by reading `source` itself (e.g. `EvidenceError`) propagate.
     """
-    import av
-
+    av = import_extra("av", "video", "video frames")
     sampling = sampling or VideoSampling()
     with ExitStack() as stack:
         readable = source if isinstance(source, Path) else _seekable(source, stack)

@@ -21,6 +21,8 @@ def _exhibit_record(exhibit: Exhibit) -> dict[str, object]:
         "kind": exhibit.kind.value,
         "acquisition_hash": exhibit.acquisition_hash,
         "acquisition_verified": exhibit.acquisition_verified,
+        "acquisition_status": exhibit.acquisition_status,
+        "acquisition_segments": list(exhibit.acquisition_segments),
         "manifest_sha256": exhibit.manifest_sha256,
         "registered_at": exhibit.created_at.isoformat(),
     }

@@ -113,8 +113,10 @@ class CaseReportService:
         writer_named: WriterLookup = _default_writer,
         clock: Clock = utc_now,
         grades_of: GradesOf | None = None,
+        limits: ExtractionLimits | None = None,
     ) -> None:
         self._grades_of = grades_of
+        self._limits = limits or ExtractionLimits()
         self._cases = cases
         self._store = cases.store
         self._open_exhibit = open_exhibit
@@ -198,7 +200,7 @@ class CaseReportService:
             if not wanted:
                 continue
             exhibit = section.exhibit
-            for item in self._open_exhibit(Path(exhibit.source_path), ExtractionLimits()):
+            for item in self._open_exhibit(Path(exhibit.source_path), self._limits):
                 if len(thumbs) >= MAX_THUMBNAILS or not wanted:
                     break
                 if item.path not in wanted or not item.readable:

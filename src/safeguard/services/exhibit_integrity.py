@@ -1,17 +1,19 @@
-"""Integrity of a whole exhibit: its acquisition hash (E01 verified) and a manifest hash."""
+"""Integrity of a whole exhibit: its acquisition hash (E01 verified, split raw whole) and a manifest hash."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from safeguard.domain.cases import FileResult
+from safeguard.domain.cases import FileResult, FileStatus
 from safeguard.domain.media import MediaKind, sniff_media_type
 from safeguard.extraction.ewf import AcquisitionHashStatus, verify_ewf
+from safeguard.extraction.split_raw import split_segments
+from safeguard.extraction.streams import open_local_file
 
 _EXHIBIT_CHUNK = 4 * 1024 * 1024
 
@@ -29,11 +31,27 @@ def manifest_sha256(results: Iterable[FileResult]) -> str:
     return digest.hexdigest()
 
 
+def manifest_and_errors(
+    results: Iterable[FileResult],
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """`manifest_sha256` of `results`, and ``(path, reason)`` of each error item, in one pass."""
+    errors: list[tuple[str, str]] = []
+
+    def noting_errors() -> Iterator[FileResult]:
+        for result in results:
+            if result.status is FileStatus.ERROR:
+                errors.append((result.path, result.error or "no reason recorded"))
+            yield result
+
+    manifest = manifest_sha256(noting_errors())
+    return manifest, tuple(errors)
+
+
 def exhibit_size(path: Path) -> int | None:
-    """Bytes in the exhibit (file size, or the sum over a folder's files), for an ETA."""
+    """Bytes in the exhibit (a file and its split segments, or a folder's files), for an ETA."""
     try:
         if path.is_file():
-            return path.stat().st_size
+            return sum(segment.stat().st_size for segment in split_segments(path))
         return sum(
             (Path(root) / name).stat().st_size
             for root, _dirs, files in os.walk(path)
@@ -50,44 +68,67 @@ class AcquisitionCheck:
 
     Attributes:
         acquisition_hash: ``md5:<hex>`` stored in an E01 set (or computed when none is stored),
-            else ``sha256:<hex>`` of the exhibit file; None when unreadable.
-        verified: True/False when an E01 set's stored hash was compared; None otherwise.
-        status: in words: ``verified``, ``mismatch``, ``not stored``, ``unreadable``, ``computed``.
+            else ``sha256:<hex>`` over every segment of the image in order; None when
+            unreadable.
+        verified: True/False when an E01 set's stored hash was compared (False too when the
+            set is damaged, truncated or unreadable); None when there is nothing to compare.
+        status: in words: ``verified``, ``mismatch: ...``, ``not stored``, ``computed``,
+            ``unreadable: <why>``, ``damaged: <which chunks>``.
+        segments: the files the hash covers, in order (one name for a single file).
     """
 
     acquisition_hash: str | None
     verified: bool | None
     status: str
+    segments: tuple[str, ...] = ()
 
 
 def check_acquisition(path: Path) -> AcquisitionCheck:
-    """Hash an exhibit file (reading it once, read-only); verify E01 sets against their record."""
+    """Hash an exhibit file, all its segments, read once and read-only; verify E01 sets.
+
+    Files are opened with `open_local_file` (``O_NOATIME`` where granted), so the check
+    leaves access times as they were.
+    """
     try:
-        with path.open("rb") as stream:
+        with open_local_file(path) as stream:
             head = stream.read(64)
     except OSError as exc:
-        return AcquisitionCheck(None, None, f"unreadable: {exc.strerror or exc}")
+        return AcquisitionCheck(None, None, f"unreadable: {exc.strerror or exc}", (path.name,))
     if sniff_media_type(head).kind is MediaKind.DISK_IMAGE and head.startswith(b"EVF"):
         return _check_ewf(path)
+    segments = split_segments(path)
+    names = tuple(segment.name for segment in segments)
     digest = hashlib.sha256()
-    try:
-        with path.open("rb") as stream:
-            while chunk := stream.read(_EXHIBIT_CHUNK):
-                digest.update(chunk)
-    except OSError as exc:
-        return AcquisitionCheck(None, None, f"unreadable: {exc.strerror or exc}")
-    return AcquisitionCheck(f"sha256:{digest.hexdigest()}", None, "computed")
+    for segment in segments:
+        try:
+            with open_local_file(segment) as stream:
+                while chunk := stream.read(_EXHIBIT_CHUNK):
+                    digest.update(chunk)
+        except OSError as exc:
+            return AcquisitionCheck(
+                None, None, f"unreadable: {segment.name}: {exc.strerror or exc}", names
+            )
+    status = "computed" if len(names) == 1 else f"computed over {len(names)} segments"
+    return AcquisitionCheck(f"sha256:{digest.hexdigest()}", None, status, names)
 
 
 def _check_ewf(path: Path) -> AcquisitionCheck:
     outcome = verify_ewf(path)
-    stored = outcome.metadata.stored_md5 if outcome.metadata else None
+    metadata = outcome.metadata
+    stored = metadata.stored_md5 if metadata else None
     value = stored or outcome.computed_md5
-    verified = {
-        AcquisitionHashStatus.VERIFIED: True,
-        AcquisitionHashStatus.MISMATCH: False,
-    }.get(outcome.status)
-    return AcquisitionCheck(f"md5:{value}" if value else None, verified, outcome.status.value)
+    segments = tuple(Path(name).name for name in metadata.segments) if metadata else (path.name,)
+    status: str = outcome.status.value
+    verified: bool | None = None
+    if outcome.status is AcquisitionHashStatus.VERIFIED:
+        verified = True
+    elif outcome.status is AcquisitionHashStatus.MISMATCH:
+        verified = False
+        status = f"mismatch: stored md5 {stored}, media now hashes to {outcome.computed_md5}"
+    elif outcome.status in (AcquisitionHashStatus.UNREADABLE, AcquisitionHashStatus.DAMAGED):
+        verified = False
+        status = f"{outcome.status.value}: {outcome.error}"
+    return AcquisitionCheck(f"md5:{value}" if value else None, verified, status, segments)
 
 
 class AcquisitionCheckThread:

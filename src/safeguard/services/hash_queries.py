@@ -2,9 +2,12 @@
 
 Two layouts are accepted: one hash per line (a trailing name, as in ``md5sum`` output, is
 ignored; ``#`` starts a comment), or a CSV/TSV whose header names the columns (``md5``,
-``sha1``, ``sha256``, ``pdq``, ``pdq_quality``; ``hash`` for a column of mixed digests).
-A bare hash's algorithm is taken from its length; 64 hex digits can be SHA-256 or PDQ, so
-without an explicit algorithm such a value is tried as both.
+``sha1``, ``sha256``, ``pdq``, ``pdq_quality``, ``photodna``; ``hash`` for a column of mixed
+digests). A bare hash's algorithm is taken from its length; 64 hex digits can be SHA-256 or
+PDQ, so without an explicit algorithm such a value is tried as both. A line of
+comma-separated values without a header gives every field as a hash of that line; a field
+that is not a hash makes the line an error (never a silent cut to the first field). PhotoDNA
+values (``--algorithm photodna`` or a ``photodna`` column) are matched by equal value only.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ _HEADER_NAMES: Mapping[str, str] = {
     "pdqhash": "pdq",
     "pdq_quality": "pdq_quality",
     "quality": "pdq_quality",
+    "photodna": "photodna",
+    "pdna": "photodna",
     "hash": "hash",
     "digest": "hash",
     "value": "hash",
@@ -82,6 +87,35 @@ def _bare_query(line: int, value: str, forced: HashAlgorithm | None) -> HashQuer
         digests = {algo: normalise_digest(algo, value) for algo in algorithms}
     except InvalidDigestError as exc:
         return HashQuery(line, error=str(exc))
+    return HashQuery(line, digests)
+
+
+def _line_query(line: int, text: str, forced: HashAlgorithm | None) -> HashQuery:
+    """A header-less line: a hash and an optional name, or comma-separated hashes."""
+    first = text.split()[0]
+    if "," not in first:
+        return _bare_query(line, first, forced)
+    digests: dict[HashAlgorithm, str] = {}
+    for number, field_text in enumerate(text.strip().split(","), start=1):
+        value = field_text.strip().strip('"')
+        if not value:
+            continue
+        query = _bare_query(line, value, forced)
+        if query.error is not None:
+            return HashQuery(
+                line,
+                error=f"field {number} of this comma-separated line is not a hash "
+                f"({query.error}); give a header row naming the columns",
+            )
+        for algorithm, digest in query.digests.items():
+            if digests.setdefault(algorithm, digest) != digest:
+                return HashQuery(
+                    line,
+                    error=f"two different {algorithm.value} values on one line; give a header "
+                    "row naming the columns",
+                )
+    if not digests:
+        return HashQuery(line, error="no hash on this line")
     return HashQuery(line, digests)
 
 
@@ -155,11 +189,11 @@ def _queries(handle: TextIO, algorithm: HashAlgorithm | None) -> Iterator[HashQu
             return
         header = _header_of(first)
         if header is None:
-            yield _bare_query(number, first.split()[0].split(",")[0], algorithm)
+            yield _line_query(number, first, algorithm)
             for line in handle:
                 number += 1
                 if _significant(line):
-                    yield _bare_query(number, line.split()[0].split(",")[0], algorithm)
+                    yield _line_query(number, line, algorithm)
             return
         delimiter, names = header
         reader = csv.reader(handle, delimiter=delimiter)

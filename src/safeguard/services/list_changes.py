@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from safeguard.domain.cases import AuditEvent
 from safeguard.domain.errors import ConfigurationError, NotFoundError
 from safeguard.domain.hash_lists import HashEntry, HashList
 from safeguard.domain.service import WebhookTarget, format_actions, parse_actions
+from safeguard.services.lists import ImportOutcome, ListService
 from safeguard.services.retroactive import RetroactiveHit, RetroactiveMatcher
 from safeguard.services.upload_matching import IndexKeeper
 from safeguard.storage.hash_list_store import HashListStore
@@ -56,7 +58,9 @@ class ListAdministration:
         retroactive: RetroactiveMatcher,
         importer: ListFileImporter | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        list_service: ListService | None = None,
     ) -> None:
+        self._list_service = list_service
         self._lists = lists
         self._store = store
         self._keeper = keeper
@@ -126,6 +130,57 @@ class ListAdministration:
             stored, self._lists.iter_entries(name), self._keeper.lists()
         )
         return ListChange(stored, stored.entry_count, tuple(hits))
+
+    def import_list_file(
+        self, path: Path, actor: str, **options: Any
+    ) -> tuple[ImportOutcome, ListChange]:
+        """Import a list file (creating or replacing the list), audited and re-matched.
+
+        The import is `ListService.import_file`'s; then the change is audited, served, and
+        past uploads are re-matched against the list's entries. This is the CLI's ``lists import``: the same audit and retroactive matching as the API.
+
+        Args:
+            path: the list file.
+            actor: who imports it (for the audit log).
+            options: `ListService.import_file`'s keyword arguments (name, kind, format_name,
+                source, version, threshold, action, lenient, on_progress).
+
+        Raises:
+            ConfigurationError: no list service is configured, or an option is impossible.
+            ListFormatError: the file cannot be read (the store is unchanged).
+        """
+        outcome = self._require_list_service().import_file(path, **options)
+        stored = outcome.hash_list
+        self._audit(
+            actor,
+            "list.imported",
+            stored.name,
+            entries=str(stored.entry_count),
+            format=outcome.format_name,
+            file=path.name,
+        )
+        self._keeper.ensure_fresh(force=True)
+        hits: list[RetroactiveHit] = []
+        if not outcome.in_place:  # a list queried in place (NSRL) is known-good only
+            hits = self._retroactive.rematch(
+                stored, self._lists.iter_entries(stored.name), self._keeper.lists()
+            )
+        return outcome, ListChange(stored, stored.entry_count, tuple(hits))
+
+    def remove_list(self, name: str, actor: str) -> None:
+        """Delete a list and its entries (a reference list's file is left alone), audited.
+
+        Raises:
+            NotFoundError: no such list.
+        """
+        self._lists.remove_list(name)
+        self._audit(actor, "list.removed", name)
+        self._keeper.ensure_fresh(force=True)
+
+    def _require_list_service(self) -> ListService:
+        if self._list_service is None:
+            raise ConfigurationError("list file import is not available here")
+        return self._list_service
 
     def add_entries(self, name: str, entries: Iterable[HashEntry], actor: str) -> ListChange:
         """Add (or replace by id) entries, then re-match past uploads against them.

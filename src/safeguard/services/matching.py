@@ -23,7 +23,12 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, normalise_digest
+from safeguard.domain.digests import (
+    CRYPTOGRAPHIC_ALGORITHMS,
+    HashAlgorithm,
+    normalise_digest,
+    photodna_spellings,
+)
 from safeguard.domain.errors import SafeguardError
 from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR, FileHashes
 from safeguard.domain.hash_lists import HashEntry, HashList
@@ -333,7 +338,7 @@ class MatchService:
         digests = {
             algo: normalise_digest(algo, value)
             for algo, value in file_hashes.digests.items()
-            if algo.is_cryptographic and value
+            if (algo.is_cryptographic or algo is HashAlgorithm.PHOTODNA) and value
         }
         return _Query(digests, tuple(pdq), file_hashes.pdq_quality)
 
@@ -388,6 +393,28 @@ class MatchService:
                     match = Match.of_entry(reference.hash_list, entry, algorithm)
                     for position in asking.get(value, ()):
                         found[position].append(match)
+        hits.extend(self._photodna_hits(queries))
+        return hits
+
+    def _photodna_hits(self, queries: Sequence[_Query]) -> list[tuple[int, int, HashAlgorithm]]:
+        """Entries whose PhotoDNA value equals a query's (in any of its spellings).
+
+        Only equality: distance matching of PhotoDNA needs Microsoft's licensed algorithm.
+        """
+        asking: dict[str, list[int]] = {}
+        for position, query in enumerate(queries):
+            value = query.digests.get(HashAlgorithm.PHOTODNA)
+            if value:
+                for spelling in photodna_spellings(value):
+                    asking.setdefault(spelling, []).append(position)
+        if not asking:
+            return []
+        hits: list[tuple[int, int, HashAlgorithm]] = []
+        for stored in self._store.find_exact(HashAlgorithm.PHOTODNA, list(asking)):
+            self._entries.remember(stored.row_id, stored.hash_list.name, stored.entry)
+            value = stored.entry.digests[HashAlgorithm.PHOTODNA]
+            for position in dict.fromkeys(asking.get(value, ())):
+                hits.append((position, stored.row_id, HashAlgorithm.PHOTODNA))
         return hits
 
     def _reference_hits(

@@ -37,7 +37,7 @@ from safeguard.services.cases import CaseService, Clock, utc_now
 from safeguard.services.exhibit_integrity import (
     AcquisitionCheckThread,
     exhibit_size,
-    manifest_sha256,
+    manifest_and_errors,
 )
 from safeguard.services.triage_files import (
     HashFunction,
@@ -186,11 +186,14 @@ class TriageService:
         runner.run(items)
         run = self._store.finish_run(run.run_id, self._clock())
         check = acquisition.result() if acquisition else None
+        manifest, errors = manifest_and_errors(self._store.results(exhibit.exhibit_id))
         exhibit = self._store.update_exhibit(
             exhibit.exhibit_id,
             acquisition_hash=check.acquisition_hash if check else None,
             acquisition_verified=check.verified if check else None,
-            manifest_sha256=manifest_sha256(self._store.results(exhibit.exhibit_id)),
+            acquisition_status=check.status if check else None,
+            acquisition_segments=check.segments if check else None,
+            manifest_sha256=manifest,
         )
         if check is not None:
             self._cases.audit(
@@ -198,7 +201,11 @@ class TriageService:
                 "exhibit.acquisition-checked",
                 case_id=case.case_id,
                 exhibit_id=exhibit.exhibit_id,
-                detail={"exhibit": reference, "result": check.status},
+                detail={
+                    "exhibit": reference,
+                    "result": check.status,
+                    "segments": ", ".join(check.segments),
+                },
             )
         counts = self._store.status_counts(exhibit.exhibit_id)
         self._cases.audit(
@@ -216,9 +223,8 @@ class TriageService:
         )
         elapsed = time.monotonic() - runner.started
         runner.emit("finished", force=True)
-        return ScanOutcome(
-            exhibit, run, runner.recorded, runner.skipped, runner.bytes_hashed, counts, elapsed
-        )
+        outcome = (exhibit, run, runner.recorded, runner.skipped, runner.bytes_hashed, counts)
+        return ScanOutcome(*outcome, elapsed, errors)
 
 
 class _ScanRunner:

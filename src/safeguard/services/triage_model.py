@@ -94,3 +94,5 @@ class ScanOutcome:
     bytes_hashed: int
     counts: dict[FileStatus, int]
     elapsed: float
+    errors: tuple[tuple[str, str], ...] = ()
+    """``(path, reason)`` of every error item in the exhibit, in path order."""

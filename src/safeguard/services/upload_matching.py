@@ -219,7 +219,8 @@ class UploadMatchingService:
         """Match hashes the platform computed itself (no content).
 
         Args:
-            digests: any of md5, sha1, sha256, pdq.
+            digests: any of md5, sha1, sha256, pdq, photodna (PhotoDNA matches by equal
+                value only).
             pdq_quality: the PDQ quality the platform computed; PDQ hashes below the
                 quality floor are not used for matching. When not given, 100 is assumed
                 (the caller vouches for its hash).
@@ -232,7 +233,7 @@ class UploadMatchingService:
         context = context or UploadContext()
         crypto: dict[HashAlgorithm, str] = {}
         pdq: str | None = None
-        known = {a.value for a in HashAlgorithm} - {HashAlgorithm.PHOTODNA.value}
+        known = {a.value for a in HashAlgorithm}
         for name, value in digests.items():
             if str(name).lower() not in known:
                 raise InputError(f"unsupported hash algorithm {name!r}")
@@ -243,7 +244,7 @@ class UploadMatchingService:
             else:
                 crypto[algorithm] = canonical
         if not crypto and pdq is None:
-            raise InputError("give at least one of md5, sha1, sha256, pdq")
+            raise InputError("give at least one of md5, sha1, sha256, pdq, photodna")
         hashes = FileHashes(
             path=context.file_name or "hashes",
             size=None,

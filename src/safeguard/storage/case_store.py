@@ -74,6 +74,8 @@ class CaseStore(Protocol):
         acquisition_hash: str | None = None,
         acquisition_verified: bool | None = None,
         manifest_sha256: str | None = None,
+        acquisition_status: str | None = None,
+        acquisition_segments: Sequence[str] | None = None,
     ) -> Exhibit:
         """Set the given integrity fields (None leaves a field as it is)."""
         ...

@@ -157,7 +157,7 @@ class HashListStore(Protocol):
         ...
 
     def find_exact(self, algorithm: HashAlgorithm, values: Sequence[str]) -> list[StoredEntry]:
-        """Entries of every stored list with one of these cryptographic digests.
+        """Entries of every stored list with one of these digests (or equal PhotoDNA values).
 
         Reference lists are not searched here. Values are normalised first.
 

@@ -101,6 +101,8 @@ class MemoryCaseStore:
         acquisition_hash: str | None = None,
         acquisition_verified: bool | None = None,
         manifest_sha256: str | None = None,
+        acquisition_status: str | None = None,
+        acquisition_segments: Sequence[str] | None = None,
     ) -> Exhibit:
         """Set the given integrity fields (None leaves a field as it is)."""
         exhibit = self.exhibit_by_id(exhibit_id)
@@ -108,6 +110,10 @@ class MemoryCaseStore:
             "acquisition_hash": acquisition_hash,
             "acquisition_verified": acquisition_verified,
             "manifest_sha256": manifest_sha256,
+            "acquisition_status": acquisition_status,
+            "acquisition_segments": (
+                tuple(acquisition_segments) if acquisition_segments is not None else None
+            ),
         }
         exhibit = replace(exhibit, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
         self._exhibits[exhibit_id] = exhibit

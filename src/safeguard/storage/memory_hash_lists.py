@@ -207,8 +207,8 @@ class MemoryHashListStore:
         return iter(entries)
 
     def find_exact(self, algorithm: HashAlgorithm, values: Sequence[str]) -> list[StoredEntry]:
-        """Entries of every stored list with one of these cryptographic digests."""
-        if not algorithm.is_cryptographic:
+        """Entries of every stored list with one of these digests or PhotoDNA values (equal)."""
+        if not algorithm.is_cryptographic and algorithm is not HashAlgorithm.PHOTODNA:
             raise InvalidDigestError(f"{algorithm.value} is not an exact-match digest")
         wanted = {normalise_digest(algorithm, value) for value in values}
         with self._lock:

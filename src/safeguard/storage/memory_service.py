@@ -140,9 +140,15 @@ class MemoryServiceStore:
         return [r for r in rows if status is None or r.status is status][:limit]
 
     def decide_report(
-        self, report_id: int, status: ReportStatus, actor: str, note: str | None, at: datetime
+        self,
+        report_id: int,
+        status: ReportStatus,
+        actor: str,
+        note: str | None,
+        at: datetime,
+        audit: AuditEvent | None = None,
     ) -> QueuedReport:
-        """Record a decision on a pending report."""
+        """Record a decision on a pending report (and its audit event, together)."""
         with self._lock:
             report = self.get_report(report_id)
             if report.status is not ReportStatus.PENDING:
@@ -151,6 +157,9 @@ class MemoryServiceStore:
                 report, status=status, decided_by=actor, decided_at=at, decision_note=note
             )
             self._reports[report_id] = decided
+            if audit is not None:
+                event_id = self._new_id()
+                self._audit[event_id] = replace(audit, event_id=event_id)
             return decided
 
     def set_webhook_target(self, target: WebhookTarget) -> None:

@@ -79,9 +79,18 @@ class ServiceStore(Protocol):
         """Reports, oldest first, optionally of one status."""
 
     def decide_report(
-        self, report_id: int, status: ReportStatus, actor: str, note: str | None, at: datetime
+        self,
+        report_id: int,
+        status: ReportStatus,
+        actor: str,
+        note: str | None,
+        at: datetime,
+        audit: AuditEvent | None = None,
     ) -> QueuedReport:
         """Record a reviewer's decision on a pending report and return the report.
+
+        With `audit`, the audit event is appended in the same transaction: both are stored,
+        or neither.
 
         Raises:
             NotFoundError: no such report.

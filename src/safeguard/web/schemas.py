@@ -176,10 +176,21 @@ class HashQuery(UploadContextIn):
     sha256: str | None = None
     pdq: str | None = None
     pdq_quality: int | None = Field(None, ge=0, le=100)
+    photodna: str | None = Field(
+        None,
+        description="A PhotoDNA value (base64 or hex), matched by equal value only: distance "
+        "matching needs the licensed PhotoDNA algorithm.",
+    )
 
     def digests(self) -> dict[str, str]:
         """The given digests by algorithm name."""
-        values = {"md5": self.md5, "sha1": self.sha1, "sha256": self.sha256, "pdq": self.pdq}
+        values = {
+            "md5": self.md5,
+            "sha1": self.sha1,
+            "sha256": self.sha256,
+            "pdq": self.pdq,
+            "photodna": self.photodna,
+        }
         return {name: value for name, value in values.items() if value}
 
 

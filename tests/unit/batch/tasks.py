@@ -30,3 +30,23 @@ def pid_of(_: int) -> int:
 
 def as_error(item: int, exc: BaseException) -> int:
     return -item
+
+
+def assert_is_batch_runner(candidate: object) -> None:
+    """`candidate` has every member of the `BatchRunner` port, with the port's signatures."""
+    import inspect
+
+    from safeguard.batch.contract import BatchRunner
+
+    members = [name for name in vars(BatchRunner) if not name.startswith("_")]
+    assert members, "the port declares no members"
+    for name in members:
+        declared = inspect.getattr_static(BatchRunner, name)
+        actual = inspect.getattr_static(type(candidate), name, None)
+        assert actual is not None, f"{type(candidate).__name__} lacks {name}"
+        if isinstance(declared, property):
+            assert isinstance(actual, property) or not callable(actual), f"{name} is not a value"
+            continue
+        wanted = list(inspect.signature(declared).parameters)
+        got = list(inspect.signature(actual).parameters)
+        assert got == wanted, f"{name}{tuple(got)} differs from the port's {tuple(wanted)}"

@@ -7,7 +7,14 @@ import pytest
 
 from safeguard.batch.contract import BatchRunner
 from safeguard.batch.local_pool import LocalPoolRunner
-from tests.unit.batch.tasks import as_error, die_on_three, fail_on_three, pid_of, square
+from tests.unit.batch.tasks import (
+    as_error,
+    assert_is_batch_runner,
+    die_on_three,
+    fail_on_three,
+    pid_of,
+    square,
+)
 
 
 @pytest.fixture(params=[1, 2], ids=["in-process", "pool"])
@@ -16,8 +23,10 @@ def runner(request: pytest.FixtureRequest) -> LocalPoolRunner:
 
 
 def test_is_a_batch_runner() -> None:
-    runner: BatchRunner = LocalPoolRunner(1)
-    assert runner.workers == 1
+    runner: BatchRunner = LocalPoolRunner(2)
+    assert_is_batch_runner(runner)
+    assert runner.workers == 2
+    assert list(runner.map_ordered(square, [3, 1, 2])) == [9, 1, 4]
 
 
 def test_results_in_input_order(runner: LocalPoolRunner) -> None:

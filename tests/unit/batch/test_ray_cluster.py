@@ -21,7 +21,14 @@ from safeguard.hashing.contract import HashOptions
 from safeguard.services.demo_data import write_photo
 from safeguard.services.hashing import hash_paths
 from safeguard.settings import Settings, load_settings
-from tests.unit.batch.tasks import as_error, die_on_three, fail_on_three, pid_of, square
+from tests.unit.batch.tasks import (
+    as_error,
+    assert_is_batch_runner,
+    die_on_three,
+    fail_on_three,
+    pid_of,
+    square,
+)
 
 ray = pytest.importorskip("ray", reason="the 'cluster' extra (ray) is not installed")
 
@@ -42,6 +49,7 @@ def runner() -> Iterator[RayRunner]:
 
 def test_is_a_batch_runner(runner: RayRunner) -> None:
     as_port: BatchRunner = runner
+    assert_is_batch_runner(as_port)
     assert as_port.workers == 2
 
 

@@ -68,6 +68,8 @@ def _exhibit(row: RowMapping) -> Exhibit:
         acquisition_hash=row["acquisition_hash"],
         acquisition_verified=row["acquisition_verified"],
         manifest_sha256=row["manifest_sha256"],
+        acquisition_status=row["acquisition_status"],
+        acquisition_segments=tuple(json.loads(row["acquisition_segments"] or "[]")),
     )
 
 
@@ -253,6 +255,8 @@ class SqlCaseStore:
         acquisition_hash: str | None = None,
         acquisition_verified: bool | None = None,
         manifest_sha256: str | None = None,
+        acquisition_status: str | None = None,
+        acquisition_segments: Sequence[str] | None = None,
     ) -> Exhibit:
         """Set the given integrity fields (None leaves a field as it is)."""
         changes = {
@@ -261,6 +265,12 @@ class SqlCaseStore:
                 "acquisition_hash": acquisition_hash,
                 "acquisition_verified": acquisition_verified,
                 "manifest_sha256": manifest_sha256,
+                "acquisition_status": acquisition_status,
+                "acquisition_segments": (
+                    json.dumps(list(acquisition_segments))
+                    if acquisition_segments is not None
+                    else None
+                ),
             }.items()
             if v is not None
         }

@@ -431,8 +431,8 @@ class SqlHashListStore:
             yield StoredEntry(row.id, lists[list_id], entry_from_row(row))
 
     def find_exact(self, algorithm: HashAlgorithm, values: Sequence[str]) -> list[StoredEntry]:
-        """Entries of every stored list with one of these cryptographic digests."""
-        if algorithm not in CRYPTOGRAPHIC_ALGORITHMS:
+        """Entries of every stored list with one of these digests or PhotoDNA values (equal)."""
+        if algorithm not in CRYPTOGRAPHIC_ALGORITHMS and algorithm is not HashAlgorithm.PHOTODNA:
             raise InvalidDigestError(f"{algorithm.value} is not an exact-match digest")
         wanted = sorted({normalise_digest(algorithm, value) for value in values})
         column = hash_list_entries.c[DIGEST_COLUMNS[algorithm]]

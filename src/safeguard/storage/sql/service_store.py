@@ -220,9 +220,15 @@ class SqlServiceStore:
             return [report_from_row(r) for r in conn.execute(query)]
 
     def decide_report(
-        self, report_id: int, status: ReportStatus, actor: str, note: str | None, at: datetime
+        self,
+        report_id: int,
+        status: ReportStatus,
+        actor: str,
+        note: str | None,
+        at: datetime,
+        audit: AuditEvent | None = None,
     ) -> QueuedReport:
-        """Record a decision on a pending report."""
+        """Record a decision on a pending report and its audit event, in one transaction."""
         table = service_reports
         with self._engine.begin() as conn:
             result = conn.execute(
@@ -238,6 +244,15 @@ class SqlServiceStore:
                 )
             )
             changed = result.rowcount
+            if changed == 1 and audit is not None:
+                conn.execute(
+                    insert(service_audit).values(
+                        at=utc(audit.at),
+                        actor=audit.actor,
+                        action=audit.action,
+                        detail=json.dumps(dict(audit.detail)),
+                    )
+                )
         report = self.get_report(report_id)
         if changed != 1:
             raise StorageError(f"report {report_id} was already {report.status.value}")

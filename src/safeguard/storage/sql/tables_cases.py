@@ -38,6 +38,9 @@ exhibits = Table(
     Column("acquisition_hash", String(200)),
     Column("acquisition_verified", Boolean),
     Column("manifest_sha256", String(64)),
+    # Branch "integrity": the acquisition check in words; JSON list of the files hashed.
+    Column("acquisition_status", Text),
+    Column("acquisition_segments", Text),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("case_id", "reference", name="uq_exhibits_case_reference"),
 )

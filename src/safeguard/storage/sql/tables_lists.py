@@ -77,6 +77,7 @@ hash_list_entries = Table(
     Index("ix_hash_list_entries_md5", "md5"),
     Index("ix_hash_list_entries_sha1", "sha1"),
     Index("ix_hash_list_entries_sha256", "sha256"),
+    Index("ix_hash_list_entries_photodna", "photodna"),  # branch "photodna": equal-value matches
     Index("ix_hash_list_entries_added_revision", "added_revision"),
     sqlite_autoincrement=True,
 )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from safeguard.domain.cases import AuditEvent
 from safeguard.domain.service import ApiKey, ReportStatus, Scope
 from safeguard.web.auth import actor_of, require
 from safeguard.web.review_schemas import AuditOut, Decision, DeliveryOut, QuarantineOut, ReportOut
@@ -39,23 +37,13 @@ def get_report(report_id: int, key: Reviewer, state: State) -> ReportOut:
 def decide_report(
     state: AppState, actor: str, report_id: int, status: ReportStatus, note: str | None
 ) -> ReportOut:
-    """Record a person's decision on a pending report, and audit it.
+    """Record a person's decision on a pending report, audited in the same transaction.
 
     Raises:
         NotFoundError: no such report.
         StorageError: the report was already decided.
     """
-    store = state.services.service_store
-    now = datetime.now(UTC)
-    report = store.decide_report(report_id, status, actor, note, now)
-    store.add_audit(
-        AuditEvent(
-            at=now,
-            actor=actor,
-            action=f"report.{status.value}",
-            detail={"report_id": str(report_id)},
-        )
-    )
+    report = state.services.report_review.decide(report_id, status, actor, note)
     return ReportOut.of(report)
 
 
