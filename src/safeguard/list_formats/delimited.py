@@ -359,11 +359,19 @@ class DelimitedWriter:
         self, entries: Iterable[HashEntry], stream: TextIO | BinaryIO, metadata: ListMetadata
     ) -> int:
         """Write the header row, then one row per entry; returns the number of rows."""
-        writer = csv.writer(cast(TextIO, stream), delimiter=self.delimiter, lineterminator="\n")
+        out = cast(TextIO, stream)
+        writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\n")
+        # With a "\n" terminator the csv module quotes a newline but not a lone "\r", which
+        # readers (ours included) then take for the end of the record: such rows are written
+        # with every cell quoted.
+        quoting_all = csv.writer(
+            out, delimiter=self.delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL
+        )
         writer.writerow(WRITER_COLUMNS)
         count = 0
         for entry in entries:
-            writer.writerow(_entry_row(entry))
+            row = _entry_row(entry)
+            (quoting_all if any("\r" in cell for cell in row) else writer).writerow(row)
             count += 1
         return count
 
