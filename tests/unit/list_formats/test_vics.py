@@ -176,9 +176,7 @@ def test_lenient_skips_and_reports_malformed_records(tmp_path: Path) -> None:
     assert [p.record for p in parsed.report.problems] == [5]
     assert entries[1].provenance.victim_identified is None
     assert "VictimIdentified: perhaps" in (entries[1].provenance.notes or "")
-    assert parsed.report.notes == {
-        "VictimIdentified not readable, kept as text in the notes": 1
-    }
+    assert parsed.report.notes == {"VictimIdentified not readable, kept as text in the notes": 1}
 
 
 def test_placeholder_photodna_is_dropped_and_counted(tmp_path: Path) -> None:
