@@ -83,6 +83,8 @@ class ReadReport:
         notes: remarks about the data (e.g. placeholder PhotoDNA values dropped), counted by kind.
         last_record: the number (line or record) of the record read last, so a caller
             consuming entries one by one can say where each came from.
+        last_quality: the PDQ quality the record read last states, as written (a CSV
+            ``quality`` column); a query's attribute, never stored with an entry.
     """
 
     KEPT_PROBLEMS = 100
@@ -95,6 +97,7 @@ class ReadReport:
     problems: list[ListFormatError] = field(default_factory=list)
     notes: dict[str, int] = field(default_factory=dict)
     last_record: int = 0
+    last_quality: str | None = None
 
     def skip(self, error: ListFormatError) -> None:
         """Count a skipped record, keeping the error while fewer than KEPT_PROBLEMS are kept."""

@@ -122,6 +122,7 @@ class _Layout:
     fields: Mapping[str, int]
     note_parts: tuple[int, ...]
     ignored: tuple[str, ...]
+    quality: int = -1  # index of a PDQ quality column, -1 when there is none
 
     @classmethod
     def from_header(cls, header: Sequence[str]) -> _Layout:
@@ -152,7 +153,8 @@ class _Layout:
         ignored = tuple(
             header[i] for i, key in enumerate(keys) if i not in used and key not in _DERIVED_COLUMNS
         )
-        return cls(tuple(header), digests, typed, fields, tuple(note_parts), ignored)
+        quality = next((i for i, key in enumerate(keys) if key in ("quality", "pdqquality")), -1)
+        return cls(tuple(header), digests, typed, fields, tuple(note_parts), ignored, quality)
 
     @property
     def has_hashes(self) -> bool:
@@ -266,6 +268,7 @@ def _row_entry(
 ) -> HashEntry | None:
     if len(row) != len(layout.header):
         raise RecordError(f"{len(row)} fields, the header names {len(layout.header)}")
+    report.last_quality = row[layout.quality].strip() or None if layout.quality >= 0 else None
     digests: dict[HashAlgorithm, str] = {}
     for index, algorithm in layout.digests:
         _add(digests, algorithm, row[index], layout.header[index], report)
