@@ -114,9 +114,10 @@ def _queries(
     with parsed:
         for entry in parsed.entries:
             # Problems met before this entry come first, in file order.
-            while reported < len(report.problems) and (
-                report.problems[reported].record or 0
-            ) < report.last_record:
+            while (
+                reported < len(report.problems)
+                and (report.problems[reported].record or 0) < report.last_record
+            ):
                 yield _error_query(report, reported)
                 reported += 1
             yield _query_of(entry, report, format_name, forced)
