@@ -17,6 +17,11 @@ from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
 ENV_PREFIX = "SAFEGUARD_"
 
 
+HMA_API_MODES = ("off", "key", "loopback")
+"""`Settings.hma_api`: the HMA-compatible routes are off; on with an API key required; or on
+for loopback clients only, without a key (a sidecar on the same host)."""
+
+
 def default_data_dir() -> Path:
     """Folder for the default SQLite database, indexes and service state."""
     return Path(user_data_dir("safeguard", appauthor=False))
@@ -43,6 +48,9 @@ class Settings:
         batch_backend: ``local`` (process pool on this machine) or ``ray`` (Ray cluster).
         ray_address: Ray cluster to join (``auto``, ``ray://host:10001``); empty starts a
             local Ray. Used only with the ``ray`` backend.
+        hma_api: the Hasher-Matcher-Actioner-compatible routes (``/status``, ``/h``, ``/m``,
+            ``/c``): ``off`` (default), ``key`` (an API key in a header, as on ``/v1``) or
+            ``loopback`` (no key, loopback clients only). See docs/hma-compatibility.md.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -62,6 +70,7 @@ class Settings:
     index_max_stale_seconds: int = 30
     batch_backend: str = "local"
     ray_address: str = ""
+    hma_api: str = "off"
 
     def __post_init__(self) -> None:
         if self.pdq_mode not in ("fast", "reference"):
@@ -70,6 +79,10 @@ class Settings:
             )
         if not 0 <= self.pdq_threshold <= 256:
             raise ConfigurationError("pdq_threshold must be between 0 and 256")
+        if self.hma_api not in HMA_API_MODES:
+            raise ConfigurationError(
+                f"hma_api must be one of {', '.join(HMA_API_MODES)}, not {self.hma_api!r}"
+            )
         if self.batch_backend not in ("local", "ray"):
             raise ConfigurationError(
                 f"batch_backend must be 'local' or 'ray', not {self.batch_backend!r}"

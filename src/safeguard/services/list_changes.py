@@ -8,7 +8,7 @@ when entries were added, re-matches past uploads (`RetroactiveMatcher`).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -192,6 +192,25 @@ class ListAdministration:
         self._audit(actor, "list.updated", name, **detail)
         self._keeper.ensure_fresh(force=True)
         return hash_list, secret
+
+    def entries(self, name: str) -> Iterator[HashEntry]:
+        """The list's entries, streamed (read-only).
+
+        Raises:
+            NotFoundError: no such list.
+        """
+        self._lists.get_list(name)
+        return self._lists.iter_entries(name)
+
+    def remove_list(self, name: str, actor: str) -> None:
+        """Delete a list and its entries.
+
+        Raises:
+            NotFoundError: no such list.
+        """
+        self._lists.remove_list(name)
+        self._audit(actor, "list.removed", name)
+        self._keeper.ensure_fresh(force=True)
 
     def _set_webhook(self, name: str, url: str | None) -> str | None:
         if not url:

@@ -26,6 +26,7 @@ from safeguard.domain.errors import (
     StorageError,
 )
 from safeguard.settings import load_settings
+from safeguard.web import hma
 from safeguard.web.api import health, lists, matching, reports
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.schemas import BatchHashQuery, HashQuery
@@ -130,6 +131,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     _install_openapi(app)
     for module in (matching, lists, reports, health, pages):
         app.include_router(module.router)
+    hma.install(app, services.settings.hma_api)
     return app
 
 
