@@ -163,7 +163,7 @@ def test_loopback_mode_needs_no_key_but_refuses_other_addresses(
             transport=httpx.ASGITransport(app=client.app, client=("203.0.113.7", 40000)),
             base_url="http://service.test",
         )
-        answer = portal.call(lambda: remote.get("/c/banks"))
+        answer = portal.call(remote.get, "/c/banks")
         assert answer.status_code == 403
         assert "loopback" in answer.json()["message"]
         portal.call(remote.aclose)
