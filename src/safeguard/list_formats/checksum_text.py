@@ -32,12 +32,16 @@ from safeguard.list_formats.contract import (
 )
 from safeguard.list_formats.record_parsing import RecordError, guard_records, parse_digest
 
-_SIZED_LINE = re.compile(r"^\s*(?P<size>\d+)\s+(?P<hex>[0-9a-fA-F]{32,64})\s+(?P<name>.*)$")
+# DOTALL: in NUL-terminated records a name may hold a newline, unescaped.
+_SIZED_LINE = re.compile(
+    r"^\s*(?P<size>\d+)\s+(?P<hex>[0-9a-fA-F]{32,64})\s+(?P<name>.*)$", re.DOTALL
+)
 _GNU_LINE = re.compile(
-    r"^(?P<escaped>\\?)(?P<hex>[0-9a-fA-F]{32,64})(?:(?: |\t)[ *]?(?P<name>.*))?$"
+    r"^(?P<escaped>\\?)(?P<hex>[0-9a-fA-F]{32,64})(?:(?: |\t)[ *]?(?P<name>.*))?$", re.DOTALL
 )
 _BSD_LINE = re.compile(
-    r"^(?P<escaped>\\?)(?P<algo>MD5|SHA1|SHA256) \((?P<name>.*)\) = (?P<hex>[0-9a-fA-F]+)$"
+    r"^(?P<escaped>\\?)(?P<algo>MD5|SHA1|SHA256) \((?P<name>.*)\) = (?P<hex>[0-9a-fA-F]+)$",
+    re.DOTALL,
 )
 _BY_LENGTH = {32: HashAlgorithm.MD5, 40: HashAlgorithm.SHA1, 64: HashAlgorithm.SHA256}
 _BSD_NAMES = {"MD5": HashAlgorithm.MD5, "SHA1": HashAlgorithm.SHA1, "SHA256": HashAlgorithm.SHA256}
