@@ -137,8 +137,10 @@ def test_negative_opinions_become_no_known_bad_verdicts(tmp_path: Path) -> None:
         ("5", "https://example.com/x", "URI", "MALICIOUS", [], "7"),
     ]
     columns = ["id", "indicator", "type", "status", "tags", "owner_id"]
-    query_csv = ",".join(columns) + "\n" + "".join(
-        f"{i},{v},{t},{s},{' '.join(tags)},{o}\n" for i, v, t, s, tags, o in rows
+    query_csv = (
+        ",".join(columns)
+        + "\n"
+        + "".join(f"{i},{v},{t},{s},{' '.join(tags)},{o}\n" for i, v, t, s, tags, o in rows)
     )
     jsonl = "".join(json.dumps(dict(zip(columns, row, strict=True))) + "\n" for row in rows)
     for name, text in (("query.csv", query_csv), ("query.jsonl", jsonl)):
