@@ -61,7 +61,8 @@ def test_bare_pdq_values_are_read_as_pdq_and_match_perceptually(
 ) -> None:
     bare = written["dataset -P -S -s pdq"]
     values = bare.read_text().split()
-    assert len(values) == 16 and all(len(v) == 64 for v in values)
+    assert len(values) == 16
+    assert all(len(v) == 64 for v in values)
     counts = counts_of(imported(bare, "te-pdq"))
     assert (counts["read"], counts["stored"], counts["skipped"]) == (16, 16, 0)
     export = tmp_path / "out.csv"

@@ -109,7 +109,8 @@ def test_vics_export_reads_right_in_other_readers(tmp_path: Path) -> None:
         assert record["VictimIdentified"] is False  # a JSON boolean, not "false"
         (instance,) = record["MediaFiles"]
         assert not instance["FilePath"].endswith(instance["FileName"])
-        assert "MD5" in record and "MediaID" in record
+        assert "MD5" in record
+        assert "MediaID" in record
     again = counts_of(imported(export, "again"))
     assert (again["read"], again["stored"]) == (6, 6)
 
