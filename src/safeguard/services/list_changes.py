@@ -17,13 +17,14 @@ from safeguard.domain.cases import AuditEvent
 from safeguard.domain.errors import ConfigurationError, NotFoundError
 from safeguard.domain.hash_lists import HashEntry, HashList
 from safeguard.domain.service import WebhookTarget, format_actions, parse_actions
+from safeguard.services.lists import ImportCounts, ImportOutcome
 from safeguard.services.retroactive import RetroactiveHit, RetroactiveMatcher
 from safeguard.services.upload_matching import IndexKeeper
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.service_store import ServiceStore
 
-ListFileImporter = Callable[[Path, HashList, str | None], HashList]
-"""Imports a list file: ``(path, list settings, format name or None to detect) -> stored list``."""
+ListFileImporter = Callable[[Path, HashList, str | None], ImportOutcome]
+"""Imports a list file: ``(path, list settings, format name or None to detect) -> outcome``."""
 
 
 def _utcnow() -> datetime:
@@ -38,11 +39,14 @@ class ListChange:
         hash_list: the list after the change.
         written: entries written (added or replaced) or removed.
         retroactive: past uploads that now match, with what their actions did.
+        counts: for a file import, where every record of the file went (read, stored,
+            skipped, ignored, merged, with reasons).
     """
 
     hash_list: HashList
     written: int
     retroactive: tuple[RetroactiveHit, ...] = ()
+    counts: ImportCounts | None = None
 
 
 class ListAdministration:
@@ -119,13 +123,14 @@ class ListAdministration:
         if self._importer is None:
             raise ConfigurationError("list file import is not available in this service")
         current = self._lists.get_list(name)
-        stored = self._importer(path, current, list_format)
+        outcome = self._importer(path, current, list_format)
+        stored = outcome.hash_list
         self._audit(actor, "list.imported", name, entries=str(stored.entry_count))
         self._keeper.ensure_fresh(force=True)
         hits = self._retroactive.rematch(
             stored, self._lists.iter_entries(name), self._keeper.lists()
         )
-        return ListChange(stored, stored.entry_count, tuple(hits))
+        return ListChange(stored, stored.entry_count, tuple(hits), outcome.counts)
 
     def add_entries(self, name: str, entries: Iterable[HashEntry], actor: str) -> ListChange:
         """Add (or replace by id) entries, then re-match past uploads against them.
