@@ -225,9 +225,7 @@ class Services:
 
         list_service = self.list_service
 
-        def import_file(
-            path: Path, current: HashList, format_name: str | None
-        ) -> ImportOutcome:
+        def import_file(path: Path, current: HashList, format_name: str | None) -> ImportOutcome:
             return list_service.import_file(
                 path,
                 name=current.name,
