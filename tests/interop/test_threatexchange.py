@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -120,6 +121,10 @@ def test_negative_opinions_become_no_known_bad_verdicts(tmp_path: Path) -> None:
     counts = counts_of(imported(_write(tmp_path / "d.csv", dataset_csv), "opinions"))
     assert (counts["read"], counts["stored"], counts["ignored"]) == (4, 2, 2)
     assert all(NEGATIVE in reason for reason in counts["ignored_reasons"])  # type: ignore[union-attr]
+    # Each left-out record is named: file, line and reason.
+    named = counts["ignored_records"]
+    assert isinstance(named, list)
+    assert [re.search(r"d\.csv:(\d+): ", r).group(1) for r in named] == ["2", "5"]  # type: ignore[union-attr]
     queries = matched(_write(tmp_path / "q.txt", "".join(f"{v}\n" for v in values.values())))
     verdicts = dict(zip(values, (q["verdict"] for q in queries), strict=True))
     assert verdicts == {

@@ -113,6 +113,10 @@ def test_vics_export_reads_right_in_other_readers(tmp_path: Path) -> None:
         assert "MediaID" in record
     again = counts_of(imported(export, "again"))
     assert (again["read"], again["stored"]) == (6, 6)
+    # Same entries, categories and provenance in and out: the two lists export identically.
+    exported("uk-cases", tmp_path / "in.csv", "csv")
+    exported("again", tmp_path / "out.csv", "csv")
+    assert (tmp_path / "in.csv").read_text() == (tmp_path / "out.csv").read_text()
 
     pdq_export = tmp_path / "pdq.json"
     exported("pdq-only", pdq_export, "vics")

@@ -131,6 +131,10 @@ def print_import_counts(file_name: str, counts: ImportCounts) -> None:
     )
     for reason, count in sorted(counts.reasons.items(), key=lambda item: -item[1]):
         typer.echo(f"  ignored {count:,}: {reason}", err=True)
+    for record in counts.ignored_records[:5]:
+        typer.echo(f"  ignored: {record}", err=True)
+    if counts.ignored > 5:
+        typer.echo(f"  ... and {counts.ignored - 5:,} more ignored records", err=True)
     if counts.merged:
         typer.echo(
             f"  merged {counts.merged:,}: same digests as an earlier record (one entry kept)",

@@ -297,7 +297,7 @@ def guard_records(
             try:
                 entry = parse(number, raw)
             except IgnoredRecord as ignored:
-                report.ignore(str(ignored))
+                report.ignore(str(ignored), source, number)
                 continue
             except RecordError as exc:
                 error = ListFormatError(source, number, str(exc))
@@ -311,7 +311,7 @@ def guard_records(
                 report.skip(error)
                 continue
             if entry is None:
-                report.ignore("carries no hash Safeguard keeps")
+                report.ignore("carries no hash Safeguard keeps", source, number)
                 continue
             report.entries += 1
             yield entry

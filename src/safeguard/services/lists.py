@@ -82,6 +82,7 @@ class ImportCounts:
         reasons: ignored records by reason.
         notes: remarks about kept records (e.g. metadata kept as text), by kind.
         problems: the first errors behind `skipped`, as text naming file and record.
+        ignored_records: the first ignored records, as text naming file, record and reason.
     """
 
     read: int
@@ -93,6 +94,7 @@ class ImportCounts:
     reasons: dict[str, int]
     notes: dict[str, int]
     problems: tuple[str, ...]
+    ignored_records: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, report: ReadReport, stored: int) -> ImportCounts:
@@ -107,6 +109,7 @@ class ImportCounts:
             reasons=dict(report.ignored_reasons),
             notes=dict(report.notes),
             problems=tuple(str(problem) for problem in report.problems),
+            ignored_records=tuple(str(record) for record in report.ignored_records),
         )
 
     def as_record(self) -> dict[str, object]:
@@ -121,6 +124,7 @@ class ImportCounts:
             "ignored_reasons": self.reasons,
             "notes": self.notes,
             "problems": list(self.problems),
+            "ignored_records": list(self.ignored_records),
         }
 
 

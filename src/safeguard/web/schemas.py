@@ -375,6 +375,7 @@ class ImportCountsOut(BaseModel):
     ignored_reasons: dict[str, int]
     notes: dict[str, int]
     problems: list[str]
+    ignored_records: list[str] = []
 
 
 class ListChangeOut(BaseModel):
