@@ -69,7 +69,8 @@ def test_bank_content_lookup_and_compare_in_hma_shapes(
 
     # curl -F photo=@x.jpg .../c/bank/TEST_BANK/content
     files = {"photo": ("x.jpg", photo, "image/jpeg")}
-    added = hma.post("/c/bank/TEST_BANK/content", files=files, scope=Scope.LISTS_WRITE)
+    form = {"metadata": '{"content_id": "upload-77"}', "note": "stand-in"}
+    added = hma.post("/c/bank/TEST_BANK/content", files=files, data=form, scope=Scope.LISTS_WRITE)
     assert added.status_code == 200, added.text
     content_id = added.json()["id"]
     assert isinstance(content_id, int)
@@ -105,6 +106,8 @@ def test_bank_content_lookup_and_compare_in_hma_shapes(
     assert content["id"] == content_id
     assert content["bank"] == {"name": "TEST_BANK", "matching_enabled_ratio": 1.0}
     assert content["signals"] == {"pdq": pdq}
+    assert "note: stand-in" in content["note"]
+    assert "upload-77" in content["note"]
     deleted = hma.delete(f"/c/bank/TEST_BANK/content/{content_id}", scope=Scope.LISTS_WRITE)
     assert deleted.json() == {"deleted": 1}
     assert hma.get(f"/m/lookup?signal_type=pdq&signal={pdq}").json() == {}

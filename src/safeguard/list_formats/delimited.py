@@ -84,9 +84,7 @@ _FIELD_COLUMNS: Mapping[str, str] = {
     **dict.fromkeys(("tags", "collab", "collaboration", "owner", "ownerid"), "note_part"),
 }
 _DERIVED_COLUMNS = frozenset({"categorylabel", "quality", "pdqquality"})
-NEGATIVE_OPINIONS = frozenset(
-    {"negativeclass", "disputed", "nonmalicious", "falsepositive", "benign", "notmalicious"}
-)
+NEGATIVE_OPINIONS = frozenset({"negativeclass", "disputed", "nonmalicious", "falsepositive"})
 """Opinions (threatexchange categories, statuses and tags, keys as `_column_key` makes them)
 that say a signal does not belong in the list: threatexchange never treats these as positive
 matches, so Safeguard does not import them as known-bad."""
@@ -287,7 +285,9 @@ def _row_entry(
         return value or None
 
     tags = [row[i] for i in layout.note_parts if _column_key(layout.header[i]) == "tags"]
-    negative = negative_opinion(cell("category"), cell("status"), *tags)
+    # threatexchange's vocabulary only: another scheme's category is never an opinion.
+    opinion = cell("category") if scheme == THREATEXCHANGE_SCHEME else None
+    negative = negative_opinion(opinion, cell("status"), *tags)
     if negative is not None:
         raise IgnoredRecord(f"negative or disputed opinion ({negative}): not a known-bad hash")
 

@@ -23,7 +23,7 @@ from safeguard.domain.errors import ConfigurationError, InvalidDigestError, NotF
 from safeguard.domain.hash_lists import HashEntry, HashList, ListKind, Provenance
 from safeguard.domain.service import Scope
 from safeguard.web.hma.access import guard
-from safeguard.web.hma.matching import hash_form
+from safeguard.web.hma.matching import form_fields, hash_form
 from safeguard.web.hma.signals import SIGNAL_NAME, HmaError, content_id, signal_value
 from safeguard.web.state import AppState, app_state
 
@@ -184,12 +184,17 @@ def curation_router(mode: str) -> APIRouter:
 
     @router.post("/bank/{bank_name}/content", summary="HMA: add an uploaded file to a bank")
     async def add_content(bank_name: str, request: Request, state: State) -> dict[str, object]:
-        """Hash the one file of the form and add its signals as one entry."""
+        """Hash the one file of the form and add its signals as one entry.
+
+        The form's ``metadata`` (a JSON object: ``content_id``, ``content_uri``, ``json``) and
+        ``note`` fields are kept in the entry's provenance, as HMA keeps them.
+        """
         bank = _get_bank(state, bank_name)
         if request.query_params.get("url"):
             raise HmaError(400, "Safeguard does not fetch URLs; upload the file instead")
+        fields = await form_fields(request)
         metadata: dict[str, Any] | None = None
-        raw = request.query_params.get("metadata")
+        raw = fields.get("metadata")
         if raw:
             try:
                 metadata = json.loads(raw)
@@ -197,7 +202,8 @@ def curation_router(mode: str) -> APIRouter:
                 raise HmaError(400, "metadata form field must be valid JSON") from exc
             if not isinstance(metadata, dict):
                 raise HmaError(400, "metadata should be a json object")
-        note = _note(request.query_params.get("note"))
+            metadata.pop("collab", None)  # provenance of exchanges, set by HMA itself
+        note = _note(fields.get("note"))
         signals = await hash_form(request, state, request.query_params.get("types"))
         return await run_in_threadpool(_add_signals, state, request, bank, signals, note, metadata)
 

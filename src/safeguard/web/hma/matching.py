@@ -98,6 +98,18 @@ async def hash_form(request: Request, state: AppState, types: str | None) -> dic
     return answer
 
 
+async def form_fields(request: Request) -> dict[str, str]:
+    """The text (non-file) fields of a multipart form; empty for any other body."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/"):
+        return {}
+    try:
+        parts = parse_multipart(await request.body(), content_type)
+    except ValueError as exc:
+        raise HmaError(400, str(exc)) from exc
+    return {field: data.decode("utf-8", "replace") for field, name, data in parts if name is None}
+
+
 def _selected_types(content_type: str, types: str | None) -> tuple[str, ...]:
     if types is None:
         return CONTENT_SIGNAL_TYPES[content_type]
