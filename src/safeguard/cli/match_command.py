@@ -87,6 +87,8 @@ def _match_hash_file(
     )
     for reason, count in report.ignored_reasons.items():
         notice.print(f"  ignored {count}: {escape(reason)}", highlight=False)
+    for record in report.ignored_records[:5]:
+        notice.print(f"  ignored: {escape(str(record))}", highlight=False)
     return queries, errors
 
 

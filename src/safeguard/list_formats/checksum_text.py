@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import closing
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO, TextIO, cast
 
@@ -47,6 +49,7 @@ _BY_LENGTH = {32: HashAlgorithm.MD5, 40: HashAlgorithm.SHA1, 64: HashAlgorithm.S
 _BSD_NAMES = {"MD5": HashAlgorithm.MD5, "SHA1": HashAlgorithm.SHA1, "SHA256": HashAlgorithm.SHA256}
 _SAMPLE_LINES = 20
 _DECISION_SAMPLE = 200
+_DECISION_LINES = 10_000  # bare values are looked for among the first lines only
 _MIN_VALUES_TO_DECIDE = 5
 _PDQ_BITS_SET = 128
 
@@ -133,13 +136,15 @@ class ChecksumTextReader:
         report = ReadReport()
         bare_64 = self._bare_64
         if bare_64 is None:
-            sample = [
-                parsed[1]
-                for _, line in _numbered_lines(path, source)
-                if (parsed := _parse_line(line)) is not None
-                and parsed[2] is None
-                and len(parsed[1]) == 64
-            ][:_DECISION_SAMPLE]
+            with closing(_numbered_lines(path, source)) as lines:
+                bare = (
+                    parsed[1]
+                    for _, line in islice(lines, _DECISION_LINES)
+                    if (parsed := _parse_line(line)) is not None
+                    and parsed[2] is None
+                    and len(parsed[1]) == 64
+                )
+                sample = list(islice(bare, _DECISION_SAMPLE))
             if sample:
                 bare_64 = decide_bare_values(sample, path)
         stated = {"bare_64_digit_values": bare_64.value} if bare_64 is not None else {}
