@@ -16,7 +16,7 @@ which a SHA-256 value has only about one time in twenty, so the file's values de
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import closing
 from itertools import islice
 from pathlib import Path
@@ -160,7 +160,7 @@ class ChecksumTextReader:
         return ParsedList(metadata, entries, report)
 
 
-def _numbered_lines(path: Path, source: str) -> Iterator[tuple[int, str]]:
+def _numbered_lines(path: Path, source: str) -> Generator[tuple[int, str], None, None]:
     """(record number, record) for every non-blank, non-comment line or NUL-ended record."""
     try:
         with path.open("rb") as probe:
