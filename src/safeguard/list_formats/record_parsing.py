@@ -97,19 +97,25 @@ def read_date(value: object) -> tuple[date | None, str | None]:
         return None, None
     if isinstance(value, bool):
         return None, str(value)
-    text = str(value).strip()
+    if isinstance(value, int | float):
+        return _epoch_date(float(value), str(value))
+    return _date_of_text(str(value).strip())
+
+
+@lru_cache(maxsize=4096)
+def _date_of_text(text: str) -> tuple[date | None, str | None]:
+    """`read_date` for text; cached because a list repeats a handful of stamps."""
     if not text:
         return None, None
+    try:  # the common case first: plain ISO 8601
+        return _utc_date(datetime.fromisoformat(text)), None
+    except ValueError:
+        pass
     dotnet = _DOTNET_DATE.match(text)
     if dotnet:
         return datetime.fromtimestamp(int(dotnet.group(1)) / 1000, tz=UTC).date(), None
-    if isinstance(value, int | float) or _EPOCH.match(text):
-        number = float(text)
-        seconds = number / 1000 if abs(number) >= 1e11 else number
-        try:
-            return datetime.fromtimestamp(seconds, tz=UTC).date(), None
-        except (OverflowError, OSError, ValueError):
-            return None, text
+    if _EPOCH.match(text):
+        return _epoch_date(float(text), text)
     cleaned = _OFFSET_THEN_Z.sub(r"\1", text)
     cleaned = _TRAILING_ZONE_NAME.sub("Z", cleaned)
     if cleaned.endswith("z"):
@@ -121,12 +127,21 @@ def read_date(value: object) -> tuple[date | None, str | None]:
             return None, text
         cleaned = f"{year}-{int(month):02d}-{int(day):02d}" + (f"T{rest}" if rest else "")
     try:
-        stamp = datetime.fromisoformat(cleaned)
+        return _utc_date(datetime.fromisoformat(cleaned)), None
     except ValueError:
         return None, text
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(UTC)
-    return stamp.date(), None
+
+
+def _utc_date(stamp: datetime) -> date:
+    return (stamp.astimezone(UTC) if stamp.tzinfo is not None else stamp).date()
+
+
+def _epoch_date(number: float, text: str) -> tuple[date | None, str | None]:
+    seconds = number / 1000 if abs(number) >= 1e11 else number
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC).date(), None
+    except (OverflowError, OSError, ValueError):
+        return None, text
 
 
 def soft_date(value: object, field_name: str, unread: list[str]) -> date | None:

@@ -241,7 +241,16 @@ def _media_entry(media: Any, numeric_scheme: str, report: ReadReport) -> HashEnt
         numeric_scheme,
     )
     unread: list[str] = []
-    size = soft_size(media.get("MediaSize"), "MediaSize", unread)
+    media_size = media.get("MediaSize")
+    # Fast paths for the common, well-typed values; the soft parsers handle the rest.
+    size = (
+        media_size
+        if type(media_size) is int and media_size >= 0
+        else soft_size(media_size, "MediaSize", unread)
+    )
+    victim = media.get("VictimIdentified")
+    if type(victim) is not bool:
+        victim = soft_bool(victim, "VictimIdentified", unread)
     notes = _text(media.get("Comments"))
     tags = _text(media.get("Tags"))
     if tags and not properties.get("CategoryScheme"):
@@ -251,8 +260,12 @@ def _media_entry(media: Any, numeric_scheme: str, report: ReadReport) -> HashEnt
     provenance = Provenance(
         source_record_id=properties.get("SourceRecordId", default_record_id) or None,
         series=_text(media.get("Series")),
-        victim_identified=soft_bool(media.get("VictimIdentified"), "VictimIdentified", unread),
-        first_seen=soft_date(properties.get("FirstSeen"), "Safeguard.FirstSeen", unread),
+        victim_identified=victim,
+        first_seen=(
+            soft_date(properties["FirstSeen"], "Safeguard.FirstSeen", unread)
+            if "FirstSeen" in properties
+            else None
+        ),
         last_seen=soft_date(media.get("DateUpdated"), "DateUpdated", unread),
         notes=with_unread(notes, unread, report),
     )
