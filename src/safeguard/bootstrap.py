@@ -261,12 +261,13 @@ class Services:
         """List management through the service: audited, re-matched, served at once."""
         from safeguard.domain.hash_lists import HashList
         from safeguard.services.list_changes import ListAdministration
+        from safeguard.services.lists import ImportOutcome
         from safeguard.services.retroactive import RetroactiveMatcher
 
         list_service = self.list_service
 
-        def import_file(path: Path, current: HashList, format_name: str | None) -> HashList:
-            outcome = list_service.import_file(
+        def import_file(path: Path, current: HashList, format_name: str | None) -> ImportOutcome:
+            return list_service.import_file(
                 path,
                 name=current.name,
                 kind=current.kind,
@@ -274,7 +275,6 @@ class Services:
                 source=current.source or None,
                 version=current.version or None,
             )
-            return outcome.hash_list
 
         retroactive = RetroactiveMatcher(
             self.service_store, self.service_actions, self.settings.pdq_threshold

@@ -17,6 +17,11 @@ from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
 ENV_PREFIX = "SAFEGUARD_"
 
 
+HMA_API_MODES = ("off", "key", "loopback")
+"""`Settings.hma_api`: the HMA-compatible routes are off; on with an API key required; or on
+for loopback clients only, without a key (a sidecar on the same host)."""
+
+
 def default_data_dir() -> Path:
     """Folder for the default SQLite database, indexes and service state."""
     return Path(user_data_dir("safeguard", appauthor=False))
@@ -49,6 +54,9 @@ class Settings:
             account, and for how long.
         cookie_secure: ``auto`` (Secure when the request came over https), ``always`` (behind
             a TLS-terminating proxy) or ``never``.
+        hma_api: the Hasher-Matcher-Actioner-compatible routes (``/status``, ``/h``, ``/m``,
+            ``/c``): ``off`` (default), ``key`` (an API key in a header, as on ``/v1``) or
+            ``loopback`` (no key, loopback clients only). See docs/hma-compatibility.md.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -75,6 +83,7 @@ class Settings:
     sign_in_max_failures: int = 5
     sign_in_lockout_minutes: int = 15
     cookie_secure: str = "auto"
+    hma_api: str = "off"
 
     def __post_init__(self) -> None:
         if self.pdq_mode not in ("fast", "reference"):
@@ -86,6 +95,10 @@ class Settings:
         if self.cookie_secure not in ("auto", "always", "never"):
             raise ConfigurationError(
                 f"cookie_secure must be 'auto', 'always' or 'never', not {self.cookie_secure!r}"
+            )
+        if self.hma_api not in HMA_API_MODES:
+            raise ConfigurationError(
+                f"hma_api must be one of {', '.join(HMA_API_MODES)}, not {self.hma_api!r}"
             )
         if self.batch_backend not in ("local", "ray"):
             raise ConfigurationError(

@@ -97,7 +97,8 @@ def test_lenient_import_skips_bad_records(tmp_path: Path) -> None:
     broken = write_csv(tmp_path / "broken.csv", range(4), broken_at=2)
     code, output = invoke("lists", "import", str(broken), "--name", "x", "--lenient")
     assert code == 0, output
-    assert "Skipped 1 malformed records" in output
+    assert "read 4 records, stored 3 entries, skipped 1 malformed" in output
+    assert "broken.csv:4: md5 is not a md5 digest" in output
     assert shown()[0]["entry_count"] == 3
 
 

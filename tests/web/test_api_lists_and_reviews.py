@@ -57,6 +57,8 @@ def test_import_a_list_file(api: ApiClient) -> None:
     imported = api.post("/v1/lists/md5s/import", content=text.encode(), params={"format": "md5sum"})
     assert imported.status_code == 200, imported.text
     assert imported.json()["hash_list"]["entry_count"] == 2
+    counts = imported.json()["import_counts"]
+    assert (counts["read"], counts["stored"], counts["skipped"]) == (2, 2, 0)
     assert api.post("/v1/match", json={"md5": "2" * 32}).json()["block"] is True
     broken = api.post("/v1/lists/md5s/import", content=b"not a list", params={"format": "md5sum"})
     assert broken.status_code == 422

@@ -195,3 +195,31 @@ def test_match_by_an_equal_photodna_value(api: ApiClient) -> None:
     assert found["block"] is True
     (match,) = found["matches"]
     assert (match["algorithm"], match["entry_id"], match["distance"]) == ("photodna", "p1", 0)
+
+
+def test_hash_of_a_multipart_upload_is_the_file_s(api: ApiClient, listed_photo: bytes) -> None:
+    direct = api.post("/v1/hash", content=listed_photo, scope=Scope.MATCH).json()
+    # As `curl -F photo=@x.jpg` sends it: the picture's hashes, never the envelope's.
+    files = {"photo": ("x.jpg", listed_photo, "image/jpeg")}
+    answer = api.post("/v1/hash", files=files, scope=Scope.MATCH)
+    assert answer.status_code == 200, answer.text
+    record = answer.json()
+    assert record["md5"] == direct["md5"]
+    assert record["pdq"] == direct["pdq"]
+    assert record["media_type"] == "image/jpeg"
+    two = [("a", ("a.jpg", listed_photo, "image/jpeg")), ("b", ("b.jpg", listed_photo, "x/y"))]
+    assert api.post("/v1/hash", files=two, scope=Scope.MATCH).status_code == 422
+
+
+@pytest.mark.parametrize("route", ["/v1/hash/batch", "/v1/match/batch"])
+def test_batch_routes_refuse_other_field_names(
+    api: ApiClient, listed_photo: bytes, route: str
+) -> None:
+    files = [
+        ("files", ("a.jpg", listed_photo, "image/jpeg")),
+        ("photo", ("b.jpg", listed_photo, "image/jpeg")),
+    ]
+    answer = api.post(route, files=files, scope=Scope.MATCH)
+    assert answer.status_code == 422
+    assert "'files'" in answer.json()["detail"]
+    assert "'photo'" in answer.json()["detail"]

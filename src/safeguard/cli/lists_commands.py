@@ -12,8 +12,9 @@ from rich.table import Table
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, cli_actor, errors_to_exit, services_for
 from safeguard.cli.output import emit_json, progress_bar
+from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.hash_lists import HashList, ListKind
-from safeguard.services.lists import EXPORT_FORMATS, ListService
+from safeguard.services.lists import EXPORT_FORMATS, ImportCounts, ListService
 
 lists_app = typer.Typer(help="Manage hash lists (known-bad, known-good, ignorable).")
 app.add_typer(lists_app, name="lists", no_args_is_help=True)
@@ -53,7 +54,9 @@ def import_command(
     format_name: Annotated[
         str | None,
         typer.Option(
-            "--format", help="Reader: vics, csv, hashdeep, md5sum, nsrl (default: detect)."
+            "--format",
+            help="Reader: vics, csv, hashdeep, md5sum, sha256sum, pdq, te-signals, te-state, "
+            "jsonl, nsrl (default: detect).",
         ),
     ] = None,
     source: Annotated[str | None, typer.Option(help="Who issued the list.")] = None,
@@ -102,6 +105,8 @@ def import_command(
         if as_json:
             record = _record(service, stored, location)
             record.update(format=outcome.format_name, skipped=outcome.report.skipped)
+            if not outcome.in_place:
+                record["counts"] = outcome.counts.as_record()
             emit_json(record)
             return
         if outcome.in_place:
@@ -114,12 +119,36 @@ def import_command(
                 f"Imported {stored.entry_count:,} entries into {stored.name!r} "
                 f"({stored.kind.value}, {outcome.format_name})."
             )
+            print_import_counts(file.name, outcome.counts)
         if change.retroactive:
             typer.echo(f"{len(change.retroactive):,} past uploads now match; their actions ran.")
-        if outcome.report.skipped:
-            typer.echo(f"Skipped {outcome.report.skipped:,} malformed records.", err=True)
-            for problem in outcome.report.problems[:5]:
-                typer.echo(f"  {problem}", err=True)
+
+
+def print_import_counts(file_name: str, counts: ImportCounts) -> None:
+    """Where every record went: read, stored, skipped, ignored, merged, and why (stderr)."""
+    typer.echo(
+        f"{file_name}: read {counts.read:,} records, stored {counts.stored:,} entries, "
+        f"skipped {counts.skipped:,} malformed, ignored {counts.ignored:,}, "
+        f"merged {counts.merged:,} repeated.",
+        err=True,
+    )
+    for reason, count in sorted(counts.reasons.items(), key=lambda item: -item[1]):
+        typer.echo(f"  ignored {count:,}: {reason}", err=True)
+    for record in counts.ignored_records[:5]:
+        typer.echo(f"  ignored: {record}", err=True)
+    if counts.ignored > 5:
+        typer.echo(f"  ... and {counts.ignored - 5:,} more ignored records", err=True)
+    if counts.merged:
+        typer.echo(
+            f"  merged {counts.merged:,}: same digests as an earlier record (one entry kept)",
+            err=True,
+        )
+    for remark, count in sorted(counts.notes.items(), key=lambda item: -item[1]):
+        typer.echo(f"  note {count:,}: {remark}", err=True)
+    for problem in counts.problems[:5]:
+        typer.echo(f"  skipped: {problem}", err=True)
+    if counts.skipped > 5:
+        typer.echo(f"  ... and {counts.skipped - 5:,} more skipped records", err=True)
 
 
 @lists_app.command("show")
@@ -166,16 +195,37 @@ def export_command(
     format_name: Annotated[
         str, typer.Option("--format", help=f"One of {', '.join(EXPORT_FORMATS)}.")
     ] = "csv",
+    algorithms: Annotated[
+        str | None,
+        typer.Option(
+            "--algorithms",
+            help="hashdeep: the hash columns, e.g. md5,sha256 (default: those every entry has).",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Write a list's entries to a file (VICS JSON, CSV or hashdeep)."""
+    """Write a list's entries to a file (VICS JSON, CSV, hashdeep, md5sum/sha1sum/sha256sum...)."""
     with errors_to_exit():
+        chosen = None
+        if algorithms:
+            try:
+                chosen = tuple(HashAlgorithm(a.strip().lower()) for a in algorithms.split(","))
+            except ValueError as exc:
+                raise typer.BadParameter(f"--algorithms: {exc}") from exc
+        service = _service(db)
         try:
-            written = _service(db).export(name, output, format_name)
+            written = service.export(name, output, format_name, algorithms=chosen)
         except OSError as exc:
             typer.echo(f"error: cannot write {output}: {exc.strerror}", err=True)
             raise typer.Exit(2) from exc
+        total = service.get(name).entry_count
     typer.echo(f"Wrote {written:,} entries of {name!r} to {output} ({format_name}).")
+    if written < total:
+        typer.echo(
+            f"Left out {total - written:,} of {total:,} entries: the format cannot hold their "
+            "digests (or lacks a chosen hash column).",
+            err=True,
+        )
 
 
 @lists_app.command("remove")

@@ -16,7 +16,7 @@ from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import emit_json, progress_bar
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.matches import Match, Verdict, verdict_of
-from safeguard.services.hash_queries import HashQuery, read_hash_queries
+from safeguard.services.hash_queries import HashQuery, QueryFileSummary, read_hash_queries
 from safeguard.services.hashing import hash_each, iter_media_paths
 from safeguard.services.match_export import (
     EXPORT_FORMATS,
@@ -67,7 +67,8 @@ def _match_hash_file(
 ) -> tuple[int, int]:
     console = Console(soft_wrap=True)
     queries = errors = 0
-    for query in read_hash_queries(file, algorithm):
+    summary = QueryFileSummary()
+    for query in read_hash_queries(file, algorithm, summary):
         queries += 1
         matches = _query_matches(service, query)
         errors += query.error is not None
@@ -76,6 +77,18 @@ def _match_hash_file(
         else:
             label = f"{file.name}:{query.line}"
             _print_human(console, label, matches, query.error)
+    report = summary.report
+    notice = Console(stderr=True)
+    notice.print(
+        f"{escape(file.name)} ({summary.format_name}): read {report.records} records, "
+        f"{report.entries} with hashes, skipped {report.skipped} unusable, "
+        f"ignored {report.ignored}.",
+        highlight=False,
+    )
+    for reason, count in report.ignored_reasons.items():
+        notice.print(f"  ignored {count}: {escape(reason)}", highlight=False)
+    for record in report.ignored_records[:5]:
+        notice.print(f"  ignored: {escape(str(record))}", highlight=False)
     return queries, errors
 
 
@@ -94,8 +107,8 @@ def match_command(
         Path | None,
         typer.Option(
             "--hashes",
-            help="Match hashes read from this file (one per line, or a CSV with a header) "
-            "instead of media.",
+            help="Match hashes read from this file instead of media: any list format "
+            "`lists import` reads (md5sum, hashdeep, CSV, threatexchange, VICS...).",
             exists=True,
             dir_okay=False,
         ),

@@ -76,9 +76,17 @@ class ReadReport:
         records: records seen (good, skipped and ignored).
         entries: entries yielded.
         skipped: malformed records skipped under `ErrorPolicy.LENIENT`.
-        ignored: well-formed records that carry nothing Safeguard keeps (e.g. a URL signal).
+        ignored: well-formed records that carry nothing Safeguard keeps (e.g. a URL signal)
+            or that the list itself marks as not to be matched (a negative opinion).
+        ignored_reasons: `ignored`, counted by reason (every ignored record has one).
+        ignored_records: the first `KEPT_PROBLEMS` ignored records, each naming its file,
+            record number and reason (as a `ListFormatError`, though nothing is wrong).
         problems: the first `KEPT_PROBLEMS` errors behind `skipped`.
         notes: remarks about the data (e.g. placeholder PhotoDNA values dropped), counted by kind.
+        last_record: the number (line or record) of the record read last, so a caller
+            consuming entries one by one can say where each came from.
+        last_quality: the PDQ quality the record read last states, as written (a CSV
+            ``quality`` column); a query's attribute, never stored with an entry.
     """
 
     KEPT_PROBLEMS = 100
@@ -87,14 +95,25 @@ class ReadReport:
     entries: int = 0
     skipped: int = 0
     ignored: int = 0
+    ignored_reasons: dict[str, int] = field(default_factory=dict)
+    ignored_records: list[ListFormatError] = field(default_factory=list)
     problems: list[ListFormatError] = field(default_factory=list)
     notes: dict[str, int] = field(default_factory=dict)
+    last_record: int = 0
+    last_quality: str | None = None
 
     def skip(self, error: ListFormatError) -> None:
         """Count a skipped record, keeping the error while fewer than KEPT_PROBLEMS are kept."""
         self.skipped += 1
         if len(self.problems) < self.KEPT_PROBLEMS:
             self.problems.append(error)
+
+    def ignore(self, reason: str, source: str = "", record: int | None = None) -> None:
+        """Count a well-formed record left out on purpose, with its reason (and where it is)."""
+        self.ignored += 1
+        self.ignored_reasons[reason] = self.ignored_reasons.get(reason, 0) + 1
+        if source and len(self.ignored_records) < self.KEPT_PROBLEMS:
+            self.ignored_records.append(ListFormatError(source, record, reason))
 
     def note(self, remark: str) -> None:
         """Count one occurrence of a remark about the data."""

@@ -29,14 +29,16 @@ from safeguard.list_formats.contract import (
     derived_entry_id,
 )
 from safeguard.list_formats.record_parsing import (
+    IgnoredRecord,
     PlaceholderPhotoDnaError,
     RecordError,
     category_in_scheme,
     guard_records,
-    parse_bool,
-    parse_date,
     parse_digest,
-    parse_size,
+    soft_bool,
+    soft_date,
+    soft_size,
+    with_unread,
 )
 
 THREATEXCHANGE_SCHEME = "threatexchange"
@@ -58,9 +60,11 @@ _TYPED_PAIRS = (
     ("hashvalue", "hashname"),
 )
 _TYPE_NAMES: Mapping[str, HashAlgorithm] = {
-    **dict.fromkeys(("md5", "hashmd5", "videomd5"), HashAlgorithm.MD5),
+    **dict.fromkeys(("md5", "hashmd5", "videomd5", "hashvideomd5", "vmd5"), HashAlgorithm.MD5),
     **dict.fromkeys(("sha1", "hashsha1"), HashAlgorithm.SHA1),
-    **dict.fromkeys(("sha256", "hashsha256", "videosha256"), HashAlgorithm.SHA256),
+    **dict.fromkeys(
+        ("sha256", "hashsha256", "videosha256", "hashvideosha256"), HashAlgorithm.SHA256
+    ),
     **dict.fromkeys(("pdq", "hashpdq"), HashAlgorithm.PDQ),
     **dict.fromkeys(("photodna", "pdna", "hashphotodna"), HashAlgorithm.PHOTODNA),
 }
@@ -76,9 +80,29 @@ _FIELD_COLUMNS: Mapping[str, str] = {
     **dict.fromkeys(("lastseen", "lastupdated", "dateupdated", "updated"), "last_seen"),
     **dict.fromkeys(("sourcerecordid", "indicatorid"), "source_record_id"),
     **dict.fromkeys(("notes", "comments", "comment", "description"), "notes"),
+    **dict.fromkeys(("status", "opinion"), "status"),
     **dict.fromkeys(("tags", "collab", "collaboration", "owner", "ownerid"), "note_part"),
 }
 _DERIVED_COLUMNS = frozenset({"categorylabel", "quality", "pdqquality"})
+NEGATIVE_OPINIONS = frozenset({"negativeclass", "disputed", "nonmalicious", "falsepositive"})
+"""Opinions (threatexchange categories, statuses and tags, keys as `_column_key` makes them)
+that say a signal does not belong in the list: threatexchange never treats these as positive
+matches, so Safeguard does not import them as known-bad."""
+
+
+def negative_opinion(*values: str | None) -> str | None:
+    """The first negative opinion among category, status and tag values, or None.
+
+    Tags may be several words separated by spaces or commas (threatexchange joins them with
+    spaces).
+    """
+    for value in values:
+        for word in re.split(r"[\s,;]+", value or ""):
+            if word and _column_key(word) in NEGATIVE_OPINIONS:
+                return word
+    return None
+
+
 _DELIMITERS = ("\t", ",", ";", "|")
 
 
@@ -96,6 +120,7 @@ class _Layout:
     fields: Mapping[str, int]
     note_parts: tuple[int, ...]
     ignored: tuple[str, ...]
+    quality: int = -1  # index of a PDQ quality column, -1 when there is none
 
     @classmethod
     def from_header(cls, header: Sequence[str]) -> _Layout:
@@ -126,7 +151,8 @@ class _Layout:
         ignored = tuple(
             header[i] for i, key in enumerate(keys) if i not in used and key not in _DERIVED_COLUMNS
         )
-        return cls(tuple(header), digests, typed, fields, tuple(note_parts), ignored)
+        quality = next((i for i, key in enumerate(keys) if key in ("quality", "pdqquality")), -1)
+        return cls(tuple(header), digests, typed, fields, tuple(note_parts), ignored, quality)
 
     @property
     def has_hashes(self) -> bool:
@@ -240,6 +266,7 @@ def _row_entry(
 ) -> HashEntry | None:
     if len(row) != len(layout.header):
         raise RecordError(f"{len(row)} fields, the header names {len(layout.header)}")
+    report.last_quality = row[layout.quality].strip() or None if layout.quality >= 0 else None
     digests: dict[HashAlgorithm, str] = {}
     for index, algorithm in layout.digests:
         _add(digests, algorithm, row[index], layout.header[index], report)
@@ -247,7 +274,7 @@ def _row_entry(
         value_index, type_index = layout.typed
         row_algorithm = _row_algorithm(row, value_index, type_index)
         if row_algorithm is None:
-            return None
+            raise IgnoredRecord(f"signal type {row[type_index].strip()!r} is not a file hash")
         _add(digests, row_algorithm, row[value_index], layout.header[value_index], report)
     if not digests:
         raise RecordError("no digest in the row")
@@ -257,20 +284,31 @@ def _row_entry(
         value = row[index].strip() if index is not None else ""
         return value or None
 
+    tags = [row[i] for i in layout.note_parts if _column_key(layout.header[i]) == "tags"]
+    # threatexchange's vocabulary only: another scheme's category is never an opinion.
+    opinion = cell("category") if scheme == THREATEXCHANGE_SCHEME else None
+    negative = negative_opinion(opinion, cell("status"), *tags)
+    if negative is not None:
+        raise IgnoredRecord(f"negative or disputed opinion ({negative}): not a known-bad hash")
+
     notes = [cell("notes")] + [
         f"{layout.header[i]}: {row[i].strip()}" for i in layout.note_parts if row[i].strip()
     ]
+    if cell("status"):
+        notes.append(f"status: {cell('status')}")
     category = category_in_scheme(cell("scheme") or scheme, cell("category"), scheme or PROJECT_VIC)
     record_id = cell("id")
+    unread: list[str] = []
+    size = soft_size(cell("size"), "size", unread)
     provenance = Provenance(
         source_record_id=(
             cell("source_record_id") if "source_record_id" in layout.fields else record_id
         ),
         series=cell("series"),
-        victim_identified=parse_bool(cell("victim_identified"), "victim_identified"),
-        first_seen=parse_date(cell("first_seen"), "first_seen"),
-        last_seen=parse_date(cell("last_seen"), "last_seen"),
-        notes="\n".join(n for n in notes if n) or None,
+        victim_identified=soft_bool(cell("victim_identified"), "victim_identified", unread),
+        first_seen=soft_date(cell("first_seen"), "first_seen", unread),
+        last_seen=soft_date(cell("last_seen"), "last_seen", unread),
+        notes=with_unread("\n".join(n for n in notes if n) or None, unread, report),
     )
     return HashEntry(
         entry_id=record_id or derived_entry_id(digests),
@@ -278,7 +316,7 @@ def _row_entry(
         category=category,
         provenance=provenance,
         file_name=cell("file_name"),
-        size=parse_size(cell("size"), "size"),
+        size=size,
     )
 
 
@@ -359,11 +397,19 @@ class DelimitedWriter:
         self, entries: Iterable[HashEntry], stream: TextIO | BinaryIO, metadata: ListMetadata
     ) -> int:
         """Write the header row, then one row per entry; returns the number of rows."""
-        writer = csv.writer(cast(TextIO, stream), delimiter=self.delimiter, lineterminator="\n")
+        out = cast(TextIO, stream)
+        writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\n")
+        # With a "\n" terminator the csv module quotes a newline but not a lone "\r", which
+        # readers (ours included) then take for the end of the record: such rows are written
+        # with every cell quoted.
+        quoting_all = csv.writer(
+            out, delimiter=self.delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL
+        )
         writer.writerow(WRITER_COLUMNS)
         count = 0
         for entry in entries:
-            writer.writerow(_entry_row(entry))
+            row = _entry_row(entry)
+            (quoting_all if any("\r" in cell for cell in row) else writer).writerow(row)
             count += 1
         return count
 

@@ -136,49 +136,83 @@ def _row_entry(line: str, columns: Sequence[str]) -> HashEntry:
     )
 
 
+HASHDEEP_ALGORITHMS: tuple[HashAlgorithm, ...] = (
+    HashAlgorithm.MD5,
+    HashAlgorithm.SHA1,
+    HashAlgorithm.SHA256,
+)
+"""The digests a hashdeep file can hold, in the column order hashdeep itself uses."""
+
+
+def columns_for(entries: Iterable[HashEntry]) -> tuple[HashAlgorithm, ...]:
+    """The hash columns that suit `entries`: every algorithm all of them have.
+
+    hashdeep refuses a file with an empty hash field, so a column is chosen only when every
+    entry (that has any hashdeep digest) has it. When no algorithm is shared by all, the one
+    most entries have is chosen; entries without it are then left out by the writer.
+    """
+    counts = dict.fromkeys(HASHDEEP_ALGORITHMS, 0)
+    total = 0
+    for entry in entries:
+        present = [a for a in HASHDEEP_ALGORITHMS if a in entry.digests]
+        if not present:
+            continue
+        total += 1
+        for algorithm in present:
+            counts[algorithm] += 1
+    shared = tuple(a for a in HASHDEEP_ALGORITHMS if total and counts[a] == total)
+    if shared:
+        return shared
+    best = max(HASHDEEP_ALGORITHMS, key=lambda a: counts[a])
+    return (best,) if counts[best] else (HashAlgorithm.MD5,)
+
+
 class HashdeepWriter:
     """Writer for hashdeep v1.0, readable by ``hashdeep -k`` for audits.
 
-    Entries missing one of the columns' digests get an empty field there (``hashdeep -k`` then
-    refuses the file; Safeguard reads it); entries with none of them are skipped. A missing size
-    is an empty field and a missing name is replaced by the entry id. Newlines in names are
-    written as backslash-n since the format has no quoting.
+    The hash columns are chosen (`algorithms`) or follow the data (the default): every
+    algorithm all entries have (`columns_for`). An entry missing one of the columns' digests
+    is left out (the count returned says how many were written), never written with an empty hash field, since
+    ``hashdeep -k`` refuses such a file. An unknown size is an empty field (hashdeep accepts
+    it). A missing name is replaced by the entry id. Newlines in names are written as
+    backslash-n since the format has no quoting.
 
     Args:
-        algorithms: hash columns in order; default MD5, SHA-1, SHA-256.
+        algorithms: hash columns in order; None chooses them from the entries (which are then
+            held in memory once: for large lists pass them, as `ListService.export` does after
+            a first pass over the store).
     """
 
     name = "hashdeep"
     binary = False
 
-    def __init__(
-        self,
-        algorithms: Sequence[HashAlgorithm] = (
-            HashAlgorithm.MD5,
-            HashAlgorithm.SHA1,
-            HashAlgorithm.SHA256,
-        ),
-    ) -> None:
-        unsupported = [a.value for a in algorithms if a not in _KNOWN_COLUMNS.values()]
-        if unsupported or not algorithms:
-            raise ValueError(f"hashdeep columns are md5, sha1, sha256; not {unsupported}")
-        self.algorithms = tuple(algorithms)
+    def __init__(self, algorithms: Sequence[HashAlgorithm] | None = None) -> None:
+        if algorithms is not None:
+            unsupported = [a.value for a in algorithms if a not in HASHDEEP_ALGORITHMS]
+            if unsupported or not algorithms:
+                raise ValueError(f"hashdeep columns are md5, sha1, sha256; not {unsupported}")
+            algorithms = tuple(algorithms)
+        self.algorithms = algorithms
 
     def write(
         self, entries: Iterable[HashEntry], stream: TextIO | BinaryIO, metadata: ListMetadata
     ) -> int:
         """Write the two header lines, a comment naming the list, then one row per entry."""
         out = cast(TextIO, stream)
+        algorithms = self.algorithms
+        if algorithms is None:
+            entries = list(entries)
+            algorithms = columns_for(entries)
         out.write(MAGIC + "\n")
-        out.write("%%%% size," + ",".join(a.value for a in self.algorithms) + ",filename\n")
+        out.write("%%%% size," + ",".join(a.value for a in algorithms) + ",filename\n")
         out.write("## Written by Safeguard\n")
         if metadata.suggested_name:
             out.write(f"## List: {_one_line(metadata.suggested_name)}\n")
         out.write("##\n")
         count = 0
         for entry in entries:
-            values = [entry.digests.get(algorithm, "") for algorithm in self.algorithms]
-            if not any(values):
+            values = [entry.digests.get(algorithm, "") for algorithm in algorithms]
+            if not all(values):
                 continue
             size = "" if entry.size is None else str(entry.size)
             name = _one_line(entry.file_name or entry.entry_id)

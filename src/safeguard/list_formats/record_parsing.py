@@ -37,6 +37,10 @@ class RecordError(ValueError):
     """A field of one record is malformed; the reader adds the file and record number."""
 
 
+class IgnoredRecord(Exception):  # noqa: N818 - a signal, not an error
+    """A well-formed record that is deliberately not kept; the message is the reason."""
+
+
 class PlaceholderPhotoDnaError(RecordError):
     """A PhotoDNA field holds a dummy value; readers drop the value and keep the record."""
 
@@ -60,24 +64,124 @@ def parse_bool(value: object, field_name: str) -> bool | None:
 
 
 def parse_date(value: object, field_name: str) -> date | None:
-    """The UTC calendar date of an ISO-8601 date or timestamp, or a .NET ``/Date(ms)/``.
+    """The UTC calendar date of a timestamp in any form `read_date` knows.
 
     Raises:
         RecordError: the value is not a recognised date.
     """
+    day, raw = read_date(value)
+    if raw is not None:
+        raise RecordError(f"{field_name} is {raw[:40]!r}, not a date Safeguard can read")
+    return day
+
+
+_OFFSET_THEN_Z = re.compile(r"([+-]\d{2}:?\d{2})[Zz]$")
+_TRAILING_ZONE_NAME = re.compile(r"\s*(?:UTC|GMT)$", re.IGNORECASE)
+_EPOCH = re.compile(r"^-?\d{9,13}(?:\.\d+)?$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[ T](.*))?$")
+
+
+def read_date(value: object) -> tuple[date | None, str | None]:
+    """Read a timestamp as real list writers produce it; never raises.
+
+    Returns ``(UTC date, None)`` when the value is read, ``(None, None)`` when it is empty, and
+    ``(None, raw text)`` when it cannot be read, so a caller keeps the text rather than losing
+    the record. Forms read: ISO 8601 in any precision (7-digit .NET fractions included), with
+    ``Z``, an offset, an offset followed by a redundant ``Z`` (``...123+01:00Z``, written by a
+    UK exporter), a lower-case ``z``, or a trailing ``UTC``/``GMT``; a date alone; .NET
+    ``/Date(ms)/`` and ``/Date(ms+hhmm)/``; Unix seconds or milliseconds; and
+    ``dd/mm/yyyy [time]`` when the day is over 12 (otherwise day and month are ambiguous and
+    the raw text is kept).
+    """
     if value is None or value == "":
-        return None
-    text = str(value).strip()
+        return None, None
+    if isinstance(value, bool):
+        return None, str(value)
+    if isinstance(value, int | float):
+        return _epoch_date(float(value), str(value))
+    return _date_of_text(str(value).strip())
+
+
+@lru_cache(maxsize=4096)
+def _date_of_text(text: str) -> tuple[date | None, str | None]:
+    """`read_date` for text; cached because a list repeats a handful of stamps."""
+    if not text:
+        return None, None
+    try:  # the common case first: plain ISO 8601
+        return _utc_date(datetime.fromisoformat(text)), None
+    except ValueError:
+        pass
     dotnet = _DOTNET_DATE.match(text)
     if dotnet:
-        return datetime.fromtimestamp(int(dotnet.group(1)) / 1000, tz=UTC).date()
+        return datetime.fromtimestamp(int(dotnet.group(1)) / 1000, tz=UTC).date(), None
+    if _EPOCH.match(text):
+        return _epoch_date(float(text), text)
+    cleaned = _OFFSET_THEN_Z.sub(r"\1", text)
+    cleaned = _TRAILING_ZONE_NAME.sub("Z", cleaned)
+    if cleaned.endswith("z"):
+        cleaned = cleaned[:-1] + "Z"
+    day_first = _DAY_FIRST.match(cleaned)
+    if day_first:
+        day, month, year, rest = day_first.groups()
+        if int(day) <= 12:
+            return None, text
+        cleaned = f"{year}-{int(month):02d}-{int(day):02d}" + (f"T{rest}" if rest else "")
     try:
-        stamp = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise RecordError(f"{field_name} is {text[:40]!r}, not an ISO-8601 date") from exc
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(UTC)
-    return stamp.date()
+        return _utc_date(datetime.fromisoformat(cleaned)), None
+    except ValueError:
+        return None, text
+
+
+def _utc_date(stamp: datetime) -> date:
+    return (stamp.astimezone(UTC) if stamp.tzinfo is not None else stamp).date()
+
+
+def _epoch_date(number: float, text: str) -> tuple[date | None, str | None]:
+    seconds = number / 1000 if abs(number) >= 1e11 else number
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC).date(), None
+    except (OverflowError, OSError, ValueError):
+        return None, text
+
+
+def soft_date(value: object, field_name: str, unread: list[str]) -> date | None:
+    """`read_date`, keeping an unreadable value as ``field: text`` in `unread`."""
+    day, raw = read_date(value)
+    if raw is not None:
+        unread.append(f"{field_name}: {raw[:200]}")
+    return day
+
+
+def soft_bool(value: object, field_name: str, unread: list[str]) -> bool | None:
+    """`parse_bool`, keeping an odd value as ``field: text`` in `unread` instead of failing."""
+    try:
+        return parse_bool(value, field_name)
+    except RecordError:
+        unread.append(f"{field_name}: {str(value)[:200]}")
+        return None
+
+
+def soft_size(value: object, field_name: str, unread: list[str]) -> int | None:
+    """`parse_size`, keeping an odd value as ``field: text`` in `unread` instead of failing."""
+    try:
+        return parse_size(value, field_name)
+    except RecordError:
+        unread.append(f"{field_name}: {str(value)[:200]}")
+        return None
+
+
+def with_unread(notes: str | None, unread: list[str], report: ReadReport) -> str | None:
+    """`notes` with the metadata that could not be read appended verbatim (and counted).
+
+    Odd metadata never costs a record its hashes: the value is kept as text where a person
+    can see it, and the report counts it.
+    """
+    if not unread:
+        return notes
+    for item in unread:
+        report.note(f"{item.split(':', 1)[0]} not readable, kept as text in the notes")
+    kept = "Unread metadata: " + "; ".join(unread)
+    return f"{notes}\n{kept}" if notes else kept
 
 
 def parse_size(value: object, field_name: str) -> int | None:
@@ -195,16 +299,21 @@ def guard_records(
 ) -> Iterator[HashEntry]:
     """Parse numbered raw records one by one, applying the error policy.
 
-    `parse` returns an entry, None for a well-formed record that carries nothing to keep, or
-    raises `RecordError`/`ListFormatError`. Under STRICT the first error is raised as a
+    `parse` returns an entry, None for a well-formed record that carries nothing to keep,
+    raises `IgnoredRecord(reason)` for one left out on purpose, or raises
+    `RecordError`/`ListFormatError`. Under STRICT the first error is raised as a
     `ListFormatError` naming `source` and the record number; under LENIENT it is counted.
     """
     iterator = iter(records)
     try:
         for number, raw in iterator:
             report.records += 1
+            report.last_record = number
             try:
                 entry = parse(number, raw)
+            except IgnoredRecord as ignored:
+                report.ignore(str(ignored), source, number)
+                continue
             except RecordError as exc:
                 error = ListFormatError(source, number, str(exc))
                 if policy is ErrorPolicy.STRICT:
@@ -217,7 +326,7 @@ def guard_records(
                 report.skip(error)
                 continue
             if entry is None:
-                report.ignored += 1
+                report.ignore("carries no hash Safeguard keeps", source, number)
                 continue
             report.entries += 1
             yield entry

@@ -22,6 +22,12 @@ from safeguard.list_formats.contract import ListReader, ListWriter, read_head
 from safeguard.list_formats.delimited import DelimitedReader, DelimitedWriter
 from safeguard.list_formats.hashdeep import HashdeepReader, HashdeepWriter
 from safeguard.list_formats.nsrl import NsrlReader
+from safeguard.list_formats.threatexchange import (
+    JsonLinesReader,
+    ThreatexchangeSignalsReader,
+    ThreatexchangeSignalsWriter,
+    ThreatexchangeStateReader,
+)
 from safeguard.list_formats.vics import VicsReader, VicsWriter
 
 READER_ENTRY_POINTS = "safeguard.list_readers"
@@ -38,8 +44,9 @@ READER_ALIASES: dict[str, str] = {
     "tsv": "delimited",
     "md5sum": "checksum-text",
     "sha1sum": "checksum-text",
-    "sha256sum": "checksum-text",
     "vics-case": "vics",
+    "md5deep": "checksum-text",
+    "threatexchange": "te-signals",
 }
 """Other names `reader_named` accepts: the writer names, so one name works both ways."""
 
@@ -129,20 +136,28 @@ def detect_reader(path: Path) -> ListReader:
         "not a hash-list format Safeguard knows "
         f"(tried {', '.join(READERS)}). A CSV/TSV needs a header row naming a digest column "
         "(md5, sha1, sha256, pdq, photodna); VICS JSON must name its data model in "
-        "@odata.context or odata.metadata; hashdeep files start with '%%%% HASHDEEP-1.0'.",
+        "@odata.context or odata.metadata; hashdeep files start with '%%%% HASHDEEP-1.0'; "
+        "threatexchange lines read '<signal type> <value>'.",
     )
 
 
 register_reader(NsrlReader())
 register_reader(HashdeepReader())
 register_reader(VicsReader())
+register_reader(JsonLinesReader())
+register_reader(ThreatexchangeStateReader())
 register_reader(DelimitedReader())
 register_reader(ChecksumTextReader())
+register_reader(ThreatexchangeSignalsReader())
+# Chosen by name only: bare 64-digit values read as PDQ or as SHA-256, whatever they look like.
+register_reader(ChecksumTextReader("pdq", bare_64=HashAlgorithm.PDQ, detects=False))
+register_reader(ChecksumTextReader("sha256sum", bare_64=HashAlgorithm.SHA256, detects=False))
 
 register_writer(VicsWriter())
 register_writer(VicsWriter("US", as_case=True))
 register_writer(DelimitedWriter())
 register_writer(DelimitedWriter("\t"))
 register_writer(HashdeepWriter())
+register_writer(ThreatexchangeSignalsWriter())
 for _algorithm in (HashAlgorithm.MD5, HashAlgorithm.SHA1, HashAlgorithm.SHA256):
     register_writer(ChecksumTextWriter(_algorithm))

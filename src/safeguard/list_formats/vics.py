@@ -33,10 +33,11 @@ from safeguard.list_formats.record_parsing import (
     RecordError,
     category_in_scheme,
     guard_records,
-    parse_bool,
-    parse_date,
     parse_digest,
-    parse_size,
+    soft_bool,
+    soft_date,
+    soft_size,
+    with_unread,
 )
 
 VICS_UK_NUMERIC = "vics-uk"
@@ -231,12 +232,25 @@ def _media_entry(media: Any, numeric_scheme: str, report: ReadReport) -> HashEnt
     if isinstance(media_id, float) and media_id.is_integer():
         media_id = int(media_id)
     record_id = None if media_id is None or media_id == "" else str(media_id)
-    entry_id = properties.get("EntryId") or record_id or derived_entry_id(digests)
+    # MediaID is no key: cases each number from 1, some writers put 0 everywhere. The id
+    # comes from the digests, so records never replace one another; MediaID stays provenance.
+    entry_id = properties.get("EntryId") or derived_entry_id(digests)
     category = category_in_scheme(
         properties.get("CategoryScheme"),
         properties.get("CategoryCode", media.get("Category")),
         numeric_scheme,
     )
+    unread: list[str] = []
+    media_size = media.get("MediaSize")
+    # Fast paths for the common, well-typed values; the soft parsers handle the rest.
+    size = (
+        media_size
+        if type(media_size) is int and media_size >= 0
+        else soft_size(media_size, "MediaSize", unread)
+    )
+    victim = media.get("VictimIdentified")
+    if type(victim) is not bool:
+        victim = soft_bool(victim, "VictimIdentified", unread)
     notes = _text(media.get("Comments"))
     tags = _text(media.get("Tags"))
     if tags and not properties.get("CategoryScheme"):
@@ -244,12 +258,16 @@ def _media_entry(media: Any, numeric_scheme: str, report: ReadReport) -> HashEnt
     # An id Safeguard invented for the export is no source record: only a stated one counts.
     default_record_id = None if "EntryId" in properties else record_id
     provenance = Provenance(
-        source_record_id=properties.get("SourceRecordId", default_record_id),
+        source_record_id=properties.get("SourceRecordId", default_record_id) or None,
         series=_text(media.get("Series")),
-        victim_identified=parse_bool(media.get("VictimIdentified"), "VictimIdentified"),
-        first_seen=parse_date(properties.get("FirstSeen"), "Safeguard.FirstSeen"),
-        last_seen=parse_date(media.get("DateUpdated"), "DateUpdated"),
-        notes=notes,
+        victim_identified=victim,
+        first_seen=(
+            soft_date(properties["FirstSeen"], "Safeguard.FirstSeen", unread)
+            if "FirstSeen" in properties
+            else None
+        ),
+        last_seen=soft_date(media.get("DateUpdated"), "DateUpdated", unread),
+        notes=with_unread(notes, unread, report),
     )
     return HashEntry(
         entry_id=entry_id,
@@ -257,7 +275,7 @@ def _media_entry(media: Any, numeric_scheme: str, report: ReadReport) -> HashEnt
         category=category,
         provenance=provenance,
         file_name=_file_name(media),
-        size=parse_size(media.get("MediaSize"), "MediaSize"),
+        size=size,
     )
 
 
@@ -300,12 +318,21 @@ def _file_name(media: Mapping[str, Any]) -> str | None:
                 continue
             name = _text(instance.get("FileName")) or ""
             folder = _text(instance.get("FilePath")) or ""
+            if name and _ends_with_name(folder, name):
+                return folder  # some writers put the whole path, name included, in FilePath
             if folder and name and not folder.endswith(("/", "\\")):
                 folder += "\\" if "\\" in folder else "/"
             joined = folder + name if name else folder
             if joined:
                 return joined
     return _text(media.get("RelativeFilePath"))
+
+
+def _ends_with_name(folder: str, name: str) -> bool:
+    """True when `folder` is already a full path ending in the file `name`."""
+    if folder == name:
+        return True
+    return folder.endswith(("/" + name, "\\" + name))
 
 
 def _text(value: object) -> str | None:
@@ -374,14 +401,17 @@ def _media_record(entry: HashEntry, number: int, numeric_scheme: str) -> dict[st
     digests = entry.digests
     properties: list[dict[str, str]] = []
     media: dict[str, object] = {}
-    if entry.entry_id.isdigit():
-        media["MediaID"] = int(entry.entry_id)
-    else:
-        media["MediaID"] = number
+    media["MediaID"] = int(entry.entry_id) if entry.entry_id.isdigit() else number
+    own_id = entry.entry_id != derived_entry_id(digests)
+    if own_id:
+        # The reader derives ids from digests (MediaID is no key); any other id travels here.
         properties.append(_property("EntryId", entry.entry_id))
     record_id = entry.provenance.source_record_id
-    if record_id is not None and record_id != str(media["MediaID"]):
+    if record_id is not None and (own_id or record_id != str(media["MediaID"])):
         properties.append(_property("SourceRecordId", record_id))
+    elif record_id is None and not entry.entry_id.isdigit():
+        # MediaID is then only the position: say so, or it reads back as a source record.
+        properties.append(_property("SourceRecordId", ""))
     category = entry.category
     if category.scheme == numeric_scheme and category.code.isdigit():
         media["Category"] = int(category.code)
@@ -389,8 +419,9 @@ def _media_record(entry: HashEntry, number: int, numeric_scheme: str) -> dict[st
         properties.append(_property("CategoryScheme", category.scheme))
         properties.append(_property("CategoryCode", category.code))
     md5 = digests.get(HashAlgorithm.MD5)
-    if md5:
-        media["MD5"] = md5.upper()
+    # Readers recognise a Media record by its MD5 key: a record without an MD5 (PDQ or SHA-256
+    # only) still carries the key, as null, so its other hashes are not skipped.
+    media["MD5"] = md5.upper() if md5 else None
     if HashAlgorithm.SHA1 in digests:
         media["SHA1"] = digests[HashAlgorithm.SHA1].upper()
     if HashAlgorithm.PHOTODNA in digests:
@@ -410,8 +441,8 @@ def _media_record(entry: HashEntry, number: int, numeric_scheme: str) -> dict[st
     if provenance.first_seen is not None:
         properties.append(_property("FirstSeen", provenance.first_seen.isoformat()))
     if provenance.victim_identified is not None:
-        # Written as strings, as the reference exporters do.
-        media["VictimIdentified"] = "true" if provenance.victim_identified else "false"
+        # A JSON boolean: a public reader takes any non-empty string, "false" included, as true.
+        media["VictimIdentified"] = provenance.victim_identified
     if provenance.series:
         media["Series"] = provenance.series
     if provenance.notes:

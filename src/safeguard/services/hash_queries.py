@@ -1,56 +1,45 @@
 """Use case: read hashes that arrive in a report (no content) as queries for matching.
 
-Two layouts are accepted: one hash per line (a trailing name, as in ``md5sum`` output, is
-ignored; ``#`` starts a comment), or a CSV/TSV whose header names the columns (``md5``,
-``sha1``, ``sha256``, ``pdq``, ``pdq_quality``, ``photodna``; ``hash`` for a column of mixed
-digests). A bare hash's algorithm is taken from its length; 64 hex digits can be SHA-256 or
-PDQ, so without an explicit algorithm such a value is tried as both. A line of
-comma-separated values without a header gives every field as a hash of that line; a field
-that is not a hash makes the line an error (never a silent cut to the first field). PhotoDNA
-values (``--algorithm photodna`` or a ``photodna`` column) are matched by equal value only.
+A hash file is read by the same readers as `safeguard lists import` (md5sum/sha*sum text in
+every form, BSD ``--tag`` lines, GNU-escaped names, NUL-terminated records, hashdeep, CSV/TSV,
+threatexchange CSV, signal lines, ``.te`` state files and JSON lines, VICS), chosen by content.
+A file no reader recognises as a whole (a report with a stray line) is read line by line as
+checksum text, so each unusable line gets its own error. Every record gives one query, in file
+order: its digests, or the reason it gives none (never quoting the value).
+
+Bare 64-digit values without a name can be SHA-256 or PDQ; unless the caller names the
+algorithm, such a value is tried as both. A ``quality``/``pdq_quality`` column gives the PDQ
+query's quality.
+
+Two shapes no list reader takes are read line by line here: a file of header-less
+comma-separated hashes (each field is a hash of that line; a field that is not a hash makes
+the line an error, never a silent cut to the first field), and PhotoDNA values given with
+``--algorithm photodna`` (matched by equal value only).
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
 
-from safeguard.domain.digests import HashAlgorithm, guess_algorithm, normalise_digest
-from safeguard.domain.errors import InvalidDigestError, UnreadableFileError
-
-_HEADER_NAMES: Mapping[str, str] = {
-    "md5": "md5",
-    "sha1": "sha1",
-    "sha-1": "sha1",
-    "sha_1": "sha1",
-    "sha256": "sha256",
-    "sha-256": "sha256",
-    "sha_256": "sha256",
-    "pdq": "pdq",
-    "pdq_hash": "pdq",
-    "pdqhash": "pdq",
-    "pdq_quality": "pdq_quality",
-    "quality": "pdq_quality",
-    "photodna": "photodna",
-    "pdna": "photodna",
-    "hash": "hash",
-    "digest": "hash",
-    "value": "hash",
-}
+from safeguard.domain.digests import HEX_LENGTHS, HashAlgorithm, guess_algorithm, normalise_digest
+from safeguard.domain.errors import InvalidDigestError, ListFormatError, UnreadableFileError
+from safeguard.domain.hash_lists import HashEntry
+from safeguard.list_formats.checksum_text import ChecksumTextReader
+from safeguard.list_formats.contract import ErrorPolicy, ListReader, ParsedList, ReadReport
+from safeguard.list_formats.registry import detect_reader
 
 
 @dataclass(frozen=True, slots=True)
 class HashQuery:
-    """The hashes of one line of a hash file.
+    """The hashes of one record of a hash file.
 
     Attributes:
-        line: 1-based line number in the file (for a CSV, the line of the record).
+        line: 1-based line (or record) number in the file.
         digests: canonical values by algorithm.
         pdq_quality: the PDQ quality the file states, if any.
-        error: why the line gives no query (the value is never repeated in it).
+        error: why the record gives no query (the value is never repeated in it).
     """
 
     line: int
@@ -68,6 +57,131 @@ class HashQuery:
             record["pdq_quality"] = self.pdq_quality
         record["error"] = self.error
         return record
+
+
+@dataclass(slots=True)
+class QueryFileSummary:
+    """What reading a hash file gave: the reader, and the read/used/skipped/ignored counts."""
+
+    format_name: str = ""
+    report: ReadReport = field(default_factory=ReadReport)
+
+
+_LINE_BY_LINE = ChecksumTextReader("checksum-text", bare_64=HashAlgorithm.SHA256)
+
+
+def read_hash_queries(
+    path: Path,
+    algorithm: HashAlgorithm | None = None,
+    summary: QueryFileSummary | None = None,
+) -> Iterator[HashQuery]:
+    """Stream the queries in a hash file, one per record, in constant memory.
+
+    Args:
+        path: the file (UTF-8, a byte-order mark is allowed).
+        algorithm: the algorithm of bare values, when the sender says which.
+        summary: filled with the reader's name and counters as the queries are consumed.
+
+    Raises:
+        UnreadableFileError: the file cannot be opened, or is not a hash file at all (raised
+            here, before any query).
+    """
+    try:
+        with path.open("rb") as probe:
+            probe.read(1)
+    except OSError as exc:
+        raise UnreadableFileError(f"cannot read {path.name}: {exc.strerror}") from exc
+    if algorithm is HashAlgorithm.PHOTODNA or _comma_lines_without_header(path):
+        return _plain_lines(path, algorithm)
+    reader: ListReader
+    try:
+        reader = detect_reader(path)
+    except ListFormatError as exc:
+        if "empty" in exc.reason:
+            return iter(())
+        reader = _LINE_BY_LINE
+    if isinstance(reader, ChecksumTextReader):
+        # Bare 64-digit values are tried as both SHA-256 and PDQ (see `_query_of`).
+        reader = _LINE_BY_LINE
+    try:
+        parsed = reader.read(path, errors=ErrorPolicy.LENIENT)
+    except ListFormatError as exc:
+        raise UnreadableFileError(f"cannot read {path.name} as {reader.name}: {exc}") from exc
+    if summary is not None:
+        summary.format_name = reader.name
+        summary.report = parsed.report
+    return _queries(parsed, reader.name, algorithm)
+
+
+def _queries(
+    parsed: ParsedList, format_name: str, forced: HashAlgorithm | None
+) -> Iterator[HashQuery]:
+    report = parsed.report
+    reported = 0
+    with parsed:
+        for entry in parsed.entries:
+            # Problems met before this entry come first, in file order.
+            while (
+                reported < len(report.problems)
+                and (report.problems[reported].record or 0) < report.last_record
+            ):
+                yield _error_query(report, reported)
+                reported += 1
+            yield _query_of(entry, report, format_name, forced)
+        while reported < len(report.problems):
+            yield _error_query(report, reported)
+            reported += 1
+
+
+def _error_query(report: ReadReport, index: int) -> HashQuery:
+    problem = report.problems[index]
+    return HashQuery(problem.record or 0, error=problem.reason)
+
+
+def _query_of(
+    entry: HashEntry, report: ReadReport, format_name: str, forced: HashAlgorithm | None
+) -> HashQuery:
+    line = report.last_record
+    digests = dict(entry.digests)
+    if format_name == _LINE_BY_LINE.name and entry.file_name is None and len(digests) == 1:
+        ((algorithm, value),) = digests.items()
+        if forced is not None:
+            if HEX_LENGTHS.get(forced) != len(value):
+                return HashQuery(
+                    line,
+                    error=f"a {len(value)}-digit value is not a {forced.value} digest",
+                )
+            digests = {forced: value}
+        elif algorithm is HashAlgorithm.SHA256:
+            digests[HashAlgorithm.PDQ] = value  # 64 digits: SHA-256 or PDQ, both tried
+    quality: int | None = None
+    if report.last_quality is not None:
+        try:
+            quality = int(report.last_quality)
+        except ValueError:
+            return HashQuery(line, error="pdq_quality is not a whole number")
+    return HashQuery(line, digests, quality)
+
+
+def _significant_lines(path: Path) -> Iterator[tuple[int, str]]:
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#"):
+                yield number, stripped
+
+
+def _comma_lines_without_header(path: Path) -> bool:
+    """True when the first significant line is comma-separated hashes, not a CSV header."""
+    for _number, first in _significant_lines(path):
+        fields = [f.strip().strip('"') for f in first.split(",")]
+        return len(fields) > 1 and guess_algorithm(fields[0]) is not None
+    return False
+
+
+def _plain_lines(path: Path, forced: HashAlgorithm | None) -> Iterator[HashQuery]:
+    for number, text in _significant_lines(path):
+        yield _line_query(number, text, forced)
 
 
 def _bare_algorithms(value: str, forced: HashAlgorithm | None) -> tuple[HashAlgorithm, ...]:
@@ -93,7 +207,7 @@ def _bare_query(line: int, value: str, forced: HashAlgorithm | None) -> HashQuer
 def _line_query(line: int, text: str, forced: HashAlgorithm | None) -> HashQuery:
     """A header-less line: a hash and an optional name, or comma-separated hashes."""
     first = text.split()[0]
-    if "," not in first:
+    if "," not in first or forced is HashAlgorithm.PHOTODNA:
         return _bare_query(line, first, forced)
     digests: dict[HashAlgorithm, str] = {}
     for number, field_text in enumerate(text.strip().split(","), start=1):
@@ -117,93 +231,3 @@ def _line_query(line: int, text: str, forced: HashAlgorithm | None) -> HashQuery
     if not digests:
         return HashQuery(line, error="no hash on this line")
     return HashQuery(line, digests)
-
-
-def _csv_query(line: int, row: Mapping[str, str], forced: HashAlgorithm | None) -> HashQuery:
-    digests: dict[HashAlgorithm, str] = {}
-    quality: int | None = None
-    try:
-        for column, raw in row.items():
-            value = (raw or "").strip()
-            if not value:
-                continue
-            if column == "pdq_quality":
-                quality = int(value)
-            elif column == "hash":
-                for algorithm in _bare_algorithms(value, forced):
-                    digests[algorithm] = normalise_digest(algorithm, value)
-            else:
-                algorithm = HashAlgorithm(column)
-                digests[algorithm] = normalise_digest(algorithm, value)
-    except InvalidDigestError as exc:
-        return HashQuery(line, error=str(exc))
-    except ValueError:
-        return HashQuery(line, error="pdq_quality is not a whole number")
-    if not digests:
-        return HashQuery(line, error="no hash on this line")
-    return HashQuery(line, digests, quality)
-
-
-def _header_of(first_line: str) -> tuple[str, list[str]] | None:
-    """The delimiter and column names when `first_line` is a header, else None."""
-    for delimiter in (",", "\t", ";"):
-        cells = [cell.strip().strip('"').lower() for cell in first_line.split(delimiter)]
-        if len(cells) > 1 or delimiter == ",":
-            known = [_HEADER_NAMES.get(cell) for cell in cells]
-            if any(name is not None for name in known):
-                return delimiter, [name or f"_ignored_{i}" for i, name in enumerate(known)]
-    return None
-
-
-def read_hash_queries(path: Path, algorithm: HashAlgorithm | None = None) -> Iterator[HashQuery]:
-    """Stream the queries in a hash file, one per hash line or CSV record, in constant memory.
-
-    Args:
-        path: the file (UTF-8, a byte-order mark is allowed).
-        algorithm: the algorithm of bare values, when the sender says which.
-
-    Raises:
-        UnreadableFileError: the file cannot be opened (raised here, before any query).
-    """
-    try:
-        handle = path.open(encoding="utf-8-sig", errors="replace", newline="")
-    except OSError as exc:
-        raise UnreadableFileError(f"cannot read {path.name}: {exc.strerror}") from exc
-    return _queries(handle, algorithm)
-
-
-def _significant(line: str) -> bool:
-    stripped = line.strip()
-    return bool(stripped) and not stripped.startswith("#")
-
-
-def _queries(handle: TextIO, algorithm: HashAlgorithm | None) -> Iterator[HashQuery]:
-    with handle:
-        number = 0
-        for line in handle:
-            number += 1
-            if _significant(line):
-                first = line.strip()
-                break
-        else:
-            return
-        header = _header_of(first)
-        if header is None:
-            yield _line_query(number, first, algorithm)
-            for line in handle:
-                number += 1
-                if _significant(line):
-                    yield _line_query(number, line, algorithm)
-            return
-        delimiter, names = header
-        reader = csv.reader(handle, delimiter=delimiter)
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            row = {
-                name: cell
-                for name, cell in zip(names, cells, strict=False)
-                if not name.startswith("_ignored_")
-            }
-            # reader.line_num counts the lines it has read, quoted newlines included.
-            yield _csv_query(number + reader.line_num, row, algorithm)

@@ -8,7 +8,7 @@ when entries were added, re-matches past uploads (`RetroactiveMatcher`).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,14 +18,14 @@ from safeguard.domain.cases import AuditEvent
 from safeguard.domain.errors import ConfigurationError, NotFoundError
 from safeguard.domain.hash_lists import HashEntry, HashList
 from safeguard.domain.service import WebhookTarget, format_actions, parse_actions
-from safeguard.services.lists import ImportOutcome, ListService
+from safeguard.services.lists import ImportCounts, ImportOutcome, ListService
 from safeguard.services.retroactive import RetroactiveHit, RetroactiveMatcher
 from safeguard.services.upload_matching import IndexKeeper
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.service_store import ServiceStore
 
-ListFileImporter = Callable[[Path, HashList, str | None], HashList]
-"""Imports a list file: ``(path, list settings, format name or None to detect) -> stored list``."""
+ListFileImporter = Callable[[Path, HashList, str | None], ImportOutcome]
+"""Imports a list file: ``(path, list settings, format name or None to detect) -> outcome``."""
 
 
 def _utcnow() -> datetime:
@@ -40,11 +40,14 @@ class ListChange:
         hash_list: the list after the change.
         written: entries written (added or replaced) or removed.
         retroactive: past uploads that now match, with what their actions did.
+        counts: for a file import, where every record of the file went (read, stored,
+            skipped, ignored, merged, with reasons).
     """
 
     hash_list: HashList
     written: int
     retroactive: tuple[RetroactiveHit, ...] = ()
+    counts: ImportCounts | None = None
 
 
 class ListAdministration:
@@ -123,13 +126,14 @@ class ListAdministration:
         if self._importer is None:
             raise ConfigurationError("list file import is not available in this service")
         current = self._lists.get_list(name)
-        stored = self._importer(path, current, list_format)
+        outcome = self._importer(path, current, list_format)
+        stored = outcome.hash_list
         self._audit(actor, "list.imported", name, entries=str(stored.entry_count))
         self._keeper.ensure_fresh(force=True)
         hits = self._retroactive.rematch(
             stored, self._lists.iter_entries(name), self._keeper.lists()
         )
-        return ListChange(stored, stored.entry_count, tuple(hits))
+        return ListChange(stored, stored.entry_count, tuple(hits), outcome.counts)
 
     def import_list_file(
         self, path: Path, actor: str, **options: Any
@@ -165,7 +169,7 @@ class ListAdministration:
             hits = self._retroactive.rematch(
                 stored, self._lists.iter_entries(stored.name), self._keeper.lists()
             )
-        return outcome, ListChange(stored, stored.entry_count, tuple(hits))
+        return outcome, ListChange(stored, stored.entry_count, tuple(hits), outcome.counts)
 
     def remove_list(self, name: str, actor: str) -> None:
         """Delete a list and its entries (a reference list's file is left alone), audited.
@@ -247,6 +251,15 @@ class ListAdministration:
         self._audit(actor, "list.updated", name, **detail)
         self._keeper.ensure_fresh(force=True)
         return hash_list, secret
+
+    def entries(self, name: str) -> Iterator[HashEntry]:
+        """The list's entries, streamed (read-only).
+
+        Raises:
+            NotFoundError: no such list.
+        """
+        self._lists.get_list(name)
+        return self._lists.iter_entries(name)
 
     def _set_webhook(self, name: str, url: str | None) -> str | None:
         if not url:

@@ -9,22 +9,32 @@ and queried in place, never copied (a full set is over 150 GB).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import ConfigurationError
 from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
 from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
 from safeguard.list_formats.contract import ErrorPolicy, ListMetadata, ReadReport
+from safeguard.list_formats.hashdeep import HashdeepWriter, columns_for
 from safeguard.list_formats.nsrl import NsrlDatabase, NsrlReader
 from safeguard.list_formats.registry import detect_reader, reader_named, writer_named
 from safeguard.storage.hash_list_store import HashListStore
 
-EXPORT_FORMATS: tuple[str, ...] = ("vics", "csv", "hashdeep")
+EXPORT_FORMATS: tuple[str, ...] = (
+    "vics",
+    "vics-case",
+    "csv",
+    "tsv",
+    "hashdeep",
+    "md5sum",
+    "sha1sum",
+    "sha256sum",
+    "te-signals",
+)
 """Formats `ListService.export` writes."""
-
-_READER_ALIASES = {"csv": "delimited", "tsv": "delimited", "md5sum": "checksum-text"}
 
 PROGRESS_EVERY = 10_000
 """Entries between two progress reports of an import."""
@@ -48,6 +58,74 @@ class ImportOutcome:
     format_name: str
     in_place: bool = False
     report: ReadReport = field(default_factory=ReadReport)
+
+    @property
+    def counts(self) -> ImportCounts:
+        """Read, stored, skipped, ignored and merged records, with their reasons."""
+        return ImportCounts.of(self.report, self.hash_list.entry_count)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCounts:
+    """Where every record of an imported file went; nothing leaves without a reason.
+
+    ``read == entries + skipped + ignored`` and ``entries == stored + merged``: an entry whose
+    digests (its id) repeat an earlier record's is merged into it, not stored twice.
+
+    Attributes:
+        read: records seen in the file.
+        entries: records that gave an entry.
+        stored: entries the list holds after the import.
+        skipped: malformed records (lenient import), with the first reasons in `problems`.
+        ignored: well-formed records left out on purpose, counted by reason in `reasons`.
+        merged: entries that repeated an earlier one (same id) and were merged into it.
+        reasons: ignored records by reason.
+        notes: remarks about kept records (e.g. metadata kept as text), by kind.
+        problems: the first errors behind `skipped`, as text naming file and record.
+        ignored_records: the first ignored records, as text naming file, record and reason.
+    """
+
+    read: int
+    entries: int
+    stored: int
+    skipped: int
+    ignored: int
+    merged: int
+    reasons: dict[str, int]
+    notes: dict[str, int]
+    problems: tuple[str, ...]
+    ignored_records: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, report: ReadReport, stored: int) -> ImportCounts:
+        """The counts of a finished read whose entries left `stored` entries in the list."""
+        return cls(
+            read=report.records,
+            entries=report.entries,
+            stored=stored,
+            skipped=report.skipped,
+            ignored=report.ignored,
+            merged=max(0, report.entries - stored),
+            reasons=dict(report.ignored_reasons),
+            notes=dict(report.notes),
+            problems=tuple(str(problem) for problem in report.problems),
+            ignored_records=tuple(str(record) for record in report.ignored_records),
+        )
+
+    def as_record(self) -> dict[str, object]:
+        """The counts as JSON fields."""
+        return {
+            "read": self.read,
+            "entries": self.entries,
+            "stored": self.stored,
+            "skipped": self.skipped,
+            "ignored": self.ignored,
+            "merged": self.merged,
+            "ignored_reasons": self.reasons,
+            "notes": self.notes,
+            "problems": list(self.problems),
+            "ignored_records": list(self.ignored_records),
+        }
 
 
 def _counted(
@@ -127,11 +205,7 @@ class ListService:
         """
         if threshold is not None:
             check_threshold(threshold)
-        reader = (
-            reader_named(_READER_ALIASES.get(format_name, format_name))
-            if format_name
-            else detect_reader(path)
-        )
+        reader = reader_named(format_name) if format_name else detect_reader(path)
         if reader.name == NsrlReader.name:
             with NsrlDatabase(path) as database:
                 metadata = database.metadata()
@@ -191,17 +265,26 @@ class ListService:
             return hash_list.pdq_threshold
         return self.default_threshold
 
-    def export(self, name: str, path: Path, format_name: str) -> int:
-        """Write the list's entries to `path` in `format_name` (vics, csv or hashdeep).
+    def export(
+        self,
+        name: str,
+        path: Path,
+        format_name: str,
+        *,
+        algorithms: Sequence[HashAlgorithm] | None = None,
+    ) -> int:
+        """Write the list's entries to `path` in `format_name` (one of `EXPORT_FORMATS`).
 
-        The file appears complete or not at all (written beside it, then renamed).
+        The file appears complete or not at all (written beside it, then renamed). A hashdeep
+        file's columns are `algorithms` when given, else those every entry has (found in a
+        first pass over the store), so real hashdeep never meets an empty hash field.
 
         Returns:
-            The number of entries written.
+            The number of entries written (entries the format cannot hold are left out).
 
         Raises:
             NotFoundError: no such list.
-            ConfigurationError: an unknown format.
+            ConfigurationError: an unknown format, or hash columns for another format.
         """
         if format_name not in EXPORT_FORMATS:
             raise ConfigurationError(
@@ -209,6 +292,13 @@ class ListService:
             )
         hash_list = self._store.get_list(name)
         writer = writer_named(format_name)
+        if format_name == HashdeepWriter.name:
+            try:
+                writer = HashdeepWriter(algorithms or columns_for(self._store.iter_entries(name)))
+            except ValueError as exc:
+                raise ConfigurationError(str(exc)) from exc
+        elif algorithms:
+            raise ConfigurationError("hash columns are chosen for hashdeep exports only")
         metadata = ListMetadata(
             format_name=writer.name,
             source=hash_list.source,

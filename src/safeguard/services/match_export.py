@@ -26,16 +26,20 @@ def match_result_entry(hashes: FileHashes, matches: Sequence[Match]) -> HashEntr
     """The file as a list entry; None when it has no digest at all (unreadable).
 
     The category and provenance are those of the deciding match: a known-bad match's when
-    there is one (known-good never overrides it), else the first match's, else none.
+    there is one (known-good never overrides it), a categorised one before an uncategorised
+    one, else the first match's, else none.
     """
     digests = dict(hashes.digests)
     if hashes.pdq:
         digests[HashAlgorithm.PDQ] = hashes.pdq
     if not digests:
         return None
+    known_bad = [m for m in matches if m.list_kind is ListKind.KNOWN_BAD]
+    # A categorised match decides over an uncategorised one: an uncategorised list that also
+    # holds the file must not wipe out the category another list gives it.
     deciding = next(
-        (m for m in matches if m.list_kind is ListKind.KNOWN_BAD),
-        matches[0] if matches else None,
+        (m for m in known_bad if not m.category.is_uncategorised),
+        known_bad[0] if known_bad else (matches[0] if matches else None),
     )
     return HashEntry(
         entry_id=deciding.entry_id if deciding else hashes.path,

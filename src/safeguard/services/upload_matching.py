@@ -254,6 +254,24 @@ class UploadMatchingService:
         )
         return self._match(hashes, context)
 
+    def lookup(self, digests: Mapping[HashAlgorithm, str]) -> tuple[Match, ...]:
+        """Matches for canonical digests, with no side effect at all.
+
+        Nothing is kept for retroactive matching, no action runs, nothing is audited: a
+        look-up answers a question (HMA's ``/m/lookup``), it does not report an upload. A PDQ
+        hash is searched as given (its rotations cannot be derived from it).
+        """
+        pdq = digests.get(HashAlgorithm.PDQ)
+        hashes = FileHashes(
+            path="lookup",
+            size=None,
+            digests={a: v for a, v in digests.items() if a in CRYPTOGRAPHIC_ALGORITHMS},
+            pdq=pdq,
+            pdq_quality=100 if pdq else None,
+        )
+        with self._keeper.reading() as matcher:
+            return tuple(matcher.match_file_hashes(hashes))
+
     def match_many(
         self, items: Sequence[Callable[[], ItemResult]]
     ) -> list[ItemResult | InputError]:

@@ -27,6 +27,7 @@ from safeguard.domain.errors import (
     StorageError,
 )
 from safeguard.settings import load_settings
+from safeguard.web import hma
 from safeguard.web.api import health, list_augmentation, lists, matching, reports
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.people import SignInRequiredError
@@ -151,6 +152,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     _install_openapi(app)
     for module in (matching, lists, list_augmentation, reports, health, sign_in, pages, review):
         app.include_router(module.router)
+    hma.install(app, services.settings.hma_api)
     return app
 
 

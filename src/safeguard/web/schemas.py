@@ -374,12 +374,28 @@ class RetroactiveHitOut(BaseModel):
         )
 
 
+class ImportCountsOut(BaseModel):
+    """Where every record of an imported file went; nothing leaves without a reason."""
+
+    read: int
+    entries: int
+    stored: int
+    skipped: int
+    ignored: int
+    merged: int
+    ignored_reasons: dict[str, int]
+    notes: dict[str, int]
+    problems: list[str]
+    ignored_records: list[str] = []
+
+
 class ListChangeOut(BaseModel):
     """The list after a change, how many entries it touched, and retroactive hits."""
 
     hash_list: ListOut
     written: int
     retroactive: list[RetroactiveHitOut] = []
+    import_counts: ImportCountsOut | None = None
 
 
 class Problem(BaseModel):

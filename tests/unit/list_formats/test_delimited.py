@@ -150,11 +150,23 @@ def test_bare_hash_column_guesses_by_length_and_rejects_ambiguous(tmp_path: Path
     assert caught.value.record == 4
 
 
+def test_odd_metadata_keeps_the_hash_and_the_text(tmp_path: Path) -> None:
+    text = f"md5,file_name,victim_identified,last_seen\n{ITEMS[1].md5},x.jpg,maybe,05/06/2020\n"
+    with DelimitedReader().read(write_text(tmp_path / "odd.csv", text)) as parsed:
+        (entry,) = list(parsed.entries)
+    assert entry.digests == {HashAlgorithm.MD5: ITEMS[1].md5}
+    assert entry.provenance.victim_identified is None
+    assert entry.provenance.last_seen is None  # day and month ambiguous: kept as text
+    assert "victim_identified: maybe" in (entry.provenance.notes or "")
+    assert "last_seen: 05/06/2020" in (entry.provenance.notes or "")
+    assert parsed.report.skipped == 0
+    assert sum(parsed.report.notes.values()) == 2
+
+
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
         ("{md5},x.jpg", "fields"),
-        ("{md5},x.jpg,maybe", "victim"),
         ("deadbeef,x.jpg,true", "md5"),
         (",x.jpg,true", "no digest"),
     ],

@@ -84,20 +84,36 @@ def test_bad_rows_name_their_line(tmp_path: Path, text: str, record: int) -> Non
     assert caught.value.source == str(path)
 
 
-def test_writer_round_trip_with_partial_digests(tmp_path: Path) -> None:
+def test_writer_columns_follow_the_data(tmp_path: Path) -> None:
     full = {HashAlgorithm.MD5: ITEMS[0].md5, HashAlgorithm.SHA1: ITEMS[0].sha1}
-    partial = {HashAlgorithm.SHA256: ITEMS[1].sha256}
+    more = {
+        HashAlgorithm.MD5: ITEMS[1].md5,
+        HashAlgorithm.SHA1: ITEMS[1].sha1,
+        HashAlgorithm.SHA256: ITEMS[1].sha256,
+    }
     entries = [
         HashEntry(derived_entry_id(full), full, file_name="a,b.jpg", size=3),
-        HashEntry(derived_entry_id(partial), partial, file_name="c.jpg", size=None),
+        HashEntry(derived_entry_id(more), more, file_name="c.jpg", size=None),
         HashEntry("pdq-only", {HashAlgorithm.PDQ: ITEMS[2].pdq}),  # not representable
     ]
     buffer = io.StringIO()
     written = HashdeepWriter().write(entries, buffer, ListMetadata("x", suggested_name="L"))
     assert written == 2
-    assert buffer.getvalue().startswith("%%%% HASHDEEP-1.0\n%%%% size,md5,sha1,sha256,filename\n")
+    # Only the columns every entry has: no empty hash field, which real hashdeep refuses.
+    assert buffer.getvalue().startswith("%%%% HASHDEEP-1.0\n%%%% size,md5,sha1,filename\n")
     _, read_back = read_all(write_text(tmp_path / "out.hashdeep", buffer.getvalue()))
-    assert read_back == entries[:2]
+    assert read_back[0] == entries[0]
+    assert read_back[1].digests == {a: more[a] for a in (HashAlgorithm.MD5, HashAlgorithm.SHA1)}
+
+
+def test_writer_with_chosen_columns_leaves_out_entries_lacking_one() -> None:
+    only_md5 = {HashAlgorithm.MD5: ITEMS[0].md5}
+    both = {HashAlgorithm.MD5: ITEMS[1].md5, HashAlgorithm.SHA256: ITEMS[1].sha256}
+    entries = [HashEntry("a", only_md5), HashEntry("b", both)]
+    buffer = io.StringIO()
+    chosen = [HashAlgorithm.MD5, HashAlgorithm.SHA256]
+    assert HashdeepWriter(chosen).write(entries, buffer, ListMetadata("x")) == 1
+    assert ",," not in buffer.getvalue()
 
 
 def test_writer_drops_category_but_keeps_digests(tmp_path: Path) -> None:

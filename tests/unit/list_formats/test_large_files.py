@@ -48,7 +48,7 @@ def test_vics_reader_memory_stays_bounded(tmp_path: Path) -> None:
         with VicsReader().read(path) as parsed:
             for entry in parsed.entries:
                 count += 1
-                last_id = entry.entry_id
+                last_id = entry.provenance.source_record_id or ""
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

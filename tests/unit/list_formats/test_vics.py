@@ -62,7 +62,8 @@ def test_vics2_hash_set_with_bom_and_string_booleans(tmp_path: Path) -> None:
     assert metadata.stated["vics_version"] == "2.0"
     assert metadata.stated["vics_region"] == "Default"
     first, second = entries[0], entries[1]
-    assert first.entry_id == "1000"
+    # MediaID is provenance, not the key (cases each number from 1): ids come from digests.
+    assert first.entry_id == "sha1:" + ITEMS[0].sha1
     assert first.digests[HashAlgorithm.MD5] == ITEMS[0].md5
     assert first.digests[HashAlgorithm.SHA1] == ITEMS[0].sha1
     assert first.digests[HashAlgorithm.PHOTODNA] == ITEMS[0].photodna
@@ -84,7 +85,7 @@ def test_vics13_hash_set_with_alternative_hashes_and_string_numbers(tmp_path: Pa
     assert metadata.stated["vics_version"] == "1.3"
     assert "odata.metadata" in metadata.stated
     entry = entries[1]
-    assert entry.entry_id == str(2000 + ITEMS[1].seed)
+    assert entry.provenance.source_record_id == str(2000 + ITEMS[1].seed)
     assert entry.digests[HashAlgorithm.SHA1] == ITEMS[1].sha1
     assert entry.digests[HashAlgorithm.PHOTODNA] == ITEMS[1].photodna
     assert entry.category == category_for(PROJECT_VIC, "2")
@@ -98,7 +99,7 @@ def test_vics2_case_streams_media_and_keeps_case_fields(tmp_path: Path) -> None:
     metadata, entries = read_all(path)
     assert metadata.stated["CaseNumber"] == "OP-STANDIN-1"
     assert metadata.source == "Test Unit"
-    assert [e.entry_id for e in entries] == ["1", "2", "3"]
+    assert [e.provenance.source_record_id for e in entries] == ["1", "2", "3"]
     assert entries[0].category is UNCATEGORISED  # null category
     assert entries[1].category == category_for(PROJECT_VIC, "1")
     assert entries[0].file_name == "Partition 1\\Users\\examiner\\Pictures\\stand-in-0.jpg"
@@ -165,14 +166,17 @@ def test_lenient_skips_and_reports_malformed_records(tmp_path: Path) -> None:
     document = vics2_hash_set(ITEMS)
     media = document["value"]
     assert isinstance(media, list)
-    media[1]["VictimIdentified"] = "perhaps"
+    media[1]["VictimIdentified"] = "perhaps"  # odd metadata: the hashes are kept
     media[4] = {"MediaID": 9, "Category": 1}  # no digest at all
     path = write_json(tmp_path / "mixed.json", document)
     with VicsReader().read(path, errors=ErrorPolicy.LENIENT) as parsed:
         entries = list(parsed.entries)
-    assert len(entries) == len(ITEMS) - 2
-    assert parsed.report.skipped == 2
-    assert [p.record for p in parsed.report.problems] == [2, 5]
+    assert len(entries) == len(ITEMS) - 1
+    assert parsed.report.skipped == 1
+    assert [p.record for p in parsed.report.problems] == [5]
+    assert entries[1].provenance.victim_identified is None
+    assert "VictimIdentified: perhaps" in (entries[1].provenance.notes or "")
+    assert parsed.report.notes == {"VictimIdentified not readable, kept as text in the notes": 1}
 
 
 def test_placeholder_photodna_is_dropped_and_counted(tmp_path: Path) -> None:

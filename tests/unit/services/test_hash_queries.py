@@ -51,7 +51,7 @@ def test_csv_with_header(tmp_path: Path) -> None:
     }
     assert good.pdq_quality == 77
     assert good.line == 2
-    assert empty.error == "no hash on this line"
+    assert empty.error == "no digest in the row"
     assert bad.error is not None
     assert quality.error == "pdq_quality is not a whole number"
 

@@ -16,6 +16,7 @@ from safeguard.web.auth import actor_of, require
 from safeguard.web.schemas import (
     EntriesAdd,
     EntriesRemove,
+    ImportCountsOut,
     ListChangeOut,
     ListCreate,
     ListOut,
@@ -44,6 +45,11 @@ def _change(state: AppState, change: ListChange) -> ListChangeOut:
         hash_list=ListOut.of(change.hash_list, admin.webhook_url(change.hash_list.name)),
         written=change.written,
         retroactive=[RetroactiveHitOut.of(hit) for hit in change.retroactive],
+        import_counts=(
+            None
+            if change.counts is None
+            else ImportCountsOut.model_validate(change.counts.as_record())
+        ),
     )
 
 

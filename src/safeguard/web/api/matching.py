@@ -87,11 +87,23 @@ def _json_model(body: bytes, model: Any) -> Any:
         raise HTTPException(422, f"the JSON body is not valid: {exc}") from exc
 
 
-def _files(request: Request, body: bytes) -> list[tuple[str, bytes]]:
+BATCH_FIELD = "files"
+"""The multipart field a batch call's files come in (``-F files=@a.jpg -F files=@b.jpg``)."""
+
+
+def _files(request: Request, body: bytes, *, field: str | None = None) -> list[tuple[str, bytes]]:
+    """The file parts of a multipart body; with `field`, every file part must use that name."""
     try:
         parts = parse_multipart(body, request.headers.get("content-type", ""))
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
+    if field is not None:
+        others = sorted({name for name, file_name, _ in parts if file_name is not None} - {field})
+        if others:
+            raise HTTPException(
+                422,
+                f"send the files in the multipart field {field!r}; got {', '.join(map(repr, others))}",
+            )
     files = [(name, content) for _, name, content in parts if name is not None]
     if not files:
         raise HTTPException(422, "the multipart body has no files")
@@ -110,13 +122,36 @@ def _record(state: AppState, result: ItemResult) -> MatchResponse:
     "/hash",
     response_model=HashRecord,
     summary="Hash an upload (the body is the file)",
-    openapi_extra=_UPLOAD_BODY,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                **_UPLOAD_BODY["requestBody"]["content"],
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+            },
+        }
+    },
     responses={413: {"description": "Too large"}, 422: {"description": "Not decodable"}},
 )
 async def hash_upload(request: Request, key: Matcher, state: State) -> HashRecord:
-    """MD5, SHA-1, SHA-256 and PDQ (with quality) of the uploaded bytes; nothing is kept."""
+    """MD5, SHA-1, SHA-256 and PDQ (with quality) of the uploaded file; nothing is kept.
+
+    Send the file as the body, or as the one file of a multipart form (``curl -F
+    photo=@x.jpg``): the file part is hashed, never the multipart envelope.
+    """
     data = await request.body()
-    hashes = await run_in_threadpool(state.services.upload_matching.hash_upload, data)
+    name = "upload"
+    if _is_multipart(request):
+        files = _files(request, data)
+        if len(files) != 1:
+            raise HTTPException(422, "send one file here; use /v1/hash/batch for several")
+        name, data = files[0]
+    hashes = await run_in_threadpool(state.services.upload_matching.hash_upload, data, name)
     return HashRecord.of(hashes)
 
 
@@ -137,7 +172,7 @@ async def hash_upload(request: Request, key: Matcher, state: State) -> HashRecor
 )
 async def hash_batch(request: Request, key: Matcher, state: State) -> BatchHashResponse:
     """Hash each file; a file that cannot be hashed gets an error, the others go on."""
-    files = _files(request, await request.body())
+    files = _files(request, await request.body(), field=BATCH_FIELD)
     service = state.services.upload_matching
 
     def run() -> list[BatchHashItemOut]:
@@ -210,7 +245,7 @@ async def match_batch(request: Request, key: Matcher, state: State) -> BatchMatc
             )
             calls.append((query.file_name, call))
     else:
-        for name, content in _files(request, body):
+        for name, content in _files(request, body, field=BATCH_FIELD):
             calls.append(
                 (name, partial(service.match_upload, content, UploadContext(file_name=name)))
             )
