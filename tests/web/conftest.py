@@ -75,7 +75,11 @@ def service_settings(tmp_path: Path, database_url: str = "") -> Settings:
         database_url=database_url,
         max_upload_bytes=MAX_UPLOAD,
         max_image_pixels=4_000_000,
+        upload_max_pixels=4_000_000,
         api_rate_per_minute=100_000,
+        # In-process tests hash in the test's thread; decode subprocesses are tested by
+        # tests/web/hostile against real servers and by tests/unit/batch.
+        decode_workers=0,
     )
 
 

@@ -135,6 +135,19 @@ class ActionService:
         """Call `listener` whenever a delivery is queued (to wake a dispatcher)."""
         self._on_webhook_queued = listener
 
+    @staticmethod
+    def blocks(matches: Sequence[Match], lists: Mapping[str, HashList]) -> bool:
+        """True when a matched known-bad list has the block action (needs no store)."""
+        for match in matches:
+            hash_list = lists.get(match.list_name)
+            if (
+                hash_list is not None
+                and hash_list.kind is ListKind.KNOWN_BAD
+                and ActionKind.BLOCK in parse_actions(hash_list.action)
+            ):
+                return True
+        return False
+
     def act(
         self,
         upload: SeenUpload,

@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from safeguard import __version__
+from safeguard.batch.isolated_decoding import CancelledDecodeError, DecoderCrashedError
 from safeguard.bootstrap import Services, build_services
 from safeguard.domain.errors import (
     AccessDeniedError,
@@ -23,15 +24,16 @@ from safeguard.domain.errors import (
     InputError,
     ListFormatError,
     NotFoundError,
+    OverloadedError,
     StorageError,
 )
 from safeguard.settings import load_settings
 from safeguard.web.api import health, lists, matching, reports
 from safeguard.web.metrics import MetricsMiddleware
+from safeguard.web.request_gate import BodyTooLargeError, RequestGate
 from safeguard.web.schemas import BatchHashQuery, HashQuery
 from safeguard.web.state import AppState
 from safeguard.web.ui import pages
-from safeguard.web.uploads import BodyLimitMiddleware, BodyTooLargeError
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     # Domain errors become HTTP answers here, in one place.
     table: list[tuple[type[Exception], int]] = [
         (BodyTooLargeError, 413),
+        (DecoderCrashedError, 422),
+        (CancelledDecodeError, 499),
+        (RecursionError, 422),
         (NotFoundError, 404),
         (StorageError, 409),
         (ListFormatError, 422),
@@ -68,6 +73,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _problem(status, str(exc))
 
         app.add_exception_handler(error_type, handler)
+
+    async def overloaded(_request: Request, exc: Exception) -> JSONResponse:
+        retry = exc.retry_after if isinstance(exc, OverloadedError) else 1
+        response = _problem(503, str(exc))
+        response.headers["Retry-After"] = str(retry)
+        return response
+
+    app.add_exception_handler(OverloadedError, overloaded)
 
 
 def _install_openapi(app: FastAPI) -> None:
@@ -104,16 +117,25 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         keeper = services.index_keeper
+        hasher = services.upload_hasher
         if background:
+            start = getattr(hasher, "start", None)
+            if start is not None:
+                start()  # decode subprocesses import their decoders while the index loads
             keeper.ensure_fresh()
             keeper.start()
             services.webhook_dispatcher.start()
+            services.upload_matching.start()
         try:
             yield
         finally:
             if background:
                 keeper.stop()
                 services.webhook_dispatcher.stop()
+                services.upload_matching.stop()
+            close = getattr(hasher, "close", None)
+            if close is not None:
+                close()
 
     app = FastAPI(
         title="Safeguard matching service",
@@ -124,8 +146,15 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     state = AppState(services)
     app.state.safeguard = state
 
-    app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_upload_bytes)
+    settings = services.settings
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    # Added last, so outermost: refusals happen before anything else runs.
+    app.add_middleware(
+        RequestGate,
+        max_body_bytes=settings.max_upload_bytes,
+        unauthenticated_body_bytes=settings.unauthenticated_body_bytes,
+        bodies_in_flight_bytes=settings.bodies_in_flight_bytes,
+    )
     _install_error_handlers(app)
     _install_openapi(app)
     for module in (matching, lists, reports, health, pages):
