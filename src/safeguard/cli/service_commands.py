@@ -27,26 +27,29 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
     """Run the HTTP matching service (API at /v1, docs at /docs, metrics at /metrics)."""
-    import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from safeguard.web.server import serve as serve_workers
 
     with errors_to_exit():
         if db:
             # Workers are fresh processes: they read the database from the environment.
             os.environ["SAFEGUARD_DATABASE_URL"] = database_url(db)
+        # Workers answer uploads while imports write: a short lock wait, then the upload is
+        # answered from the index and recorded later (see docs/service.md).
+        os.environ.setdefault("SAFEGUARD_SQLITE_BUSY_TIMEOUT_MS", "2000")
         # Migrate once here, so that workers starting together do not race to do it.
-        _ = services_for(db).engine
+        try:
+            _ = services_for(db).engine
+        except SQLAlchemyError as exc:
+            stderr_console.print(
+                f"[red]error:[/red] cannot open the database ({type(exc).__name__}); "
+                "is it running and is the URL right?",
+                highlight=False,
+            )
+            raise typer.Exit(2) from exc
     stderr_console.print(f"serving on http://{host}:{port} with {workers} worker(s)")
-    uvicorn.run(
-        "safeguard.web.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        # The access log would record client addresses; the app logs routes only.
-        access_log=False,
-        log_level=log_level,
-        proxy_headers=False,
-    )
+    serve_workers(host, port, workers, log_level)
 
 
 def _key_record(key: ApiKey) -> dict[str, object]:
