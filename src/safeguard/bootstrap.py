@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from safeguard.services.matching import MatchService
     from safeguard.services.triage import TriageService
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
+    from safeguard.services.webhook_urls import WebhookPolicy
     from safeguard.storage.service_store import ServiceStore
     from safeguard.storage.sql.case_store import SqlCaseStore
     from safeguard.storage.sql.hash_list_store import SqlHashListStore
@@ -179,11 +180,19 @@ class Services:
         return ActionService(self.service_store)
 
     @cached_property
+    def webhook_policy(self) -> WebhookPolicy:
+        """Which destinations webhooks may reach (internal ones only when allow-listed)."""
+        from safeguard.services.webhook_urls import WebhookPolicy
+
+        return WebhookPolicy.from_setting(self.settings.webhook_allowed_hosts)
+
+    @cached_property
     def webhook_dispatcher(self) -> WebhookDispatcher:
         """Background sender of queued webhook deliveries (started by the web app)."""
         from safeguard.services.actions import WebhookDispatcher
+        from safeguard.services.webhook_sending import CheckedSender
 
-        dispatcher = WebhookDispatcher(self.service_store)
+        dispatcher = WebhookDispatcher(self.service_store, send=CheckedSender(self.webhook_policy))
         self.service_actions.set_webhook_listener(dispatcher.wake)
         return dispatcher
 
@@ -270,7 +279,12 @@ class Services:
             self.service_store, self.service_actions, self.settings.pdq_threshold
         )
         return ListAdministration(
-            self.hash_list_store, self.service_store, self.index_keeper, retroactive, import_file
+            self.hash_list_store,
+            self.service_store,
+            self.index_keeper,
+            retroactive,
+            import_file,
+            webhook_policy=self.webhook_policy,
         )
 
     # --- the newcomer's tour ----------------------------------------------------------------

@@ -80,6 +80,8 @@ def service_settings(tmp_path: Path, database_url: str = "") -> Settings:
         # In-process tests hash in the test's thread; decode subprocesses are tested by
         # tests/web/hostile against real servers and by tests/unit/batch.
         decode_workers=0,
+        # The tests' webhook receivers listen on loopback.
+        webhook_allowed_hosts="127.0.0.1",
     )
 
 

@@ -46,9 +46,9 @@ class HeaderDeadlineProtocol(H11Protocol):
 
     _head_timer: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the head deadline."""
-        super().connection_made(transport)  # type: ignore[arg-type]
+        super().connection_made(transport)
         self._head_timer = self.loop.call_later(HEADER_TIMEOUT_SECONDS, self._head_overdue)
 
     def _head_overdue(self) -> None:
