@@ -54,6 +54,7 @@ class Settings:
             only an ``admin`` key may read the metrics.
         webhook_allowed_hosts: comma-separated host names, addresses or networks (CIDR)
             that webhooks may reach although they are loopback, private or link-local.
+        header_timeout_seconds: a connection must send a whole request head within this.
         trust_proxy_https: 1 when a TLS-terminating proxy sits in front: the review
             sign-in cookie is then always marked Secure.
         archive_max_depth, archive_max_expanded_bytes, archive_max_ratio: archive bomb guards.
@@ -86,6 +87,7 @@ class Settings:
     bodies_in_flight_bytes: int = 160 * 1024 * 1024
     metrics_token: str = ""
     webhook_allowed_hosts: str = ""
+    header_timeout_seconds: int = 10
     trust_proxy_https: int = 0
     archive_max_depth: int = 5
     archive_max_expanded_bytes: int = 20 * 1024**3

@@ -8,6 +8,8 @@ decoding out of the calling process:
   the web worker is inherited), each with ``RLIMIT_AS`` set to ``memory_bytes``, so a
   decode that asks for too much memory fails inside it (an error record, or the process
   dies) and never in the caller.
+* **Priority.** Subprocesses run at ``nice`` 10, so a worker's event loop (health checks,
+  hash queries) is scheduled before decoding when the CPUs are busy.
 * **Concurrency and waiting.** At most ``workers`` decodes run at once per calling
   process; a call waits up to ``wait_seconds`` for a free one, then raises
   `OverloadedError` (the web layer answers 503 with Retry-After).
@@ -84,8 +86,14 @@ def _child_main(conn: Connection, options: HashOptions, memory_bytes: int) -> No
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this one ends
-    # Imported before the limit and before the first upload, so neither pays for it.
+    # Below the web worker in CPU priority: health checks and cheap requests go first.
+    os.nice(10)
+    # Imported (and every decoder loaded) before the limit and the first upload, so
+    # neither pays for it.
     import safeguard.hashing.pipeline  # noqa: F401
+    from safeguard.hashing.image_decoding import load_decoders
+
+    load_decoders()
 
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))

@@ -72,6 +72,15 @@ def _register_heif() -> None:
         _heif_registered = True
 
 
+def load_decoders() -> None:
+    """Load every decoder plug-in now (Pillow's and HEIF) rather than on first use.
+
+    A long-lived decoding process calls this once at start, so no upload pays for it.
+    """
+    Image.init()
+    _register_heif()
+
+
 def open_image(source: bytes | BinaryIO, mime: str, max_pixels: int) -> Image.Image:
     """Open an image lazily (header only) and check its declared size.
 

@@ -7,8 +7,8 @@
 2. **NUL characters** in the path or query string get 422 (PostgreSQL cannot store them,
    and no identifier or context field legitimately holds one).
 3. **Body size.** A body over ``max_body_bytes`` gets 413. A request carrying no credentials
-   (no ``Authorization``, no ``X-API-Key``, no review cookie) or posting the sign-in form may
-   send at most ``unauthenticated_body_bytes`` (a few KB): larger ones get 413 without their
+   (no ``Authorization``, no ``X-API-Key``, no review cookie), and any request to the review
+   pages (small forms only), may send at most ``unauthenticated_body_bytes`` (a few KB): larger ones get 413 without their
    body being read, so an anonymous client cannot make a worker read or parse megabytes.
 4. **Bodies in flight.** Each request reserves its declared length (or what it has sent so
    far, for chunked bodies) from a per-process budget of ``bodies_in_flight_bytes``; a
@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 from starlette.datastructures import MutableHeaders
@@ -126,7 +127,8 @@ class RequestGate:
         if b"\x00" in raw_path or b"\x00" in query or b"%00" in raw_path.lower() + query.lower():
             await _refuse(scope, receive, send, 422, "NUL characters are not accepted")
             return
-        anonymous = not _has_credentials(scope) or scope.get("path") == "/ui/login"
+        # The review pages post small forms only, signed in or not.
+        anonymous = not _has_credentials(scope) or str(scope.get("path", "")).startswith("/ui")
         limit = min(self._max_body, self._anonymous_body) if anonymous else self._max_body
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
@@ -139,29 +141,52 @@ class RequestGate:
             )
             return
         seen = 0
+        refusal: str | None = None
 
         async def limited_receive() -> Message:
-            nonlocal seen, reserved
+            nonlocal seen, reserved, refusal
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise BodyTooLargeError(_too_large(limit, anonymous))
-                if seen > reserved:  # a chunked body: reserve as it arrives
-                    if not self.budget.reserve(seen - reserved):
-                        raise BodyTooLargeError("too many request bodies in flight")
-                    reserved = seen
+                    refusal = _too_large(limit, anonymous)
+                elif seen > reserved and not self.budget.reserve(seen - reserved):
+                    refusal = "too many request bodies in flight; retry shortly"
+                else:
+                    reserved = max(reserved, seen)
+                if refusal is not None:
+                    raise BodyTooLargeError(refusal)
             return message
 
+        async def refusing_send(message: Message) -> None:
+            # Once the body was cut off, whatever the app answers (a route that parses the
+            # body itself says 400) becomes the 413 that explains why.
+            if refusal is None:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                body = json.dumps({"detail": refusal}).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 413,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+
         try:
-            await self._app(scope, limited_receive, send)
+            await self._app(scope, limited_receive, refusing_send)
         finally:
             self.budget.release(reserved)
 
 
 def _too_large(limit: int, anonymous: bool) -> str:
     if anonymous:
-        return f"requests without credentials may send at most {limit} bytes"
+        return f"requests without credentials, and forms, may send at most {limit} bytes"
     return f"the body is larger than {limit} bytes"
 
 

@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 APP = "safeguard.web.app:create_app_from_env"
 HEADER_TIMEOUT_SECONDS = 10.0
-"""A new connection must send a complete request head within this time."""
+"""A new connection must send a complete request head within this time (the default of
+``SAFEGUARD_HEADER_TIMEOUT_SECONDS``)."""
 KEEP_ALIVE_SECONDS = 5
 MAX_HEAD_BYTES = 16 * 1024
 """Largest request head (request line and headers) h11 buffers."""
@@ -45,11 +46,12 @@ class HeaderDeadlineProtocol(H11Protocol):
     """uvicorn's h11 protocol, closing connections that are slow to send their first head."""
 
     _head_timer: asyncio.TimerHandle | None = None
+    head_timeout: float = HEADER_TIMEOUT_SECONDS
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the head deadline."""
         super().connection_made(transport)
-        self._head_timer = self.loop.call_later(HEADER_TIMEOUT_SECONDS, self._head_overdue)
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_overdue)
 
     def _head_overdue(self) -> None:
         if self.cycle is None and not self.transport.is_closing():
@@ -91,6 +93,9 @@ def _config(log_level: str) -> uvicorn.Config:
 
 
 def _worker(host: str, port: int, log_level: str) -> None:
+    from safeguard.settings import load_settings
+
+    HeaderDeadlineProtocol.head_timeout = float(load_settings().header_timeout_seconds)
     sock = listening_socket(host, port)
     server = uvicorn.Server(_config(log_level))
     server.run(sockets=[sock])

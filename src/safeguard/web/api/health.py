@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -106,6 +107,14 @@ def metrics(state: State) -> PlainTextResponse:
         ),
         "safeguard_index_lists": ("Lists known to the index.", float(len(lists))),
         "safeguard_index_revision": ("Store revision the index serves.", float(keeper.revision)),
+        "safeguard_worker_pid": (
+            "Process id of the worker answering (metrics are per worker).",
+            float(os.getpid()),
+        ),
+        "safeguard_deferred_records": (
+            "Uploads answered while the store failed, not yet recorded.",
+            float(state.services.upload_matching.deferred_records),
+        ),
         "safeguard_index_age_seconds": (
             "Seconds since the index last changed.",
             (now - refreshed).total_seconds() if refreshed else -1.0,

@@ -46,7 +46,11 @@ async def _reviewer(request: Request, state: AppState) -> ApiKey | None:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    fields = parse_qs((await request.body()).decode("utf-8", "replace"))
+    # The body is a few KB at most (`RequestGate`); a few fields are all a form here has.
+    try:
+        fields = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=20)
+    except ValueError:  # more fields than any form here has
+        return {}
     return {name: values[0] for name, values in fields.items() if values}
 
 
@@ -64,9 +68,10 @@ async def login(request: Request, state: State) -> Response:
     if key is None or not key.allows(Scope.REPORTS_REVIEW):
         return _page("login.html", 403, title="Sign in", error="That key cannot review reports.")
     response = RedirectResponse("/ui/reports", status_code=303)
-    response.set_cookie(
-        COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https"
-    )
+    # Behind a TLS-terminating proxy the request arrives as http: trust_proxy_https says
+    # the browser's side is https, so the cookie must be Secure anyway.
+    secure = request.url.scheme == "https" or bool(state.services.settings.trust_proxy_https)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=secure)
     return response
 
 
