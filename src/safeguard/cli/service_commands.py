@@ -29,7 +29,7 @@ def serve(
     """Run the HTTP matching service (API at /v1, docs at /docs, metrics at /metrics)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from safeguard.web.server import serve as serve_workers
+    from safeguard.cli.serving import serve as serve_workers
 
     with errors_to_exit():
         if db:

@@ -15,10 +15,13 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.web.hostile.conftest import Served, peak_rss_mb
 from tests.web.hostile.probes import HealthProbe, assert_health_kept, baseline
+
+pytestmark = pytest.mark.slow  # real servers: about a minute to start on a busy box
 
 
 def _slow_png() -> bytes:

@@ -18,6 +18,8 @@ import pytest
 from tests.web.hostile.conftest import Served, peak_rss_mb
 from tests.web.hostile.probes import HealthProbe, assert_health_kept, baseline
 
+pytestmark = pytest.mark.slow  # real servers: about a minute to start on a busy box
+
 PERSONAL = ("192.0.2.77", "uploader-5521", "drama.person@example.com", "beach-2209.jpg")
 
 

@@ -1,4 +1,7 @@
-"""Running the app in several worker processes, each with its own listening socket.
+"""Running the web app in several worker processes, each with its own listening socket.
+
+The app is named by its import string (as uvicorn takes it), so the CLI never imports the
+web package itself.
 
 Why not uvicorn's own ``workers=N``: it binds one socket in the supervisor and lets every
 worker accept from it, which (measured, issue 10) gave two defects:
