@@ -7,8 +7,9 @@
 2. **NUL characters** in the path or query string get 422 (PostgreSQL cannot store them,
    and no identifier or context field legitimately holds one).
 3. **Body size.** A body over ``max_body_bytes`` gets 413. A request carrying no credentials
-   (no ``Authorization``, no ``X-API-Key``, no review cookie), and any request to the review
-   pages (small forms only), may send at most ``unauthenticated_body_bytes`` (a few KB): larger ones get 413 without their
+   (no ``Authorization``, no ``X-API-Key``, no session cookie) may send at most
+   ``unauthenticated_body_bytes`` (a few KB), a signed-in page form at most
+   `FORM_BODY_BYTES`: larger ones get 413 without their
    body being read, so an anonymous client cannot make a worker read or parse megabytes.
 4. **Bodies in flight.** Each request reserves its declared length (or what it has sent so
    far, for chunked bodies) from a per-process budget of ``bodies_in_flight_bytes``; a
@@ -30,8 +31,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
-REVIEW_COOKIE = "safeguard_review"
-"""The review pages' sign-in cookie (`safeguard.web.ui.pages.COOKIE`)."""
+SESSION_COOKIE = "safeguard_session"
+"""The sign-in session cookie (`safeguard.web.people.SESSION_COOKIE`)."""
+
+FORM_BODY_BYTES = 64 * 1024
+"""Largest body a signed-in person's page form may send (`safeguard.web.people`'s limit)."""
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (
@@ -83,7 +87,7 @@ def _has_credentials(scope: Scope) -> bool:
     for name, value in scope.get("headers", []):
         if name in (b"authorization", b"x-api-key") and value.strip():
             return True
-        if name == b"cookie" and REVIEW_COOKIE.encode() in value:
+        if name == b"cookie" and SESSION_COOKIE.encode() in value:
             return True
     return False
 
@@ -127,9 +131,13 @@ class RequestGate:
         if b"\x00" in raw_path or b"\x00" in query or b"%00" in raw_path.lower() + query.lower():
             await _refuse(scope, receive, send, 422, "NUL characters are not accepted")
             return
-        # The review pages post small forms only, signed in or not.
-        anonymous = not _has_credentials(scope) or str(scope.get("path", "")).startswith("/ui")
-        limit = min(self._max_body, self._anonymous_body) if anonymous else self._max_body
+        anonymous = not _has_credentials(scope)
+        if anonymous:
+            limit = min(self._max_body, self._anonymous_body)
+        elif str(scope.get("path", "")).startswith("/ui"):
+            limit = min(self._max_body, FORM_BODY_BYTES)  # pages post small forms only
+        else:
+            limit = self._max_body
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
             await _refuse(scope, receive, send, 413, _too_large(limit, anonymous))
@@ -186,7 +194,7 @@ class RequestGate:
 
 def _too_large(limit: int, anonymous: bool) -> str:
     if anonymous:
-        return f"requests without credentials, and forms, may send at most {limit} bytes"
+        return f"requests without credentials may send at most {limit} bytes"
     return f"the body is larger than {limit} bytes"
 
 
