@@ -130,7 +130,7 @@ def start_server(folder: Path, **settings: str) -> Served:
             stderr=subprocess.STDOUT,
         )
     served = Served(f"http://127.0.0.1:{port}", port, token, process, log, folder / "data")
-    deadline = time.monotonic() + 180  # start-up is slow on a busy 2-core box
+    deadline = time.monotonic() + 240  # start-up is slow on a busy 2-core box
     while time.monotonic() < deadline:
         ready = 0
         try:
