@@ -18,10 +18,12 @@ from safeguard.settings import Settings
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from safeguard.batch.contract import BatchRunner
     from safeguard.domain.farm import ScanJob
+    from safeguard.domain.file_hashes import FileHashes
     from safeguard.extraction.contract import ExtractionLimits
     from safeguard.services.actions import ActionService, WebhookDispatcher
     from safeguard.services.api_keys import ApiKeyService
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from safeguard.services.triage import TriageService
     from safeguard.services.triage_farm import FarmJobResult, TriageFarm
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
+    from safeguard.services.webhook_urls import WebhookPolicy
     from safeguard.storage.service_store import ServiceStore
     from safeguard.storage.sql.case_store import SqlCaseStore
     from safeguard.storage.sql.hash_list_store import SqlHashListStore
@@ -63,7 +66,10 @@ class Services:
     @cached_property
     def engine(self) -> Engine:
         """The database engine, migrated to the newest schema on first use."""
-        engine = make_engine(self.settings.resolved_database_url)
+        engine = make_engine(
+            self.settings.resolved_database_url,
+            sqlite_busy_timeout_ms=self.settings.sqlite_busy_timeout_ms,
+        )
         upgrade_schema(engine)
         return engine
 
@@ -208,11 +214,19 @@ class Services:
         return ActionService(self.service_store)
 
     @cached_property
+    def webhook_policy(self) -> WebhookPolicy:
+        """Which destinations webhooks may reach (internal ones only when allow-listed)."""
+        from safeguard.services.webhook_urls import WebhookPolicy
+
+        return WebhookPolicy.from_setting(self.settings.webhook_allowed_hosts)
+
+    @cached_property
     def webhook_dispatcher(self) -> WebhookDispatcher:
         """Background sender of queued webhook deliveries (started by the web app)."""
         from safeguard.services.actions import WebhookDispatcher
+        from safeguard.services.webhook_sending import CheckedSender
 
-        dispatcher = WebhookDispatcher(self.service_store)
+        dispatcher = WebhookDispatcher(self.service_store, send=CheckedSender(self.webhook_policy))
         self.service_actions.set_webhook_listener(dispatcher.wake)
         return dispatcher
 
@@ -234,16 +248,42 @@ class Services:
         return IndexKeeper(matcher, lists, poll_interval=self.settings.index_poll_ms / 1000)
 
     @cached_property
-    def upload_matching(self) -> UploadMatchingService:
-        """Hash, match and act on uploads or platform hashes."""
+    def upload_hasher(self) -> Callable[..., FileHashes]:
+        """Hashes uploads for the service, with the upload pixel and expansion limits.
+
+        In decode subprocesses with memory and time limits (`IsolatedHasher`), or in the
+        calling thread when ``decode_workers`` is 0.
+        """
         from safeguard.hashing.pipeline import hash_bytes
-        from safeguard.services.upload_matching import UploadMatchingService
 
         # Uploads get every query-side recovery step: rotations, flips, trimmed borders and
         # pictures inside screenshots (docs/robustness.md: within 3x of plain PDQ).
-        options = replace(self.hash_options, dihedral=True, recovery=True)
+        options = replace(
+            self.hash_options,
+            dihedral=True,
+            recovery=True,
+            max_image_pixels=self.settings.upload_max_pixels,
+            max_expansion=float(self.settings.upload_max_expansion),
+        )
+        if self.settings.decode_workers <= 0:
+            return lambda data, name, **_limits: hash_bytes(data, name, options)
+        from safeguard.batch.isolated_decoding import IsolatedHasher
+
+        return IsolatedHasher(
+            options,
+            workers=self.settings.decode_workers,
+            deadline_seconds=float(self.settings.decode_timeout_seconds),
+            wait_seconds=float(self.settings.decode_wait_seconds),
+            memory_bytes=self.settings.decode_memory_mb * 1024 * 1024,
+        )
+
+    @cached_property
+    def upload_matching(self) -> UploadMatchingService:
+        """Hash, match and act on uploads or platform hashes."""
+        from safeguard.services.upload_matching import UploadMatchingService
+
         return UploadMatchingService(
-            lambda data, name: hash_bytes(data, name, options),
+            self.upload_hasher,
             self.index_keeper,
             self.service_actions,
             self.service_store,
@@ -286,6 +326,7 @@ class Services:
             retroactive,
             import_file,
             list_service=list_service,
+            webhook_policy=self.webhook_policy,
         )
 
     @cached_property

@@ -40,6 +40,26 @@ class Settings:
         pdq_quality_floor: below this a PDQ hash is kept but not used for matching.
         max_image_pixels: decoded images larger than this are refused (bomb guard).
         max_upload_bytes: the service refuses larger uploads.
+        upload_max_pixels: the service decodes at most this many pixels of one upload
+            (after the fast path's JPEG reduction); larger images get 422.
+        batch_max_pixels: the pixels one batch call may decode, all its items together.
+        upload_max_expansion: refuse uploads whose declared pixels x bit depth exceed their
+            encoded size this many times (above 4 MP; a decompression bomb).
+        decode_workers: decode subprocesses per service worker (concurrent decodes); 0
+            decodes in the worker itself (tests and embedding only: nothing is isolated).
+        decode_timeout_seconds: a decode running longer is killed (422).
+        decode_wait_seconds: how long an upload waits for a free decoder before 503.
+        decode_memory_mb: address-space limit of each decode subprocess.
+        sqlite_busy_timeout_ms: how long a SQLite write waits for another writer's lock.
+        unauthenticated_body_bytes: largest body accepted from a request carrying no
+            credentials (sign-in forms and the like); larger ones get 413 unread.
+        bodies_in_flight_bytes: request bodies one service worker holds at once, all
+            requests together; a request that would go over gets 503 with Retry-After.
+        metrics_token: bearer token a Prometheus scraper sends for ``/metrics``; when empty,
+            only an ``admin`` key may read the metrics.
+        webhook_allowed_hosts: comma-separated host names, addresses or networks (CIDR)
+            that webhooks may reach although they are loopback, private or link-local.
+        header_timeout_seconds: a connection must send a whole request head within this.
         archive_max_depth, archive_max_expanded_bytes, archive_max_ratio: archive bomb guards.
         redis_url: optional shared cache/index-version channel for several service workers.
         api_rate_per_minute: the service's rate limit for API keys that set none.
@@ -67,6 +87,19 @@ class Settings:
     pdq_quality_floor: int = 50
     max_image_pixels: int = 178_956_970
     max_upload_bytes: int = 50 * 1024 * 1024
+    upload_max_pixels: int = 16_000_000
+    batch_max_pixels: int = 64_000_000
+    upload_max_expansion: int = 1100
+    decode_workers: int = 2
+    decode_timeout_seconds: int = 10
+    decode_wait_seconds: int = 5
+    decode_memory_mb: int = 1536
+    sqlite_busy_timeout_ms: int = 30000
+    unauthenticated_body_bytes: int = 8192
+    bodies_in_flight_bytes: int = 160 * 1024 * 1024
+    metrics_token: str = ""
+    webhook_allowed_hosts: str = ""
+    header_timeout_seconds: int = 10
     archive_max_depth: int = 5
     archive_max_expanded_bytes: int = 20 * 1024**3
     archive_max_ratio: int = 200

@@ -78,7 +78,13 @@ def service_settings(tmp_path: Path, database_url: str = "") -> Settings:
         database_url=database_url,
         max_upload_bytes=MAX_UPLOAD,
         max_image_pixels=4_000_000,
+        upload_max_pixels=4_000_000,
         api_rate_per_minute=100_000,
+        # In-process tests hash in the test's thread; decode subprocesses are tested by
+        # tests/web/hostile against real servers.
+        decode_workers=0,
+        # The tests' webhook receivers listen on loopback.
+        webhook_allowed_hosts="127.0.0.1",
         # Cheap Argon2 for tests (production default: 3 passes over 64 MiB).
         password_time_cost=1,
         password_memory_kib=1024,

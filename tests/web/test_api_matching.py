@@ -147,7 +147,8 @@ def test_limits_413_and_422(api: ApiClient) -> None:
     bad_image = api.post("/v1/match", content=b"\x89PNG\r\n\x1a\nnot really", scope=Scope.MATCH)
     assert bad_image.status_code == 422
     assert "png" in bad_image.json()["detail"].lower()
-    huge = encode(synthetic_photo(3, 2100, 2000), quality=30)  # over the 4 MP test limit
+    # Over the 4 MP test limit (a PNG: a JPEG this size is decoded at half scale, 1 MP).
+    huge = encode(synthetic_photo(3, 420, 400).resize((2100, 2000)).convert("L"), "PNG")
     too_many_pixels = api.post("/v1/match", content=huge, scope=Scope.MATCH)
     assert too_many_pixels.status_code == 422
     assert "pixel" in too_many_pixels.json()["detail"].lower()

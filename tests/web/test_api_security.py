@@ -77,7 +77,9 @@ def test_probes_and_metrics(api: ApiClient) -> None:
     api.post("/v1/lists", json={"name": "m", "actions": ["block"]})
     api.post("/v1/lists/m/entries", json={"entries": [{"entry_id": "1", "md5": "4" * 32}]})
     api.post("/v1/match", json={"md5": "4" * 32})
-    text = api.get("/metrics", scope=None).text
+    assert api.get("/metrics", scope=None).status_code == 401
+    assert api.get("/metrics", scope=Scope.MATCH).status_code == 403
+    text = api.get("/metrics").text
     assert 'safeguard_http_requests_total{method="POST",route="/v1/match",status="200"} 1' in text
     assert (
         'safeguard_http_request_duration_seconds_bucket{method="POST",route="/v1/match",le="+Inf"} 1'

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from safeguard.services.actions import SIGNATURE_HEADER, WebhookDispatcher, verify_signature
+from safeguard.services.webhook_sending import CheckedSender
 from tests.web.conftest import ApiClient
 
 
@@ -57,7 +58,11 @@ def receiver() -> Iterator[Receiver]:
 def test_webhook_fails_twice_then_delivers_signed(api: ApiClient, receiver: Receiver) -> None:
     services = api.services
     dispatcher = WebhookDispatcher(
-        services.service_store, base_delay=0.1, poll_interval=0.05, timeout=2.0
+        services.service_store,
+        send=CheckedSender(services.webhook_policy),
+        base_delay=0.1,
+        poll_interval=0.05,
+        timeout=2.0,
     )
     services.service_actions.set_webhook_listener(dispatcher.wake)
     dispatcher.start()
@@ -104,7 +109,11 @@ def test_pending_deliveries_survive_a_restart(api: ApiClient, receiver: Receiver
     api.post("/v1/match", json={"sha1": "7" * 40})
     # nothing was sent in-line; a dispatcher started later (a new process) finds the delivery
     assert receiver.received == []
-    later = WebhookDispatcher(api.services.service_store, base_delay=0.01)
+    later = WebhookDispatcher(
+        api.services.service_store,
+        send=CheckedSender(api.services.webhook_policy),
+        base_delay=0.01,
+    )
     for _ in range(3):
         later.run_due()
         time.sleep(0.05)

@@ -28,26 +28,22 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
     """Run the HTTP matching service (API at /v1, docs at /docs, metrics at /metrics)."""
+    from safeguard.cli.serving import serve as serve_workers
+
     with errors_to_exit():
-        uvicorn = import_extra("uvicorn", "server", "the matching service")
+        import_extra("uvicorn", "server", "the matching service")
         import_extra("fastapi", "server", "the matching service")
         if db:
             # Workers are fresh processes: they read the database from the environment.
             os.environ["SAFEGUARD_DATABASE_URL"] = database_url(db)
-        # Migrate once here, so that workers starting together do not race to do it.
+        # Workers answer uploads while imports write: a short lock wait, then the upload is
+        # answered from the index and recorded later (see docs/service.md).
+        os.environ.setdefault("SAFEGUARD_SQLITE_BUSY_TIMEOUT_MS", "2000")
+        # Migrate once here, so that workers starting together do not race to do it; a store
+        # that cannot be opened is a one-line error (`bootstrap` names what is wrong).
         _ = services_for(db).engine
     stderr_console.print(f"serving on http://{host}:{port} with {workers} worker(s)")
-    uvicorn.run(
-        "safeguard.web.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        # The access log would record client addresses; the app logs routes only.
-        access_log=False,
-        log_level=log_level,
-        proxy_headers=False,
-    )
+    serve_workers(host, port, workers, log_level)
 
 
 def _key_record(key: ApiKey) -> dict[str, object]:

@@ -51,6 +51,22 @@ class MediaTooLargeError(InputError):
     """The content would expand beyond a configured limit (decompression bomb guard)."""
 
 
+class DecodeTimeoutError(InputError):
+    """Decoding the content took longer than the service allows; it was stopped."""
+
+
+class OverloadedError(SafeguardError):
+    """Too much work is in progress to take this request now; the caller may retry later.
+
+    Attributes:
+        retry_after: seconds after which a retry is reasonable.
+    """
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ListFormatError(SafeguardError):
     """A hash list could not be parsed.
 

@@ -237,6 +237,7 @@ class DeliveryState(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +261,7 @@ class WebhookDelivery:
         created_at: when it was queued.
         next_attempt_at: when it is due (or leased until, while a worker sends it).
         attempts: tries so far.
-        state: pending, delivered or failed (gave up).
+        state: pending, delivered, failed (gave up) or cancelled (by a person).
         last_error: the last failure, without secrets.
         delivered_at: when the receiver accepted it.
     """

@@ -9,7 +9,8 @@ only add indirection.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Literal
 
 from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm
@@ -47,8 +48,12 @@ class HashOptions:
             both sides at least `FAST_MIN_SIDE` pixels, see `safeguard.hashing.pdq`) or
             ``"reference"`` (full-size pixels, bit-exact with ``pdqhash.compute``). Non-JPEG
             images are always hashed at full size.
-        max_image_pixels: images declaring more pixels than this are not decoded (bomb guard);
-            the file still gets its cryptographic digests.
+        max_image_pixels: images that would decode to more pixels than this are not decoded
+            (bomb guard; on the fast path a JPEG is decoded at reduced scale, and that size
+            counts); the file still gets its cryptographic digests.
+        max_expansion: refuse images whose declared pixels (x bit depth) are more than this
+            many times their encoded size (a bomb; see
+            `safeguard.hashing.image_decoding.check_expansion`); 0 turns the check off.
         max_image_bytes: encoded images larger than this are not decoded either; it bounds the
             memory `hash_stream` and `hash_file` keep for decoding.
         pdq_quality_floor: PDQ hashes below this quality are kept but flagged as not fit for
@@ -66,6 +71,7 @@ class HashOptions:
     pdq_mode: PdqMode = "fast"
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
+    max_expansion: float = 0.0
     pdq_quality_floor: int = PDQ_MATCH_QUALITY_FLOOR
     dihedral: bool = False
     chunk_size: int = DEFAULT_CHUNK_SIZE
@@ -117,3 +123,28 @@ def parse_algorithms(text: str) -> frozenset[HashAlgorithm]:
             raise ConfigurationError(f"{name} cannot be computed, only imported from lists")
         chosen.add(algorithm)
     return frozenset(chosen)
+
+
+@dataclass
+class PixelBudget:
+    """Pixels a batch of uploads may still decode, shared by its items (thread-safe).
+
+    Attributes:
+        total: the batch's budget.
+        spent: decoded so far.
+    """
+
+    total: int
+    spent: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def remaining(self) -> int:
+        """Pixels left."""
+        with self._lock:
+            return max(0, self.total - self.spent)
+
+    def spend(self, pixels: int) -> None:
+        """Take `pixels` from the budget."""
+        with self._lock:
+            self.spent += max(0, pixels)

@@ -20,6 +20,9 @@ Decisions, and why:
 * **Bombs.** The declared size is checked against the caller's pixel limit before any
   pixel is decoded. Pillow's own guard (twice ``Image.MAX_IMAGE_PIXELS``) still applies
   and is reported the same way.
+* **Expansion.** `check_expansion` compares the declared size and bit depth with the
+  encoded size: deflate (PNG, TIFF) cannot shrink data more than about 1032:1, so a file
+  promising more pixels than that is a bomb, refused before any pixel is decoded.
 * **HEIC/HEIF** come from pillow-heif, registered once on first use; **AVIF** is decoded
   by Pillow's own plugin (pillow-heif 1.x dropped AVIF).
 """
@@ -69,6 +72,15 @@ def _register_heif() -> None:
         _heif_registered = True
 
 
+def load_decoders() -> None:
+    """Load every decoder plug-in now (Pillow's and HEIF) rather than on first use.
+
+    A long-lived decoding process calls this once at start, so no upload pays for it.
+    """
+    Image.init()
+    _register_heif()
+
+
 def open_image(source: bytes | BinaryIO, mime: str, max_pixels: int) -> Image.Image:
     """Open an image lazily (header only) and check its declared size.
 
@@ -110,6 +122,58 @@ def open_image(source: bytes | BinaryIO, mime: str, max_pixels: int) -> Image.Im
             f"limit of {max_pixels:,} pixels"
         )
     return image
+
+
+EXPANSION_FLOOR_PIXELS = 4_000_000
+"""Below this many declared pixels the expansion check is skipped: decoding is cheap there,
+and flat pictures in modern codecs (HEIC, lossless WebP) legitimately compress further."""
+
+_BITS_PER_PIXEL: Mapping[str, int] = {
+    "1": 1,
+    "L": 8,
+    "P": 8,
+    "PA": 16,
+    "LA": 16,
+    "La": 16,
+    "I;16": 16,
+    "I;16B": 16,
+    "I;16L": 16,
+    "RGB": 24,
+    "YCbCr": 24,
+    "LAB": 24,
+    "HSV": 24,
+    "RGBA": 32,
+    "RGBa": 32,
+    "RGBX": 32,
+    "CMYK": 32,
+    "I": 32,
+    "F": 32,
+}
+
+
+def check_expansion(image: Image.Image, encoded_bytes: int, max_expansion: float) -> None:
+    """Refuse an opened image whose declared pixels could not come from `encoded_bytes`.
+
+    The raw size is the declared width x height x the bit depth of the declared mode; a
+    ratio of raw to encoded size over `max_expansion` (0 turns the check off) is refused
+    when the image declares more than `EXPANSION_FLOOR_PIXELS`.
+
+    Raises:
+        MediaTooLargeError: the ratio is over the limit.
+    """
+    width, height = image.size
+    pixels = width * height
+    if max_expansion <= 0 or pixels <= EXPANSION_FLOOR_PIXELS:
+        return
+    bits = _BITS_PER_PIXEL.get(image.mode, 24)
+    raw_bytes = pixels * bits / 8
+    ratio = raw_bytes / max(1, encoded_bytes)
+    if ratio > max_expansion:
+        raise MediaTooLargeError(
+            f"image declares {width}x{height} {image.mode} pixels ({raw_bytes:,.0f} bytes raw) "
+            f"from {encoded_bytes:,} encoded bytes, an expansion of {ratio:,.0f}:1 over the "
+            f"limit of {max_expansion:,.0f}:1 (a decompression bomb)"
+        )
 
 
 def load_rgb(image: Image.Image) -> RgbArray:

@@ -27,6 +27,7 @@ import numpy.typing as npt
 import pdqhash
 from PIL import Image
 
+from safeguard.domain.errors import MediaTooLargeError
 from safeguard.hashing.image_decoding import RgbArray, as_rgb_pixels, load_rgb
 
 FAST_MIN_SIDE = 512
@@ -71,18 +72,39 @@ def pdq_dihedral_of_pixels(rgb: npt.NDArray[np.uint8]) -> tuple[list[str], int]:
     return [_hex(bits) for bits in vectors], int(quality)
 
 
-def pixels_for_pdq(image: Image.Image, mode: Literal["fast", "reference"] = "fast") -> RgbArray:
+JPEG_MAX_REDUCTION = 64
+"""The fast path decodes a JPEG at no less than 1/8 of each side: 1/64 of its pixels."""
+
+
+def pixels_for_pdq(
+    image: Image.Image,
+    mode: Literal["fast", "reference"] = "fast",
+    max_pixels: int | None = None,
+) -> RgbArray:
     """Decode an opened, not yet loaded image into the RGB pixels PDQ should see.
 
     In ``fast`` mode a JPEG is decoded at reduced scale (see module docstring); everything
     else is decoded at full size.
 
+    Args:
+        image: the opened image.
+        mode: the PDQ path.
+        max_pixels: refuse (before decoding) when more pixels than this would be decoded,
+            i.e. after the JPEG reduction; None for no check here.
+
     Raises:
         CorruptMediaError: the pixel data is truncated or damaged.
-        MediaTooLargeError: Pillow's own bomb guard refused the image.
+        MediaTooLargeError: Pillow's own bomb guard refused the image, or it would decode
+            more than `max_pixels`.
     """
     if mode == "fast" and image.format == "JPEG":
         image.draft(None, (FAST_MIN_SIDE, FAST_MIN_SIDE))
+    width, height = image.size
+    if max_pixels is not None and width * height > max_pixels:
+        raise MediaTooLargeError(
+            f"image would decode to {width}x{height} = {width * height:,} pixels, over the "
+            f"limit of {max_pixels:,} pixels"
+        )
     return load_rgb(image)
 
 

@@ -10,7 +10,10 @@ a corrupt image still has its MD5, SHA-1 and SHA-256.
 Memory bound per call: one chunk (``HashOptions.chunk_size``) for non-images; for images,
 the encoded file up to ``HashOptions.max_image_bytes`` (larger images are digested but not
 decoded) plus the decoded pixels, which ``HashOptions.max_image_pixels`` bounds (at most
-3 bytes per pixel, less on the fast path, which decodes large JPEGs at reduced scale).
+3 bytes per pixel; it counts the pixels actually decoded, so on the fast path, which decodes
+large JPEGs at reduced scale, a JPEG may declare up to 64 times as many). Images whose
+declared size and bit depth could not come from their encoded size
+(``HashOptions.max_expansion``) are refused before decoding.
 """
 
 from __future__ import annotations
@@ -33,8 +36,13 @@ from safeguard.domain.file_hashes import FileHashes
 from safeguard.domain.media import OCTET_STREAM, SNIFF_BYTES, MediaKind, MediaType, sniff_media_type
 from safeguard.hashing.contract import HashOptions
 from safeguard.hashing.cryptographic import MultiDigest
-from safeguard.hashing.image_decoding import open_image
-from safeguard.hashing.pdq import pdq_dihedral_of_pixels, pdq_of_pixels, pixels_for_pdq
+from safeguard.hashing.image_decoding import check_expansion, open_image
+from safeguard.hashing.pdq import (
+    JPEG_MAX_REDUCTION,
+    pdq_dihedral_of_pixels,
+    pdq_of_pixels,
+    pixels_for_pdq,
+)
 from safeguard.hashing.recovery import recovery_hashes
 
 # "BM" is too weak a magic to call a file a bitmap (text starts with it too): a real BMP
@@ -178,9 +186,14 @@ def _with_pdq(
     result: FileHashes, media: MediaType, content: bytes, options: HashOptions
 ) -> FileHashes:
     try:
-        image = open_image(content, media.mime, options.max_image_pixels)
+        # The fast path decodes JPEGs at down to 1/8 of a side, so their declared size may
+        # be larger; what is decoded is checked against the limit before decoding.
+        reducible = options.pdq_mode == "fast" and media.mime == "image/jpeg"
+        declared_limit = options.max_image_pixels * (JPEG_MAX_REDUCTION if reducible else 1)
+        image = open_image(content, media.mime, declared_limit)
         with image:
-            pixels = pixels_for_pdq(image, options.pdq_mode)
+            check_expansion(image, len(content), options.max_expansion)
+            pixels = pixels_for_pdq(image, options.pdq_mode, options.max_image_pixels)
         if options.dihedral:
             hashes, quality = pdq_dihedral_of_pixels(pixels)
             pdq, variants = hashes[0], tuple(hashes[1:])

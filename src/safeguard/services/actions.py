@@ -2,8 +2,16 @@
 
 Actions run only for matches on known-bad lists; a list's ``action`` field names them,
 comma-separated. Webhooks are persisted first and sent by `WebhookDispatcher` in a
-background thread, signed with HMAC-SHA256 and retried with exponential back-off, so the
-answer to the platform never waits for a webhook and a restart loses none.
+background thread, signed with HMAC-SHA256 over ``<timestamp>.<body>`` and retried with
+exponential back-off, so the answer to the platform never waits for a webhook and a
+restart loses none.
+
+Delivery is **at least once**: a worker that dies after the receiver accepted a delivery
+but before recording it sends it again when its lease ends. Receivers drop repeats by the
+``X-Safeguard-Delivery`` id and refuse signatures older than `REPLAY_WINDOW_SECONDS`
+(`verify_signature` does both checks but the first). Each delivery goes to its list's
+current URL, checked again at delivery time (`safeguard.services.webhook_urls`); a pending
+delivery can be cancelled.
 """
 
 from __future__ import annotations
@@ -15,8 +23,6 @@ import logging
 import random
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -24,6 +30,7 @@ from typing import Protocol
 
 from safeguard.domain.cases import match_as_record
 from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.errors import ConfigurationError
 from safeguard.domain.hash_lists import INDUSTRY, HashList, ListKind
 from safeguard.domain.matches import Match
 from safeguard.domain.service import (
@@ -35,6 +42,7 @@ from safeguard.domain.service import (
     WebhookDelivery,
     parse_actions,
 )
+from safeguard.services.webhook_sending import CheckedSender
 from safeguard.storage.service_store import ServiceStore
 
 logger = logging.getLogger(__name__)
@@ -56,12 +64,30 @@ def sign_body(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def verify_signature(secret: str, header: str, body: bytes) -> bool:
-    """True when `header` is a valid signature of `body` under `secret` (for receivers)."""
+REPLAY_WINDOW_SECONDS = 300
+"""Receivers should refuse signatures whose timestamp is further than this from now."""
+
+
+def verify_signature(
+    secret: str,
+    header: str,
+    body: bytes,
+    tolerance: int = REPLAY_WINDOW_SECONDS,
+    now: float | None = None,
+) -> bool:
+    """True when `header` is a valid signature of `body` under `secret` (for receivers).
+
+    The signed timestamp must be within `tolerance` seconds of `now` (the clock when
+    None), so a captured delivery cannot be replayed later. Deliveries are at least once:
+    receivers should also drop repeats by the ``X-Safeguard-Delivery`` id.
+    """
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     try:
         timestamp = int(parts["t"])
     except (KeyError, ValueError):
+        return False
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > tolerance:
         return False
     return hmac.compare_digest(sign_body(secret, timestamp, body), header)
 
@@ -134,6 +160,19 @@ class ActionService:
     def set_webhook_listener(self, listener: Callable[[], None] | None) -> None:
         """Call `listener` whenever a delivery is queued (to wake a dispatcher)."""
         self._on_webhook_queued = listener
+
+    @staticmethod
+    def blocks(matches: Sequence[Match], lists: Mapping[str, HashList]) -> bool:
+        """True when a matched known-bad list has the block action (needs no store)."""
+        for match in matches:
+            hash_list = lists.get(match.list_name)
+            if (
+                hash_list is not None
+                and hash_list.kind is ListKind.KNOWN_BAD
+                and ActionKind.BLOCK in parse_actions(hash_list.action)
+            ):
+                return True
+        return False
 
     def act(
         self,
@@ -253,25 +292,6 @@ class WebhookSender(Protocol):
         ...
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect would re-send (or drop) a signed body somewhere not configured; fail instead.
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-def post_with_urllib(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
-    """The default `WebhookSender`: a plain urllib POST that never follows redirects."""
-    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
-    try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
 class WebhookDispatcher:
     """Sends queued webhook deliveries from a background thread, with back-off.
 
@@ -284,7 +304,7 @@ class WebhookDispatcher:
     def __init__(
         self,
         store: ServiceStore,
-        send: WebhookSender = post_with_urllib,
+        send: WebhookSender | None = None,
         clock: Callable[[], datetime] = _utcnow,
         base_delay: float = 1.0,
         max_delay: float = 600.0,
@@ -293,7 +313,7 @@ class WebhookDispatcher:
         timeout: float = 5.0,
     ) -> None:
         self._store = store
-        self._send = send
+        self._send: WebhookSender = send if send is not None else CheckedSender()
         self._clock = clock
         self._base_delay = base_delay
         self._max_delay = max_delay
@@ -308,14 +328,30 @@ class WebhookDispatcher:
         """Seconds to wait after the `attempts`-th failed attempt (without jitter)."""
         return float(min(self._max_delay, self._base_delay * 2 ** max(0, attempts - 1)))
 
-    def run_due(self) -> int:
-        """Attempt every delivery due now, once; returns how many were attempted."""
-        now = self._clock()
-        lease = now + timedelta(seconds=self._timeout + 30)
-        due = self._store.claim_due_deliveries(now, lease, limit=50)
-        for delivery in due:
-            self._attempt(delivery)
-        return len(due)
+    def run_due(self, limit: int = 50) -> int:
+        """Attempt deliveries due now, once each; returns how many were attempted.
+
+        Each delivery is leased just before its own attempt (one at a time), so a lease
+        never runs out while earlier deliveries of the same pass are being sent, and one
+        delivery's failure, whatever it is, never stops the others.
+        """
+        attempted = 0
+        while attempted < limit:
+            now = self._clock()
+            lease = now + timedelta(seconds=self._timeout + 30)
+            due = self._store.claim_due_deliveries(now, lease, limit=1)
+            if not due:
+                break
+            attempted += 1
+            try:
+                self._attempt(due[0])
+            except Exception as exc:  # e.g. the store failed saving it: retried after the lease
+                logger.warning(
+                    "webhook delivery %s could not be completed (%s)",
+                    due[0].delivery_id,
+                    type(exc).__name__,
+                )
+        return attempted
 
     def _attempt(self, delivery: WebhookDelivery) -> None:
         target = self._store.get_webhook_target(delivery.list_name)
@@ -331,9 +367,12 @@ class WebhookDispatcher:
                 "User-Agent": "safeguard-webhook/1",
             }
             try:
-                status = self._send(delivery.url, body, headers, self._timeout)
+                # The list's current URL: fixing a list's URL fixes its queued deliveries.
+                status = self._send(target.url, body, headers, self._timeout)
                 error = None if 200 <= status < 300 else f"HTTP {status}"
-            except OSError as exc:
+            except ConfigurationError as exc:
+                error = f"destination refused: {exc}"
+            except Exception as exc:  # every failure is this delivery's own
                 error = type(exc).__name__
         attempts = delivery.attempts + 1
         now = self._clock()
@@ -346,6 +385,7 @@ class WebhookDispatcher:
                 last_error=None,
             )
         elif attempts >= self._max_attempts or target is None:
+            # Also when the list lost its webhook: there is nowhere to send it.
             updated = replace(
                 delivery, attempts=attempts, state=DeliveryState.FAILED, last_error=error
             )

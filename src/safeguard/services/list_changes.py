@@ -17,10 +17,16 @@ from typing import Any
 from safeguard.domain.cases import AuditEvent
 from safeguard.domain.errors import ConfigurationError, NotFoundError
 from safeguard.domain.hash_lists import HashEntry, HashList
-from safeguard.domain.service import WebhookTarget, format_actions, parse_actions
+from safeguard.domain.service import (
+    WebhookDelivery,
+    WebhookTarget,
+    format_actions,
+    parse_actions,
+)
 from safeguard.services.lists import ImportCounts, ImportOutcome, ListService
 from safeguard.services.retroactive import RetroactiveHit, RetroactiveMatcher
 from safeguard.services.upload_matching import IndexKeeper
+from safeguard.services.webhook_urls import WebhookPolicy, redact
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.service_store import ServiceStore
 
@@ -62,6 +68,7 @@ class ListAdministration:
         importer: ListFileImporter | None = None,
         clock: Callable[[], datetime] = _utcnow,
         list_service: ListService | None = None,
+        webhook_policy: WebhookPolicy | None = None,
     ) -> None:
         self._list_service = list_service
         self._lists = lists
@@ -70,6 +77,7 @@ class ListAdministration:
         self._retroactive = retroactive
         self._importer = importer
         self._clock = clock
+        self._webhook_policy = webhook_policy or WebhookPolicy()
 
     def all_lists(self) -> list[HashList]:
         """Every list, by name."""
@@ -84,9 +92,9 @@ class ListAdministration:
         return self._lists.get_list(name)
 
     def webhook_url(self, name: str) -> str | None:
-        """The webhook URL of a list, if set (the secret is never shown again)."""
+        """The webhook URL of a list, if set, never with credentials or its secret."""
         target = self._store.get_webhook_target(name)
-        return None if target is None else target.url
+        return None if target is None else redact([target.url])[0]
 
     def create_list(
         self, hash_list: HashList, actor: str, webhook_url: str | None = None
@@ -101,6 +109,8 @@ class ListAdministration:
             ConfigurationError: the list exists, or its action names are unknown.
         """
         parse_actions(hash_list.action)
+        if webhook_url:
+            self._webhook_policy.normalise(webhook_url)  # refused before anything is made
         try:
             self._lists.get_list(hash_list.name)
         except NotFoundError:
@@ -245,7 +255,7 @@ class ListAdministration:
             "enabled": enabled,
             "pdq_threshold": pdq_threshold,
             "action": action_field,
-            "webhook": "set" if webhook_url else None,
+            "webhook": None if webhook_url is None else ("set" if webhook_url else "removed"),
         }
         detail = {k: str(v) for k, v in changed.items() if v is not None}
         self._audit(actor, "list.updated", name, **detail)
@@ -262,13 +272,21 @@ class ListAdministration:
         return self._lists.iter_entries(name)
 
     def _set_webhook(self, name: str, url: str | None) -> str | None:
-        if not url:
+        if url is None:
             return None
-        if not url.startswith(("http://", "https://")):
-            raise ConfigurationError("the webhook URL must start with http:// or https://")
+        if not url.strip():  # an empty URL removes the webhook
+            self._store.remove_webhook_target(name)
+            return None
+        normalised = self._webhook_policy.normalise(url)
         secret = secrets.token_urlsafe(32)
-        self._store.set_webhook_target(WebhookTarget(name, url, secret))
+        self._store.set_webhook_target(WebhookTarget(name, normalised, secret))
         return secret
+
+    def audit_delivery_cancelled(self, delivery: WebhookDelivery, actor: str) -> None:
+        """Record in the audit log that a person cancelled a webhook delivery."""
+        self._audit(
+            actor, "webhook.cancelled", delivery.list_name, delivery=str(delivery.delivery_id)
+        )
 
     def _audit(self, _actor: str, _verb: str, _list_name: str, **detail: str) -> None:
         self._store.add_audit(

@@ -10,6 +10,7 @@ no hit is acted on twice.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -24,6 +25,13 @@ from safeguard.storage.service_store import ServiceStore
 
 _PAGE = 100_000
 _LOOKUP_BATCH = 500
+
+MAX_HITS_PER_CHANGE = 1000
+"""Past uploads acted on (reports drafted, webhooks queued) for one list change at most.
+Beyond it the change is stopped and logged: so many hits mean a mistaken entry or
+threshold, and a person should look before thousands of reports are drafted."""
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +51,12 @@ class RetroactiveMatcher:
         store: ServiceStore,
         actions: ActionService,
         default_threshold: int = DEFAULT_PDQ_THRESHOLD,
+        max_hits: int = MAX_HITS_PER_CHANGE,
     ) -> None:
         self._store = store
         self._actions = actions
         self._default_threshold = default_threshold
+        self._max_hits = max_hits
 
     def rematch(
         self, hash_list: HashList, entries: Iterable[HashEntry], lists: Mapping[str, HashList]
@@ -132,8 +142,16 @@ class RetroactiveMatcher:
         lists: Mapping[str, HashList],
     ) -> list[RetroactiveHit]:
         lists = {**lists, hash_list.name: hash_list}
-        hits = []
+        hits: list[RetroactiveHit] = []
         for upload_id, matches in sorted(found.items()):
+            if len(hits) >= self._max_hits:
+                logger.warning(
+                    "retroactive matching of list changes stopped after %d hits "
+                    "(%d past uploads matched); check the entries and threshold",
+                    len(hits),
+                    len(found),
+                )
+                break
             fresh = [
                 m for m in matches if self._store.claim_hit(upload_id, m.list_name, m.entry_id)
             ]

@@ -10,11 +10,18 @@ Keying by the store's identity keeps the indexes of different databases apart. T
 is replaced in one rename after the folder is complete, so a reader always gets a whole
 index whose revision it knows; older folders are then removed (a process that still maps
 one keeps its open files).
+
+**Crash safety.** Every file of a save is flushed to disk (``fsync``) and its SHA-256 is
+written to ``checksums.json`` in the folder before the pointer moves (itself written,
+fsynced and renamed, then the folder fsynced). `load` verifies every checksum before using
+a save; a save that fails (a crash can leave files of the right size full of zeros) is
+reported and rebuilt from the store instead of silently serving wrong answers.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -68,7 +75,14 @@ class SavedIndexes(Generic[IndexT]):
             return None
         try:
             state = json.loads(self._pointer.read_text(encoding="utf-8"))
-            index = self._load_index(self._pointer.parent / str(state["directory"]))
+            directory = self._pointer.parent / str(state["directory"])
+            bad = _failed_checksums(directory)
+            if bad:
+                logger.warning(
+                    "saved %s index fails its checksums (%s); rebuilding", self._kind, bad
+                )
+                return None
+            index = self._load_index(directory)
             return index, int(state["revision"])
         except (OSError, ValueError, KeyError, TypeError, SafeguardError) as exc:
             # A damaged or foreign save only costs a rebuild.
@@ -93,6 +107,7 @@ class SavedIndexes(Generic[IndexT]):
             if directory.exists():
                 shutil.rmtree(directory)
             index.save(directory)
+            _seal(directory)
             with self._pointer_lock():
                 current = self._current()
                 if current is not None and current[0] >= revision and current[1] != directory.name:
@@ -100,11 +115,12 @@ class SavedIndexes(Generic[IndexT]):
                     shutil.rmtree(directory, ignore_errors=True)
                     return True
                 temporary = self._pointer.with_name(f"{self._pointer.name}.{os.getpid()}.tmp")
-                temporary.write_text(
-                    json.dumps({"revision": revision, "directory": directory.name}),
-                    encoding="utf-8",
+                _write_synced(
+                    temporary,
+                    json.dumps({"revision": revision, "directory": directory.name}).encode(),
                 )
                 os.replace(temporary, self._pointer)
+                _sync_folder(folder)
                 for old in folder.glob(f"{stem}-r*"):
                     older = _revision_of(old.name, stem)
                     if old != directory and old.is_dir() and older is not None and older < revision:
@@ -136,3 +152,58 @@ def _revision_of(name: str, stem: str) -> int | None:
     """The revision in a saved folder's name ``<stem>-r<R>-<pid>``, or None for other names."""
     match = re.fullmatch(re.escape(stem) + r"-r(\d+)-\d+", name)
     return int(match.group(1)) if match else None
+
+
+CHECKSUMS = "checksums.json"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _seal(directory: Path) -> None:
+    """Flush every file of a save to disk and record their checksums (see module notes)."""
+    sums: dict[str, str] = {}
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+        sums[path.relative_to(directory).as_posix()] = _sha256(path)
+    _write_synced(directory / CHECKSUMS, json.dumps(sums, sort_keys=True).encode())
+    _sync_folder(directory)
+
+
+def _failed_checksums(directory: Path) -> str | None:
+    """None when every file matches ``checksums.json``; else what is wrong (a short text)."""
+    try:
+        sums = json.loads((directory / CHECKSUMS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "no checksums"
+    if not isinstance(sums, dict) or not sums:
+        return "no checksums"
+    for name, expected in sums.items():
+        path = directory / str(name)
+        try:
+            if _sha256(path) != expected:
+                return f"{name} changed"
+        except OSError:
+            return f"{name} missing"
+    return None

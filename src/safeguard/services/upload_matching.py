@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -22,14 +23,23 @@ from safeguard.domain.file_hashes import FileHashes
 from safeguard.domain.hash_lists import HashList
 from safeguard.domain.matches import Match, Verdict, verdict_of
 from safeguard.domain.service import SeenUpload, UploadContext
+from safeguard.hashing.contract import PixelBudget
 from safeguard.services.actions import ActionOutcome, ActionService
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.service_store import ServiceStore
 
 logger = logging.getLogger(__name__)
 
-Hasher = Callable[[bytes, str], FileHashes]
-"""Hashes content in memory: ``(data, display name) -> FileHashes``; never raises for bad input."""
+Hasher = Callable[..., FileHashes]
+"""Hashes content in memory: ``(data, display name) -> FileHashes``; never raises for bad input.
+
+A hasher that bounds decoding (`safeguard.batch.isolated_decoding.IsolatedHasher`) also
+takes ``budget=`` (a batch's `PixelBudget`) and ``cancel=`` (a `threading.Event` set when
+the client went away); those are passed only when given."""
+
+MAX_DEFERRED_RECORDS = 10_000
+"""Uploads whose recording failed, kept in memory to be recorded later; beyond this the
+oldest are dropped (and counted in the log)."""
 
 
 class Matcher(Protocol):
@@ -185,9 +195,26 @@ class UploadMatchingService:
         self._store = store
         self._keep_seen = keep_seen
         self._clock = clock
+        self._deferred: deque[tuple[SeenUpload, tuple[Match, ...], dict[str, HashList]]] = deque()
+        self._deferred_lock = threading.Lock()
+        self._dropped = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def hash_upload(self, data: bytes, name: str = "upload") -> FileHashes:
+    def hash_upload(
+        self,
+        data: bytes,
+        name: str = "upload",
+        budget: PixelBudget | None = None,
+        cancel: threading.Event | None = None,
+    ) -> FileHashes:
         """Hash content in memory; nothing is written anywhere.
+
+        Args:
+            data: the content.
+            name: its display name.
+            budget: a batch's pixel budget, shared by its items.
+            cancel: set when the caller no longer wants the answer.
 
         Raises:
             InputError: the content is empty, or is an image that cannot be decoded
@@ -195,19 +222,30 @@ class UploadMatchingService:
         """
         if not data:
             raise InputError("the upload is empty")
-        hashes = self._hasher(data, name)
+        extra: dict[str, object] = {}
+        if budget is not None:
+            extra["budget"] = budget
+        if cancel is not None:
+            extra["cancel"] = cancel
+        hashes = self._hasher(data, name, **extra)
         if hashes.error is not None:
             raise InputError(hashes.error)
         return hashes
 
-    def match_upload(self, data: bytes, context: UploadContext | None = None) -> ItemResult:
+    def match_upload(
+        self,
+        data: bytes,
+        context: UploadContext | None = None,
+        budget: PixelBudget | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ItemResult:
         """Hash an upload, match it, keep its hashes, run the matched lists' actions.
 
         Raises:
             InputError: as for `hash_upload`.
         """
         context = context or UploadContext()
-        hashes = self.hash_upload(data, context.file_name or "upload")
+        hashes = self.hash_upload(data, context.file_name or "upload", budget, cancel)
         return self._match(hashes, context)
 
     def match_hashes(
@@ -289,16 +327,90 @@ class UploadMatchingService:
             matches = tuple(matcher.match_file_hashes(hashes))
         lists = self._keeper.lists()
         verdict = verdict_of(matches)
-        if not self._keep_seen:
-            outcome = self._actions.act(self._seen(hashes, context), matches, lists)
-            return ItemResult(hashes, matches, verdict, outcome, None)
         upload = self._seen(hashes, context)
+        if not self._keep_seen:
+            outcome = self._actions.act(upload, matches, lists)
+            return ItemResult(hashes, matches, verdict, outcome, None)
+        try:
+            upload_id, outcome = self._record(upload, matches, lists)
+        except Exception as exc:  # the store failed: answer from the index, record later
+            logger.warning(
+                "recording an upload failed (%s); answered from the index, will record later",
+                type(exc).__name__,
+            )
+            self._defer(upload, matches, lists)
+            block = self._actions.blocks(matches, lists)
+            return ItemResult(hashes, matches, verdict, ActionOutcome(block=block), None)
+        return ItemResult(hashes, matches, verdict, outcome, upload_id)
+
+    def _record(
+        self, upload: SeenUpload, matches: Sequence[Match], lists: Mapping[str, HashList]
+    ) -> tuple[int, ActionOutcome]:
         upload_id = self._store.add_seen(upload)
         stored = replace(upload, upload_id=upload_id)
         # Claim each hit so that retroactive matching never acts on it a second time.
         fresh = [m for m in matches if self._store.claim_hit(upload_id, m.list_name, m.entry_id)]
-        outcome = self._actions.act(stored, fresh, lists)
-        return ItemResult(hashes, matches, verdict, outcome, upload_id)
+        return upload_id, self._actions.act(stored, fresh, lists)
+
+    def _defer(
+        self, upload: SeenUpload, matches: tuple[Match, ...], lists: dict[str, HashList]
+    ) -> None:
+        with self._deferred_lock:
+            if len(self._deferred) >= MAX_DEFERRED_RECORDS:
+                self._deferred.popleft()
+                self._dropped += 1
+                logger.error("deferred upload records over the limit; %d dropped", self._dropped)
+            self._deferred.append((upload, matches, lists))
+
+    @property
+    def deferred_records(self) -> int:
+        """Uploads answered but not yet recorded (the store was failing)."""
+        return len(self._deferred)
+
+    def record_deferred(self, limit: int = 500) -> int:
+        """Record uploads whose recording failed earlier, oldest first; returns how many.
+
+        Stops at the first failure (the store is still down), keeping the rest.
+        """
+        done = 0
+        while done < limit:
+            with self._deferred_lock:
+                if not self._deferred:
+                    break
+                upload, matches, lists = self._deferred[0]
+            try:
+                self._record(upload, matches, lists)
+            except Exception as exc:  # still failing: try again later
+                logger.warning("recording deferred uploads failed (%s)", type(exc).__name__)
+                break
+            with self._deferred_lock:
+                if self._deferred and self._deferred[0][0] is upload:
+                    self._deferred.popleft()
+            done += 1
+        return done
+
+    def start(self, interval: float = 2.0) -> None:
+        """Record deferred uploads from a background thread every `interval` seconds."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                if self._deferred:
+                    self.record_deferred()
+
+        self._thread = threading.Thread(target=loop, name="deferred-records", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the background thread (and make one last attempt to record)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._deferred:
+            self.record_deferred(limit=MAX_DEFERRED_RECORDS)
 
     def _seen(self, hashes: FileHashes, context: UploadContext) -> SeenUpload:
         return SeenUpload(

@@ -171,6 +171,23 @@ class MemoryServiceStore:
         """A list's webhook."""
         return self._targets.get(list_name)
 
+    def remove_webhook_target(self, list_name: str) -> None:
+        """Remove a list's webhook."""
+        with self._lock:
+            self._targets.pop(list_name, None)
+
+    def cancel_delivery(self, delivery_id: int) -> WebhookDelivery:
+        """Mark a pending delivery cancelled."""
+        with self._lock:
+            delivery = self._deliveries.get(delivery_id)
+            if delivery is None:
+                raise NotFoundError(f"no delivery {delivery_id}")
+            if delivery.state is not DeliveryState.PENDING:
+                raise StorageError(f"delivery {delivery_id} is {delivery.state.value}, not pending")
+            cancelled = replace(delivery, state=DeliveryState.CANCELLED)
+            self._deliveries[delivery_id] = cancelled
+            return cancelled
+
     def add_delivery(self, delivery: WebhookDelivery) -> int:
         """Persist a delivery."""
         with self._lock:

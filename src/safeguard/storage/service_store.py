@@ -104,6 +104,9 @@ class ServiceStore(Protocol):
     def get_webhook_target(self, list_name: str) -> WebhookTarget | None:
         """The webhook of a list, if one is set."""
 
+    def remove_webhook_target(self, list_name: str) -> None:
+        """Remove a list's webhook (nothing happens when it has none)."""
+
     def add_delivery(self, delivery: WebhookDelivery) -> int:
         """Persist a delivery to make; returns its id."""
 
@@ -120,6 +123,14 @@ class ServiceStore(Protocol):
 
     def list_deliveries(self, limit: int = 100) -> list[WebhookDelivery]:
         """Newest deliveries first."""
+
+    def cancel_delivery(self, delivery_id: int) -> WebhookDelivery:
+        """Mark a pending delivery cancelled (it is never attempted again) and return it.
+
+        Raises:
+            NotFoundError: no such delivery.
+            StorageError: it is not pending (delivered, failed or cancelled already).
+        """
 
     # --- audit ----------------------------------------------------------------------
     def add_audit(self, event: AuditEvent) -> int:

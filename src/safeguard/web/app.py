@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safeguard import __version__
+from safeguard.batch.isolated_decoding import CancelledDecodeError, DecoderCrashedError
 from safeguard.bootstrap import Services, build_services
 from safeguard.domain.errors import (
     AccessDeniedError,
@@ -24,6 +25,7 @@ from safeguard.domain.errors import (
     InputError,
     ListFormatError,
     NotFoundError,
+    OverloadedError,
     StorageError,
 )
 from safeguard.settings import load_settings
@@ -31,11 +33,11 @@ from safeguard.web import hma
 from safeguard.web.api import health, list_augmentation, lists, matching, reports
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.people import SignInRequiredError
+from safeguard.web.request_gate import BodyTooLargeError, RequestGate
 from safeguard.web.schemas import BatchHashQuery, HashQuery
 from safeguard.web.state import AppState
 from safeguard.web.ui import pages, review, sign_in
 from safeguard.web.ui.rendering import render
-from safeguard.web.uploads import BodyLimitMiddleware, BodyTooLargeError
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     # Domain errors become HTTP answers here, in one place.
     table: list[tuple[type[Exception], int]] = [
         (BodyTooLargeError, 413),
+        (DecoderCrashedError, 422),
+        (CancelledDecodeError, 499),
+        (RecursionError, 422),
         (NotFoundError, 404),
         (StorageError, 409),
         (ListFormatError, 422),
@@ -72,6 +77,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _problem(status, str(exc))
 
         app.add_exception_handler(error_type, handler)
+
+    async def overloaded(_request: Request, exc: Exception) -> JSONResponse:
+        retry = exc.retry_after if isinstance(exc, OverloadedError) else 1
+        response = _problem(503, str(exc))
+        response.headers["Retry-After"] = str(retry)
+        return response
+
+    app.add_exception_handler(OverloadedError, overloaded)
 
     async def sign_in_required(request: Request, _exc: Exception) -> Response:
         # Pages send people to the sign-in form and back; other routes answer 401.
@@ -126,16 +139,25 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         keeper = services.index_keeper
+        hasher = services.upload_hasher
         if background:
+            start = getattr(hasher, "start", None)
+            if start is not None:
+                start()  # decode subprocesses import their decoders while the index loads
             keeper.ensure_fresh()
             keeper.start()
             services.webhook_dispatcher.start()
+            services.upload_matching.start()
         try:
             yield
         finally:
             if background:
                 keeper.stop()
                 services.webhook_dispatcher.stop()
+                services.upload_matching.stop()
+            close = getattr(hasher, "close", None)
+            if close is not None:
+                close()
 
     app = FastAPI(
         title="Safeguard matching service",
@@ -146,8 +168,15 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     state = AppState(services)
     app.state.safeguard = state
 
-    app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_upload_bytes)
+    settings = services.settings
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    # Added last, so outermost: refusals happen before anything else runs.
+    app.add_middleware(
+        RequestGate,
+        max_body_bytes=settings.max_upload_bytes,
+        unauthenticated_body_bytes=settings.unauthenticated_body_bytes,
+        bodies_in_flight_bytes=settings.bodies_in_flight_bytes,
+    )
     _install_error_handlers(app)
     _install_openapi(app)
     for module in (matching, lists, list_augmentation, reports, health, sign_in, pages, review):

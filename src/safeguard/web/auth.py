@@ -20,6 +20,12 @@ from starlette.concurrency import run_in_threadpool
 from safeguard.domain.service import ApiKey, Scope
 from safeguard.web.state import AppState, app_state
 
+KEY_LOOKUPS_PER_MINUTE = 600
+"""Store lookups of tokens not in the key cache, per worker process: unknown tokens (an
+attacker's guesses) beyond this get 429 without touching the store. Known keys are cached,
+so they look up once per `KEY_CACHE_SECONDS` at most."""
+_LOOKUP_BUCKET = "\0key-lookups"
+
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer sg_...`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: sg_...`")
 
@@ -44,6 +50,8 @@ async def authenticated_key(
     # Async with a cache in front: a thread hop (and a query) only on a cache miss.
     found, key = state.key_cache.lookup(token)
     if not found:
+        if state.limiter.acquire(_LOOKUP_BUCKET, KEY_LOOKUPS_PER_MINUTE) > 0:
+            raise HTTPException(429, "too many unknown API keys; retry later")
         key = await run_in_threadpool(state.services.api_keys.authenticate, token)
         state.key_cache.remember(token, key)
     if key is None:

@@ -1,6 +1,8 @@
 """Prometheus text-format metrics, kept per worker process (scrape each, or sum).
 
 Label values are route templates and list names only: never hashes, keys or addresses.
+Every label is bounded: methods outside `KNOWN_METHODS` count as ``OTHER``, requests that
+matched no route as ``unmatched``, statuses are three digits.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 LATENCY_BUCKETS: tuple[float, ...] = (
     0.001,
@@ -50,6 +54,7 @@ class ServiceMetrics:
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one request and its latency."""
+        method = method if method in KNOWN_METHODS else "OTHER"
         with self._lock:
             self._requests[(method, route, str(status))] += 1
             key = (method, route)

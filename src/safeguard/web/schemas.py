@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.file_hashes import FileHashes
@@ -26,6 +26,18 @@ from safeguard.services.retroactive import RetroactiveHit
 from safeguard.services.upload_matching import ItemResult
 
 MAX_BATCH_ITEMS = 1000
+
+
+class InputModel(BaseModel):
+    """A request body: no text field may hold a NUL character (422, never a store error)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("NUL characters are not accepted")
+        return value
 
 
 class HashRecord(BaseModel):
@@ -146,7 +158,7 @@ class MatchResponse(BaseModel):
         )
 
 
-class UploadContextIn(BaseModel):
+class UploadContextIn(InputModel):
     """What the platform knows about the upload (used for reports; never logged)."""
 
     content_id: str | None = Field(None, max_length=200)
@@ -194,7 +206,7 @@ class HashQuery(UploadContextIn):
         return {name: value for name, value in values.items() if value}
 
 
-class BatchHashQuery(BaseModel):
+class BatchHashQuery(InputModel):
     """Many hash queries in one call."""
 
     items: list[HashQuery] = Field(max_length=MAX_BATCH_ITEMS)
@@ -261,7 +273,7 @@ class ListOut(BaseModel):
         )
 
 
-class ListCreate(BaseModel):
+class ListCreate(InputModel):
     """A new, empty list."""
 
     name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")
@@ -271,6 +283,13 @@ class ListCreate(BaseModel):
     pdq_threshold: int | None = Field(None, ge=0, le=256)
     actions: list[Literal["block", "quarantine", "report", "webhook"]] = []
     webhook_url: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _not_dots(cls, value: str) -> str:
+        if set(value) == {"."}:
+            raise ValueError("a list name cannot be only dots")
+        return value
 
     def hash_list(self) -> HashList:
         """To the domain."""
@@ -284,13 +303,16 @@ class ListCreate(BaseModel):
         )
 
 
-class ListUpdate(BaseModel):
+class ListUpdate(InputModel):
     """Settings to change; absent fields stay as they are."""
 
     enabled: bool | None = None
     pdq_threshold: int | None = Field(None, ge=0, le=256)
     actions: list[Literal["block", "quarantine", "report", "webhook"]] | None = None
-    webhook_url: str | None = None
+    webhook_url: str | None = Field(
+        None,
+        description="A new webhook URL (a new secret is returned), or an empty string to remove it.",
+    )
 
 
 class ListWithSecret(BaseModel):
@@ -300,7 +322,7 @@ class ListWithSecret(BaseModel):
     webhook_secret: str | None = None
 
 
-class EntryIn(BaseModel):
+class EntryIn(InputModel):
     """One list entry: at least one digest, with optional category and provenance."""
 
     entry_id: str = Field(min_length=1, max_length=200)
@@ -341,13 +363,13 @@ class EntryIn(BaseModel):
         )
 
 
-class EntriesAdd(BaseModel):
+class EntriesAdd(InputModel):
     """Entries to add (an existing entry id is replaced)."""
 
     entries: list[EntryIn] = Field(min_length=1, max_length=100_000)
 
 
-class EntriesRemove(BaseModel):
+class EntriesRemove(InputModel):
     """Entry ids to remove."""
 
     entry_ids: list[str] = Field(min_length=1, max_length=100_000)

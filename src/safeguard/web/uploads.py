@@ -1,79 +1,104 @@
-"""Request bodies held in memory only, with a size limit: uploads never touch the disk.
+"""Request bodies held in memory only: uploads never touch the disk.
 
 Starlette's own form parser spools large files to temporary files, which would put
-uploaded content on disk unencrypted; multipart bodies are parsed here, in memory, instead.
+uploaded content on disk unencrypted; multipart bodies are parsed here, in memory, by
+python-multipart's streaming parser (one pass, no copies beyond the parts themselves),
+and callers run it off the event loop (`parse_multipart` is synchronous and CPU-bound).
+Body size limits are `safeguard.web.request_gate.RequestGate`'s.
 """
 
 from __future__ import annotations
 
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
+from python_multipart.multipart import MultipartParser, parse_options_header
 
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from safeguard.web.request_gate import BodyTooLargeError
 
+__all__ = ["BodyTooLargeError", "parse_multipart"]
 
-class BodyTooLargeError(Exception):
-    """The request body is larger than the service accepts."""
+MAX_PARTS = 2000
+"""More parts than this in one body is refused (batches allow 1000 files)."""
 
-
-class BodyLimitMiddleware:
-    """Refuses bodies over `max_bytes` with 413: at once from Content-Length, else as read."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self._app = app
-        self._max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point."""
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = 0
-                if declared > self._max_bytes:
-                    response = JSONResponse(
-                        {"detail": f"the body is larger than {self._max_bytes} bytes"}, 413
-                    )
-                    await response(scope, receive, send)
-                    return
-        seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self._max_bytes:
-                    raise BodyTooLargeError(f"the body is larger than {self._max_bytes} bytes")
-            return message
-
-        await self._app(scope, limited_receive, send)
+MAX_PART_HEADER_BYTES = 8192
 
 
 def parse_multipart(body: bytes, content_type: str) -> list[tuple[str, str | None, bytes]]:
     """The parts of a ``multipart/form-data`` body as ``(field, file name, content)``.
 
     Raises:
-        ValueError: the body is not multipart or has no boundary.
+        ValueError: the body is not multipart, has no boundary, is malformed, or has more
+            than `MAX_PARTS` parts.
     """
-    if not content_type.lower().startswith("multipart/"):
+    kind, params = parse_options_header(content_type)
+    if not kind.lower().startswith(b"multipart/"):
         raise ValueError("expected a multipart/form-data body")
-    header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
-    message = BytesParser(policy=policy.HTTP).parsebytes(header + body)
-    if not isinstance(message, EmailMessage) or not message.is_multipart():
-        raise ValueError("the multipart body could not be parsed")
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise ValueError("the multipart body has no boundary")
     parts: list[tuple[str, str | None, bytes]] = []
-    for part in message.iter_parts():
-        if not isinstance(part, EmailMessage):
-            continue
-        field = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        content = payload if isinstance(payload, bytes) else b""
-        parts.append((str(field or ""), part.get_filename(), content))
+    header_name = bytearray()
+    header_value = bytearray()
+    headers: dict[bytes, bytes] = {}
+    content = bytearray()
+    header_bytes = 0
+
+    def on_part_begin() -> None:
+        nonlocal content, header_bytes
+        if len(parts) >= MAX_PARTS:
+            raise ValueError(f"more than {MAX_PARTS} parts in one body")
+        headers.clear()
+        content = bytearray()
+        header_bytes = 0
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        nonlocal header_bytes
+        header_bytes += end - start
+        if header_bytes > MAX_PART_HEADER_BYTES:
+            raise ValueError("a part's headers are too long")
+        header_name.extend(data[start:end])
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        nonlocal header_bytes
+        header_bytes += end - start
+        if header_bytes > MAX_PART_HEADER_BYTES:
+            raise ValueError("a part's headers are too long")
+        header_value.extend(data[start:end])
+
+    def on_header_end() -> None:
+        headers[bytes(header_name).lower()] = bytes(header_value)
+        header_name.clear()
+        header_value.clear()
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        content.extend(data[start:end])
+
+    def on_part_end() -> None:
+        _, options = parse_options_header(headers.get(b"content-disposition", b""))
+        field = options.get(b"name", b"").decode("utf-8", "replace")
+        file_name = options.get(b"filename")
+        parts.append(
+            (
+                field,
+                None if file_name is None else file_name.decode("utf-8", "replace"),
+                bytes(content),
+            )
+        )
+
+    parser = MultipartParser(
+        boundary,
+        callbacks={
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        parser.write(body)
+        parser.finalize()
+    except ValueError:
+        raise
+    except Exception as exc:  # python-multipart raises its own error types
+        raise ValueError(f"the multipart body could not be parsed: {type(exc).__name__}") from exc
     return parts

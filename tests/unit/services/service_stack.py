@@ -14,6 +14,7 @@ from safeguard.services.list_changes import ListAdministration
 from safeguard.services.matching import MatchService
 from safeguard.services.retroactive import RetroactiveMatcher
 from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
+from safeguard.services.webhook_urls import WebhookPolicy
 from safeguard.storage.memory_hash_lists import MemoryHashListStore
 from safeguard.storage.memory_service import MemoryServiceStore
 
@@ -53,7 +54,13 @@ def build_stack() -> ServiceStack:
         lambda data, name: hash_bytes(data, name, options), keeper, actions, store, clock=clock
     )
     admin = ListAdministration(
-        lists, store, keeper, RetroactiveMatcher(store, actions), clock=clock
+        lists,
+        store,
+        keeper,
+        RetroactiveMatcher(store, actions),
+        clock=clock,
+        # The tests' webhook receivers are on loopback.
+        webhook_policy=WebhookPolicy(allowed=("127.0.0.1",)),
     )
     return ServiceStack(lists, store, keeper, actions, matching, admin, clock)
 

@@ -109,9 +109,12 @@ def test_back_off_doubles_and_is_capped() -> None:
 def test_signature_is_hmac_of_timestamp_and_body() -> None:
     header = sign_body("s", 1700000000, b"{}")
     assert header.startswith("t=1700000000,v1=")
-    assert verify_signature("s", header, b"{}")
-    assert not verify_signature("s", header, b"{ }")
-    assert not verify_signature("s", "garbage", b"{}")
+    assert verify_signature("s", header, b"{}", now=1700000000 + 299)
+    assert not verify_signature("s", header, b"{ }", now=1700000000)
+    assert not verify_signature("s", "garbage", b"{}", now=1700000000)
+    # Outside the replay window a captured delivery is refused.
+    assert not verify_signature("s", header, b"{}", now=1700000000 + 301)
+    assert not verify_signature("s", header, b"{}", now=1700000000 - 301)
 
 
 def test_industry_classification_only_from_industry_scheme() -> None:

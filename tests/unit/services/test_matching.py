@@ -305,3 +305,27 @@ def test_match_many_equals_one_by_one(store: MemoryHashListStore, service: Match
     batch = service.match_many(queries)
     assert batch == [service.match_file_hashes(q) for q in queries]
     assert [len(m) for m in batch] == [4, 1, 0, 0, 2]
+
+
+def test_save_zeroed_by_a_crash_is_detected_and_rebuilt(
+    store: MemoryHashListStore, builder: CountingBuilder, tmp_path: Path
+) -> None:
+    planted = [pdq_entry(f"p{i}", random_pdq(40 + i)) for i in range(20)]
+    store.import_list(HashList("bad", ListKind.KNOWN_BAD), planted)
+    MatchService(store, index_dir=tmp_path, build_index=builder).refresh()
+    # What a crash can leave: the arrays' data at full size, all zeros (headers intact,
+    # so the files still load).
+    (save,) = (p for p in tmp_path.iterdir() if p.is_dir() and p.name.startswith("pdq-"))
+    for path in save.rglob("*.npy"):
+        with path.open("r+b") as handle:
+            np.lib.format.read_magic(handle)
+            np.lib.format.read_array_header_1_0(handle)
+            start = handle.tell()
+            handle.write(b"\0" * (path.stat().st_size - start))
+    again = MatchService(store, index_dir=tmp_path, build_index=builder)
+    for i in range(20):
+        assert [m.entry_id for m in again.match_file_hashes(query(pdq=random_pdq(40 + i)))] == [
+            f"p{i}"
+        ]
+    assert again.match_file_hashes(query(pdq="0" * 64)) == []
+    assert builder.builds == 2

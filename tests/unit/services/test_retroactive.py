@@ -4,6 +4,7 @@ import pytest
 
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.service import ReportStatus, UploadContext
+from safeguard.services.retroactive import RetroactiveMatcher
 from tests.unit.services.service_stack import (
     ServiceStack,
     bad_list,
@@ -74,3 +75,14 @@ def test_list_changes_are_audited(stack: ServiceStack) -> None:
     assert actions == ["list.updated", "list.entries_removed", "list.entries_added", "list.created"]
     assert stack.admin.get_list("bad").pdq_threshold == 20
     assert stack.admin.get_list("bad").action == "block"
+
+
+def test_one_change_acts_on_a_bounded_number_of_past_uploads(stack: ServiceStack) -> None:
+    for bit in range(12):
+        stack.matching.match_hashes({"pdq": flip_bits(PDQ, bit + 1)})
+    matcher = RetroactiveMatcher(stack.store, stack.actions, max_hits=5)
+    hits = matcher.rematch(
+        stack.lists.get_list("bad"), [entry("wide", pdq=PDQ)], stack.keeper.lists()
+    )
+    assert len(hits) == 5
+    assert len(stack.store.list_reports(ReportStatus.PENDING)) == 5

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,32 +13,62 @@ from sqlalchemy.engine import make_url
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = 30000) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers (the web service, a report) work while a scan writes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, sqlite_busy_timeout_ms: int = 30000) -> Engine:
     """Create an engine for a SQLite or PostgreSQL URL.
 
-    SQLite files get their folder created, WAL and foreign keys. PostgreSQL URLs written as
-    ``postgresql://`` are served by psycopg 3.
+    SQLite files get their folder created (owner-only), WAL and foreign keys, and the file
+    is made readable by its owner only (it holds upload metadata such as IP addresses).
+    PostgreSQL URLs written as ``postgresql://`` are served by psycopg 3.
+
+    Statement parameters are never written to logs or error messages
+    (``hide_parameters``): they carry uploaders' IP addresses, user ids, file names and
+    hashes.
     """
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, future=True)
-        event.listen(engine, "connect", _sqlite_pragmas)
+            _private_file(Path(parsed.database))
+        engine = create_engine(parsed, future=True, hide_parameters=True)
+        event.listen(
+            engine,
+            "connect",
+            lambda conn, record: _sqlite_pragmas(conn, record, sqlite_busy_timeout_ms),
+        )
         return engine
-    return create_engine(parsed, future=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        parsed,
+        future=True,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        hide_parameters=True,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def _private_file(database: Path) -> None:
+    # Created owner-only (and tightened if it exists): it holds personal data.
+    folder = database.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+        if path == database and not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        if path.exists() and path.stat().st_mode & 0o077:
+            with contextlib.suppress(OSError):
+                path.chmod(0o600)
 
 
 def upgrade_schema(engine: Engine) -> None:

@@ -45,7 +45,12 @@ from safeguard.storage.sql.hash_list_rows import (
     large_cache,
     list_from_row,
 )
-from safeguard.storage.sql.list_replacement import replace_by_difference
+from safeguard.storage.sql.list_replacement import (
+    drop_staging,
+    insert_staged,
+    replace_by_difference,
+    stage_entries,
+)
 from safeguard.storage.sql.tables_lists import (
     hash_list_entries,
     hash_list_pdq_removals,
@@ -277,6 +282,15 @@ class SqlHashListStore:
         empty list is written straight, with `DeferredIndexes` for large imports.
         """
         with self._engine.begin() as conn, large_cache(conn):
+            # SQLite: read the whole file into a TEMP staging table before the first write
+            # to the database itself, so its write lock is held only while the staged rows
+            # are applied, not while a large file is parsed.
+            staged = conn.dialect.name == "sqlite"
+            if staged:
+                staged_rows = stage_entries(
+                    conn,
+                    lambda c, table: self._write_entries(c, 0, 0, entries, fresh=True, table=table),
+                )
             revision = self._bump(conn)
             other_rows, own_rows = self._row_counts(conn, hash_list.name)
             if own_rows:
@@ -291,8 +305,18 @@ class SqlHashListStore:
                     self._drop_entries,
                     own_rows,
                     DeferredIndexes(conn, other_rows, own_rows),
+                    pre_staged=staged,
                 )
                 written = own_rows
+            elif staged:
+                indexes = DeferredIndexes(conn, other_rows)
+                list_id = self._upsert_list(conn, hash_list, revision, None, indexes)
+                indexes.note_rows(staged_rows)
+                insert_staged(conn, list_id, revision)
+                drop_staging(conn)
+                indexes.restore()
+                self._collapse_duplicates(conn, list_id)
+                written = staged_rows
             else:
                 indexes = DeferredIndexes(conn, other_rows)
                 list_id = self._upsert_list(conn, hash_list, revision, None, indexes)

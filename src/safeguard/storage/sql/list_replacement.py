@@ -70,6 +70,7 @@ def replace_by_difference(
     drop_rows: DropRows,
     own_rows: int,
     indexes: DeferredIndexes,
+    pre_staged: bool = False,
 ) -> int:
     """Bring list `list_id`'s rows to the incoming entries, changing only what differs.
 
@@ -83,13 +84,16 @@ def replace_by_difference(
             and `indexes` would defer the indexes for this many rows, the list is replaced
             outright instead (every old row removed, every staged entry inserted anew).
         indexes: defers the entry indexes for such an outright replacement.
+        pre_staged: the staging table exists and holds the incoming entries already
+            (`stage_entries`); `write_rows` is not called.
 
     Returns:
         The number of stored rows replaced or removed.
     """
-    # Created in the import's transaction: a failed import rolls the table back with it.
-    staging_entries.create(conn)
-    write_rows(conn, staging_entries)
+    if not pre_staged:
+        # Created in the import's transaction: a failed import rolls the table back with it.
+        staging_entries.create(conn)
+        write_rows(conn, staging_entries)
     # Indexed once filled: one sort instead of a B-tree insert per entry.
     conn.exec_driver_sql("CREATE INDEX ix_hash_list_staging_entry ON hash_list_staging (entry_id)")
     if conn.dialect.name == "postgresql":
@@ -169,3 +173,31 @@ def _keep_last_of_each_entry(conn: Connection) -> None:
             .exists()
         )
     )
+
+
+def stage_entries(conn: Connection, write_rows: RowsWriter) -> int:
+    """Create the staging table and stream the incoming entries into it; returns how many.
+
+    On SQLite the staging table is a TEMP table, in a separate database file: filling it
+    (reading and parsing a whole list file) takes no lock on the main database, so other
+    processes keep writing (the service records uploads) until the short apply step.
+    """
+    # SQLite runs this before the transaction's first write, so the table is not rolled
+    # back with a failed import: a leftover from one on this connection goes first.
+    staging_entries.drop(conn, checkfirst=True)
+    staging_entries.create(conn)
+    return write_rows(conn, staging_entries)
+
+
+def insert_staged(conn: Connection, list_id: int, revision: int) -> None:
+    """Insert every staged entry as a row of list `list_id`, in arrival order."""
+    new_rows = select(*_new_row_columns(staging_entries.c, list_id, revision)).order_by(
+        staging_entries.c.seq
+    )
+    conn.execute(insert(hash_list_entries).from_select(list(INSERT_COLUMNS), new_rows))
+
+
+def drop_staging(conn: Connection) -> None:
+    """Drop the staging table (PostgreSQL drops it at commit by itself)."""
+    if conn.dialect.name != "postgresql":
+        staging_entries.drop(conn)

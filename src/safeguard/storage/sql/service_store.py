@@ -277,6 +277,33 @@ class SqlServiceStore:
             row = conn.execute(select(table).where(table.c.list_name == list_name)).first()
         return None if row is None else WebhookTarget(row.list_name, row.url, row.secret)
 
+    def remove_webhook_target(self, list_name: str) -> None:
+        """Remove a list's webhook."""
+        table = service_webhook_targets
+        with self._engine.begin() as conn:
+            conn.execute(table.delete().where(table.c.list_name == list_name))
+
+    def cancel_delivery(self, delivery_id: int) -> WebhookDelivery:
+        """Mark a pending delivery cancelled (a conditional update: never a sent one)."""
+        table = service_webhook_deliveries
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(table)
+                .where(
+                    and_(
+                        table.c.delivery_id == delivery_id,
+                        table.c.state == DeliveryState.PENDING.value,
+                    )
+                )
+                .values(state=DeliveryState.CANCELLED.value)
+            )
+            row = conn.execute(select(table).where(table.c.delivery_id == delivery_id)).first()
+        if row is None:
+            raise NotFoundError(f"no delivery {delivery_id}")
+        if result.rowcount != 1:
+            raise StorageError(f"delivery {delivery_id} is {row.state}, not pending")
+        return delivery_from_row(row)
+
     def add_delivery(self, delivery: WebhookDelivery) -> int:
         """Persist a delivery."""
         with self._engine.begin() as conn:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
+import os
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
+from safeguard.domain.service import Scope
 from safeguard.web.state import AppState
 
 router = APIRouter(tags=["operations"])
@@ -33,14 +37,19 @@ def healthz() -> dict[str, str]:
     summary="Readiness",
     responses={503: {"description": "Index not loaded, or not checked recently"}},
 )
-def readyz(state: State) -> JSONResponse:
-    """200 once the index is loaded and was checked against the store recently; else 503."""
+async def readyz(state: State) -> JSONResponse:
+    """200 when the index is loaded and fresh and the store answers now; else 503 and why."""
     keeper = state.services.index_keeper
-    if not keeper.loaded:
-        try:
-            keeper.ensure_fresh()
-        except Exception as exc:  # the store may be down: not ready, and say why
-            return JSONResponse({"status": "index-not-loaded", "reason": type(exc).__name__}, 503)
+    try:
+        if not keeper.loaded:
+            await run_in_threadpool(keeper.ensure_fresh)
+        else:
+            # One small query: a store that has gone away makes the service unready at
+            # once, not only after the index goes stale.
+            await run_in_threadpool(state.services.hash_list_store.current_revision)
+    except Exception as exc:  # the store may be down: not ready, and say why
+        status = "index-not-loaded" if not keeper.loaded else "store-unavailable"
+        return JSONResponse({"status": status, "reason": type(exc).__name__}, 503)
     staleness = keeper.staleness_seconds()
     limit = state.services.settings.index_max_stale_seconds
     body = {
@@ -54,9 +63,38 @@ def readyz(state: State) -> JSONResponse:
     return JSONResponse(body)
 
 
-@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
+async def _scraper(request: Request, state: State) -> None:
+    """Admits the configured metrics token, or an API key with the admin scope."""
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    token = token or request.headers.get("x-api-key", "")
+    expected = state.services.settings.metrics_token
+    if expected and token and hmac.compare_digest(token.encode(), expected.encode()):
+        return
+    if not token:
+        raise HTTPException(401, "a metrics token or an admin key is required")
+    found, key = state.key_cache.lookup(token)
+    if not found:
+        key = await run_in_threadpool(state.services.api_keys.authenticate, token)
+        state.key_cache.remember(token, key)
+    if key is None:
+        raise HTTPException(401, "unknown metrics token or key")
+    if not key.allows(Scope.ADMIN):
+        raise HTTPException(403, "metrics need the metrics token or an admin key")
+
+
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    summary="Prometheus metrics (metrics token or admin key)",
+    dependencies=[Depends(_scraper)],
+)
 def metrics(state: State) -> PlainTextResponse:
-    """Requests, latency histogram, matches per list, index size and age (this process)."""
+    """Requests, latency histogram, matches per list, index size and age (this process).
+
+    Send ``Authorization: Bearer <SAFEGUARD_METRICS_TOKEN>`` (or an admin key): list names
+    and counts are not for anyone who can reach the port.
+    """
     keeper = state.services.index_keeper
     lists = keeper.lists()
     now = datetime.now(UTC)
@@ -69,6 +107,14 @@ def metrics(state: State) -> PlainTextResponse:
         ),
         "safeguard_index_lists": ("Lists known to the index.", float(len(lists))),
         "safeguard_index_revision": ("Store revision the index serves.", float(keeper.revision)),
+        "safeguard_worker_pid": (
+            "Process id of the worker answering (metrics are per worker).",
+            float(os.getpid()),
+        ),
+        "safeguard_deferred_records": (
+            "Uploads answered while the store failed, not yet recorded.",
+            float(state.services.upload_matching.deferred_records),
+        ),
         "safeguard_index_age_seconds": (
             "Seconds since the index last changed.",
             (now - refreshed).total_seconds() if refreshed else -1.0,

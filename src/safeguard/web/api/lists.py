@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from safeguard.domain.service import ApiKey, Scope
@@ -65,7 +65,9 @@ def create_list(body: ListCreate, key: Writer, state: State) -> ListWithSecret:
     """Create a list; when a webhook URL is given its signing secret is returned, once."""
     admin = state.services.list_administration
     stored, secret = admin.create_list(body.hash_list(), actor_of(key), body.webhook_url)
-    return ListWithSecret(hash_list=ListOut.of(stored, body.webhook_url), webhook_secret=secret)
+    return ListWithSecret(
+        hash_list=ListOut.of(stored, admin.webhook_url(stored.name)), webhook_secret=secret
+    )
 
 
 @router.get("/{name}", response_model=ListOut, summary="One list")
@@ -107,7 +109,17 @@ async def import_list(
         str | None, Query(alias="format", description="vics, csv, hashdeep, md5sum, ...")
     ] = None,
 ) -> ListChangeOut:
-    """Import a VICS, CSV, hashdeep or checksum file into the list, then re-match past uploads."""
+    """Import a VICS, CSV, hashdeep or checksum file into the list, then re-match past uploads.
+
+    NSRL RDS databases are registered in place from the command line
+    (``safeguard lists import``); they cannot be uploaded here (422).
+    """
+    if (list_format or "").strip().lower() == "nsrl":
+        # An NSRL list is queried where it lies; an uploaded one would live in a temporary
+        # file deleted as soon as this request ends.
+        raise HTTPException(
+            422, "NSRL databases are registered in place with `safeguard lists import`"
+        )
     data = await request.body()
     admin = state.services.list_administration
 
@@ -141,7 +153,7 @@ def remove_entries(name: str, body: EntriesRemove, key: Writer, state: State) ->
 
 
 @router.delete(
-    "/{name}/entries/{entry_id}", response_model=ListChangeOut, summary="Remove one entry"
+    "/{name}/entries/{entry_id:path}", response_model=ListChangeOut, summary="Remove one entry"
 )
 def remove_entry(name: str, entry_id: str, key: Writer, state: State) -> ListChangeOut:
     """Remove one entry by id."""

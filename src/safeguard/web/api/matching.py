@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -14,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from safeguard.domain.errors import InputError
 from safeguard.domain.service import ApiKey, Scope, UploadContext
+from safeguard.hashing.contract import PixelBudget
 from safeguard.services.upload_matching import ItemResult
 from safeguard.web.auth import require
 from safeguard.web.schemas import (
@@ -72,29 +75,67 @@ _MULTIPART_BODY: dict[str, Any] = {
 }
 
 
+def _media_type(request: Request) -> str:
+    # Media types are case-insensitive (RFC 9110, 8.3.1).
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 def _is_json(request: Request) -> bool:
-    return request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+    kind = _media_type(request)
+    return kind in ("application/json", "text/json") or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )
 
 
 def _is_multipart(request: Request) -> bool:
-    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+    return _media_type(request) == "multipart/form-data"
 
 
 def _json_model(body: bytes, model: Any) -> Any:
     try:
         return model.model_validate(json.loads(body or b"null"))
+    except RecursionError as exc:
+        raise HTTPException(422, "the JSON body is nested too deeply") from exc
     except (ValueError, ValidationError) as exc:
         raise HTTPException(422, f"the JSON body is not valid: {exc}") from exc
+
+
+async def _cancellable(request: Request, function: Callable[..., Any], *args: Any) -> Any:
+    """Run `function(*args, cancel=event)` in a thread; the event is set if the client leaves."""
+    return await _cancellable_with(request, threading.Event(), partial(function, *args))
+
+
+async def _cancellable_with(
+    request: Request, cancel: threading.Event, function: Callable[..., Any]
+) -> Any:
+    """Run `function(cancel=cancel)` in a thread, setting `cancel` if the client leaves."""
+
+    async def watch() -> None:
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                cancel.set()
+                return
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        return await run_in_threadpool(partial(function, cancel=cancel))
+    finally:
+        watcher.cancel()
 
 
 BATCH_FIELD = "files"
 """The multipart field a batch call's files come in (``-F files=@a.jpg -F files=@b.jpg``)."""
 
 
-def _files(request: Request, body: bytes, *, field: str | None = None) -> list[tuple[str, bytes]]:
+async def _files(
+    request: Request, body: bytes, *, field: str | None = None
+) -> list[tuple[str, bytes]]:
     """The file parts of a multipart body; with `field`, every file part must use that name."""
+    content_type = request.headers.get("content-type", "")
     try:
-        parts = parse_multipart(body, request.headers.get("content-type", ""))
+        # Parsing megabytes is CPU work: off the event loop, so health checks still answer.
+        parts = await run_in_threadpool(parse_multipart, body, content_type)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     if field is not None:
@@ -147,11 +188,12 @@ async def hash_upload(request: Request, key: Matcher, state: State) -> HashRecor
     data = await request.body()
     name = "upload"
     if _is_multipart(request):
-        files = _files(request, data)
+        files = await _files(request, data)
         if len(files) != 1:
             raise HTTPException(422, "send one file here; use /v1/hash/batch for several")
         name, data = files[0]
-    hashes = await run_in_threadpool(state.services.upload_matching.hash_upload, data, name)
+    service = state.services.upload_matching
+    hashes = await _cancellable(request, service.hash_upload, data, name, None)
     return HashRecord.of(hashes)
 
 
@@ -172,20 +214,23 @@ async def hash_upload(request: Request, key: Matcher, state: State) -> HashRecor
 )
 async def hash_batch(request: Request, key: Matcher, state: State) -> BatchHashResponse:
     """Hash each file; a file that cannot be hashed gets an error, the others go on."""
-    files = _files(request, await request.body(), field=BATCH_FIELD)
+    files = await _files(request, await request.body(), field=BATCH_FIELD)
     service = state.services.upload_matching
+    budget = PixelBudget(state.services.settings.batch_max_pixels)
 
-    def run() -> list[BatchHashItemOut]:
+    def run(cancel: threading.Event) -> list[BatchHashItemOut]:
         out = []
         for index, (name, content) in enumerate(files):
             try:
-                hashes = HashRecord.of(service.hash_upload(content, name or "upload"))
+                hashes = HashRecord.of(
+                    service.hash_upload(content, name or "upload", budget, cancel)
+                )
                 out.append(BatchHashItemOut(index=index, name=name, hashes=hashes))
             except InputError as exc:
                 out.append(BatchHashItemOut(index=index, name=name, error=str(exc)))
         return out
 
-    return BatchHashResponse(items=await run_in_threadpool(run))
+    return BatchHashResponse(items=await _cancellable(request, run))
 
 
 @router.post(
@@ -217,12 +262,12 @@ async def match(
     else:
         upload = context.context()
         if _is_multipart(request):
-            files = _files(request, body)
+            files = await _files(request, body)
             if len(files) != 1:
                 raise HTTPException(422, "send one file here; use /v1/match/batch for several")
             name, body = files[0]
             upload = replace(upload, file_name=upload.file_name or name)
-        result = await run_in_threadpool(service.match_upload, body, upload)
+        result = await _cancellable(request, service.match_upload, body, upload, None)
     return _record(state, result)
 
 
@@ -237,6 +282,8 @@ async def match_batch(request: Request, key: Matcher, state: State) -> BatchMatc
     body = await request.body()
     service = state.services.upload_matching
     calls: list[tuple[str | None, Callable[[], ItemResult]]] = []
+    cancel = threading.Event()
+    budget = PixelBudget(state.services.settings.batch_max_pixels)
     if _is_json(request):
         batch: BatchHashQuery = _json_model(body, BatchHashQuery)
         for query in batch.items:
@@ -245,11 +292,17 @@ async def match_batch(request: Request, key: Matcher, state: State) -> BatchMatc
             )
             calls.append((query.file_name, call))
     else:
-        for name, content in _files(request, body, field=BATCH_FIELD):
-            calls.append(
-                (name, partial(service.match_upload, content, UploadContext(file_name=name)))
+        for name, content in await _files(request, body, field=BATCH_FIELD):
+            item = partial(
+                service.match_upload, content, UploadContext(file_name=name), budget, cancel
             )
-    results = await run_in_threadpool(service.match_many, [call for _, call in calls])
+            calls.append((name, item))
+
+    def run_all(cancel: threading.Event) -> list[ItemResult | InputError]:
+        del cancel  # the items share the outer event, set by the same watcher
+        return service.match_many([call for _, call in calls])
+
+    results = await _cancellable_with(request, cancel, run_all)
     items = []
     for index, ((label, _), result) in enumerate(zip(calls, results, strict=True)):
         if isinstance(result, InputError):

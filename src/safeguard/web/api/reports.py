@@ -75,3 +75,15 @@ def list_audit(key: Admin, state: State, limit: Limit = 100) -> list[AuditOut]:
 def list_deliveries(key: Admin, state: State, limit: Limit = 100) -> list[DeliveryOut]:
     """Webhook deliveries and their state, newest first."""
     return [DeliveryOut.of(d) for d in state.services.service_store.list_deliveries(limit)]
+
+
+@router.post(
+    "/webhooks/deliveries/{delivery_id}/cancel",
+    response_model=DeliveryOut,
+    summary="Cancel a pending webhook delivery",
+)
+def cancel_delivery(delivery_id: int, key: Admin, state: State) -> DeliveryOut:
+    """Stop a pending delivery from being attempted again (409 when it is not pending)."""
+    delivery = state.services.service_store.cancel_delivery(delivery_id)
+    state.services.list_administration.audit_delivery_cancelled(delivery, actor_of(key))
+    return DeliveryOut.of(delivery)
