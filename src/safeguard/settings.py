@@ -12,7 +12,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from safeguard.domain.errors import ConfigurationError
-from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
+from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, check_pdq_threshold
 
 ENV_PREFIX = "SAFEGUARD_"
 
@@ -68,8 +68,7 @@ class Settings:
             raise ConfigurationError(
                 f"pdq_mode must be 'fast' or 'reference', not {self.pdq_mode!r}"
             )
-        if not 0 <= self.pdq_threshold <= 256:
-            raise ConfigurationError("pdq_threshold must be between 0 and 256")
+        check_pdq_threshold(self.pdq_threshold)
         if self.batch_backend not in ("local", "ray"):
             raise ConfigurationError(
                 f"batch_backend must be 'local' or 'ray', not {self.batch_backend!r}"

@@ -159,3 +159,43 @@ def test_export_to_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
     code, output = invoke("lists", "export", "bad", "-o", str(tmp_path / "no" / "such" / "x.csv"))
     assert code == 2
     assert "cannot write" in output
+
+
+def test_an_unknown_action_is_refused_and_nothing_is_stored(tmp_path: Path) -> None:
+    listed = write_csv(tmp_path / "list.csv", range(2))
+    code, output = invoke("lists", "import", str(listed), "--name", "bad", "--action", "blok")
+    assert code == 2
+    assert "unknown action 'blok'" in output
+    assert "Traceback" not in output
+    assert shown() == []
+
+
+def test_repeated_action_flags_are_all_kept(tmp_path: Path) -> None:
+    listed = write_csv(tmp_path / "list.csv", range(2))
+    code, output = invoke(
+        "lists", "import", str(listed), "--name", "bad", "--action", "report", "--action", "block"
+    )
+    assert code == 0, output
+    assert shown("bad")[0]["action"] == "block,report"
+    code, output = invoke("lists", "set-action", "bad", "quarantine", "webhook")
+    assert code == 0, output
+    assert shown("bad")[0]["action"] == "quarantine,webhook"
+    assert invoke("lists", "set-action", "bad", "bogus")[0] == 2
+    assert shown("bad")[0]["action"] == "quarantine,webhook"
+
+
+def test_thresholds_are_refused_beyond_the_cap_and_warned_above_the_benchmark(
+    tmp_path: Path,
+) -> None:
+    listed = write_csv(tmp_path / "list.csv", range(2))
+    assert invoke("lists", "import", str(listed), "--name", "bad")[0] == 0
+    code, output = invoke("lists", "set-threshold", "bad", "200")
+    assert code == 2
+    assert "between 0 and 80" in output
+    assert shown("bad")[0]["pdq_threshold"] == 31
+    code, output = invoke("lists", "set-threshold", "bad", "70")
+    assert code == 0
+    assert "warning" in output and "above 64" in output
+    code, output = invoke("lists", "import", str(listed), "--name", "x", "--threshold", "100")
+    assert code == 2
+    assert [r["name"] for r in shown()] == ["bad"]

@@ -11,8 +11,10 @@ from rich.table import Table
 
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
-from safeguard.cli.output import emit_json, progress_bar
+from safeguard.cli.output import emit_json, progress_bar, stderr_console
 from safeguard.domain.hash_lists import HashList, ListKind
+from safeguard.domain.matches import MAX_PDQ_THRESHOLD, check_pdq_threshold
+from safeguard.domain.service import action_field
 from safeguard.services.lists import EXPORT_FORMATS, ListService
 
 lists_app = typer.Typer(help="Manage hash lists (known-bad, known-good, ignorable).")
@@ -59,10 +61,19 @@ def import_command(
     source: Annotated[str | None, typer.Option(help="Who issued the list.")] = None,
     version: Annotated[str | None, typer.Option(help="The issuer's version.")] = None,
     threshold: Annotated[
-        int | None, typer.Option(min=0, max=256, help="This list's PDQ Hamming threshold.")
+        int | None,
+        typer.Option(
+            help=f"This list's PDQ Hamming threshold, 0-{MAX_PDQ_THRESHOLD} (default: 31).",
+            show_default=False,
+        ),
     ] = None,
     action: Annotated[
-        str | None, typer.Option(help="What a service does on a match (block, report, ...).")
+        list[str] | None,
+        typer.Option(
+            help="What the matching service does on a match: block, quarantine, report or "
+            "webhook; repeat the option for several.",
+            show_default=False,
+        ),
     ] = None,
     lenient: Annotated[
         bool, typer.Option(help="Skip malformed records instead of refusing the file.")
@@ -75,6 +86,10 @@ def import_command(
     An NSRL RDSv3 database is registered and queried where it lies, not copied.
     """
     with errors_to_exit():
+        # Checked before the store is opened or the file read: nothing is written on a typo.
+        if threshold is not None:
+            _warn_threshold(threshold)
+        action_field(action or None)
         service = _service(db)
         with progress_bar(f"Importing {file.name}") as progress:
             done = 0
@@ -92,7 +107,7 @@ def import_command(
                 source=source,
                 version=version,
                 threshold=threshold,
-                action=action,
+                action=action or None,
                 lenient=lenient,
                 on_progress=advance,
             )
@@ -209,10 +224,38 @@ def disable_command(
 @lists_app.command("set-threshold")
 def set_threshold_command(
     name: Annotated[str, typer.Argument(help="The list.")],
-    threshold: Annotated[int, typer.Argument(min=0, max=256, help="PDQ Hamming threshold.")],
+    threshold: Annotated[
+        int, typer.Argument(help=f"PDQ Hamming threshold, 0-{MAX_PDQ_THRESHOLD}.")
+    ],
     db: DbOption = None,
 ) -> None:
-    """Set the list's own PDQ threshold (the default is 31)."""
+    """Set the list's own PDQ threshold (the default is 31; above 64 is accepted with a warning)."""
     with errors_to_exit():
+        _warn_threshold(threshold)
         _service(db).set_threshold(name, threshold)
     typer.echo(f"PDQ threshold of {name!r} is now {threshold}.")
+
+
+@lists_app.command("set-action")
+def set_action_command(
+    name: Annotated[str, typer.Argument(help="The list.")],
+    actions: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="block, quarantine, report and/or webhook; none clears them.",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Set what the matching service does when an upload matches the list."""
+    with errors_to_exit():
+        action_field(actions or [])
+        stored = _service(db).set_action(name, actions or [])
+    typer.echo(f"Actions of {name!r}: {stored.action or 'none'}.")
+
+
+def _warn_threshold(threshold: int) -> None:
+    warning = check_pdq_threshold(threshold)
+    if warning:
+        stderr_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)

@@ -33,7 +33,7 @@ from safeguard.domain.service import (
     QueuedReport,
     SeenUpload,
     WebhookDelivery,
-    parse_actions,
+    stored_actions,
 )
 from safeguard.storage.service_store import ServiceStore
 
@@ -156,7 +156,11 @@ class ActionService:
             hash_list = lists.get(match.list_name)
             if hash_list is None or hash_list.kind is not ListKind.KNOWN_BAD:
                 continue
-            for kind in parse_actions(hash_list.action):
+            known, unknown = stored_actions(hash_list.action)
+            if unknown:
+                # Stored before validation existed: act on the rest, never fail the match.
+                logger.warning("list has unknown actions %s; ignored", ", ".join(unknown))
+            for kind in known:
                 by_action[kind].append(match)
                 if kind is ActionKind.WEBHOOK:
                     webhook_lists.setdefault(match.list_name, []).append(match)

@@ -15,7 +15,12 @@ from pathlib import Path
 
 from safeguard.domain.errors import ConfigurationError
 from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
-from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
+from safeguard.domain.matches import (
+    DEFAULT_PDQ_THRESHOLD,
+    check_pdq_threshold,
+    effective_pdq_threshold,
+)
+from safeguard.domain.service import action_field
 from safeguard.list_formats.contract import ErrorPolicy, ListMetadata, ReadReport
 from safeguard.list_formats.nsrl import NsrlDatabase, NsrlReader
 from safeguard.list_formats.registry import detect_reader, reader_named, writer_named
@@ -62,13 +67,12 @@ def _counted(
 
 
 def check_threshold(threshold: int) -> int:
-    """Return a PDQ threshold after checking it is a possible Hamming distance.
+    """Return a PDQ threshold after checking it makes matching meaningful.
 
     Raises:
-        ConfigurationError: outside 0..256.
+        ConfigurationError: outside 0..`MAX_PDQ_THRESHOLD` (see `check_pdq_threshold`).
     """
-    if not 0 <= threshold <= 256:
-        raise ConfigurationError(f"a PDQ threshold is between 0 and 256, not {threshold}")
+    check_pdq_threshold(threshold)
     return threshold
 
 
@@ -96,7 +100,7 @@ class ListService:
         source: str | None = None,
         version: str | None = None,
         threshold: int | None = None,
-        action: str | None = None,
+        action: str | list[str] | None = None,
         lenient: bool = False,
         on_progress: Callable[[int], None] | None = None,
     ) -> ImportOutcome:
@@ -115,7 +119,7 @@ class ListService:
             source: who issued the list.
             version: the issuer's version.
             threshold: the list's own PDQ threshold.
-            action: what a service does on a match.
+            action: what a service does on a match: names, or one comma-separated string.
             lenient: skip malformed records (counted in the report) instead of failing.
             on_progress: called with the number of entries read so far, every
                 `PROGRESS_EVERY` entries (for a progress display).
@@ -123,10 +127,13 @@ class ListService:
         Raises:
             ListFormatError: the file is not in the format, or (strict) a record is malformed;
                 the store is then unchanged.
-            ConfigurationError: an impossible threshold or an unknown format name.
+            ConfigurationError: a threshold beyond `MAX_PDQ_THRESHOLD`, an unknown action
+                or an unknown format name.
         """
         if threshold is not None:
             check_threshold(threshold)
+        # Checked before anything is stored: an unknown action must never reach the store.
+        checked_action = action_field(action)
         reader = (
             reader_named(_READER_ALIASES.get(format_name, format_name))
             if format_name
@@ -141,7 +148,7 @@ class ListService:
         policy = ErrorPolicy.LENIENT if lenient else ErrorPolicy.STRICT
         with reader.read(path, errors=policy) as parsed:
             hash_list = self._list_for(
-                path, parsed.metadata, name, kind, source, version, threshold, action
+                path, parsed.metadata, name, kind, source, version, threshold, checked_action
             )
             entries = parsed.entries
             if on_progress is not None:
@@ -186,10 +193,8 @@ class ListService:
         return self._store.get_list(name)
 
     def threshold_of(self, hash_list: HashList) -> int:
-        """The PDQ threshold that applies to `hash_list`."""
-        if hash_list.pdq_threshold is not None:
-            return hash_list.pdq_threshold
-        return self.default_threshold
+        """The PDQ threshold that applies to `hash_list` (a stored one capped)."""
+        return effective_pdq_threshold(hash_list.pdq_threshold, self.default_threshold)
 
     def export(self, name: str, path: Path, format_name: str) -> int:
         """Write the list's entries to `path` in `format_name` (vics, csv or hashdeep).
@@ -245,10 +250,14 @@ class ListService:
         """Set the list's own PDQ threshold.
 
         Raises:
-            ConfigurationError: outside 0..256.
+            ConfigurationError: outside 0..`MAX_PDQ_THRESHOLD`.
         """
         return self._store.update_list(name, pdq_threshold=check_threshold(threshold))
 
-    def set_action(self, name: str, action: str) -> HashList:
-        """Set what a service does on a match against this list."""
-        return self._store.update_list(name, action=action)
+    def set_action(self, name: str, action: str | list[str]) -> HashList:
+        """Set what a service does on a match against this list (empty clears it).
+
+        Raises:
+            ConfigurationError: an unknown action name.
+        """
+        return self._store.update_list(name, action=action_field(action) or "")
