@@ -195,7 +195,8 @@ def test_thresholds_are_refused_beyond_the_cap_and_warned_above_the_benchmark(
     assert shown("bad")[0]["pdq_threshold"] == 31
     code, output = invoke("lists", "set-threshold", "bad", "70")
     assert code == 0
-    assert "warning" in output and "above 64" in output
+    assert "warning" in output
+    assert "above 64" in output
     code, output = invoke("lists", "import", str(listed), "--name", "x", "--threshold", "100")
     assert code == 2
     assert [r["name"] for r in shown()] == ["bad"]

@@ -56,8 +56,10 @@ def check_pdq_threshold(threshold: int) -> str | None:
 
 
 def effective_pdq_threshold(stored: int | None, default: int) -> int:
-    """The threshold matching uses for a list: its own (capped at `MAX_PDQ_THRESHOLD`, so a
-    bad value stored before the cap existed never makes everything match) or the default.
+    """The threshold matching uses for a list: its own, capped, or the default.
+
+    The cap (`MAX_PDQ_THRESHOLD`) means a value stored before the check existed never makes
+    everything match.
     """
     if stored is None:
         return default
