@@ -93,9 +93,15 @@ class Services:
     def case_report_service(self) -> CaseReportService:
         """HTML/JSON/CSV reports, VICS case export and hashdeep manifests of cases."""
         from safeguard.extraction.registry import open_exhibit
+        from safeguard.reporting.pdf_rendering import html_to_pdf
         from safeguard.services.case_reports import CaseReportService
 
-        return CaseReportService(self.case_service, open_exhibit=open_exhibit)
+        browser = self.settings.chromium or None
+        return CaseReportService(
+            self.case_service,
+            open_exhibit=open_exhibit,
+            print_pdf=lambda html: html_to_pdf(html, browser=browser),
+        )
 
     @cached_property
     def triage_service(self) -> TriageService:

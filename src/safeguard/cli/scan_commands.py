@@ -209,7 +209,12 @@ def scan(
 def report(
     case: str = typer.Argument(..., help="Case number (or id)."),
     exhibit: str | None = typer.Option(None, "--exhibit", help="Only this exhibit reference."),
-    fmt: str = typer.Option("html", "--format", help="html, json, csv, vics or hashdeep."),
+    fmt: str = typer.Option(
+        "html",
+        "--format",
+        help="html, pdf (the HTML report printed by Debian's Chromium, A4 landscape), json, "
+        "csv, vics or hashdeep.",
+    ),
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
     show_known_good: bool = typer.Option(
         False, "--show-known-good", help="List known-good files too (always counted)."
@@ -217,11 +222,12 @@ def report(
     thumbnails: bool = typer.Option(
         False,
         "--thumbnails",
-        help="HTML only: add small, strongly blurred thumbnails of known-bad images (logged).",
+        help="HTML and PDF only: add small, strongly blurred thumbnails of known-bad images "
+        "(logged).",
     ),
     db: DbOption = None,
 ) -> None:
-    """Write a case (or exhibit) report: HTML, JSON, CSV, VICS 2.0 case or hashdeep manifest."""
+    """Write a case (or exhibit) report: HTML, PDF, JSON, CSV, VICS 2.0 case or hashdeep manifest."""
     from safeguard.services.case_reports import REPORT_FORMATS
 
     if fmt not in REPORT_FORMATS:
