@@ -17,6 +17,16 @@ from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, check_pdq_threshold
 ENV_PREFIX = "SAFEGUARD_"
 
 
+def database_url(value: str) -> str:
+    """A SQLAlchemy URL for what a person typed (``--db``, ``SAFEGUARD_DB``).
+
+    URLs stay as they are; anything else is the path of a SQLite file.
+    """
+    if "://" in value or not value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
 def default_data_dir() -> Path:
     """Folder for the default SQLite database, indexes and service state."""
     return Path(user_data_dir("safeguard", appauthor=False))
@@ -119,7 +129,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                 values[name] = raw
         except ValueError as exc:
             raise ConfigurationError(f"{ENV_PREFIX}{name.upper()}={raw!r}: {exc}") from exc
-    # SAFEGUARD_DB is the short form documented in the README.
+    # SAFEGUARD_DB is the short form documented in the README; both take a path or a URL.
     if "SAFEGUARD_DB" in env and "database_url" not in values:
         values["database_url"] = env["SAFEGUARD_DB"]
+    if "database_url" in values:
+        values["database_url"] = database_url(str(values["database_url"]))
     return Settings(**values)  # type: ignore[arg-type]

@@ -146,10 +146,18 @@ def test_nsrl_is_registered_in_place(tmp_path: Path) -> None:
 def test_db_option_chooses_the_database(tmp_path: Path, isolated_env: Path) -> None:
     listed = write_csv(tmp_path / "list.csv", range(2))
     other = tmp_path / "elsewhere" / "lists.db"
+    # A database named with --db is never created by accident, nor its folder.
+    code, output = invoke("lists", "import", str(listed), "--name", "bad", "--db", str(other))
+    assert code == 2
+    assert "safeguard db init" in output
+    assert not other.parent.exists()
+    other.parent.mkdir()
+    assert invoke("db", "init", "--db", str(other))[0] == 0
     code, output = invoke("lists", "import", str(listed), "--name", "bad", "--db", str(other))
     assert code == 0, output
     assert other.is_file()
-    assert shown() == []
+    assert invoke("lists", "import", str(listed), "--name", "default")[0] == 0
+    assert [r["name"] for r in shown()] == ["default"]
     assert [r["name"] for r in shown("--db", f"sqlite:///{other}")] == ["bad"]
 
 
@@ -167,7 +175,7 @@ def test_an_unknown_action_is_refused_and_nothing_is_stored(tmp_path: Path) -> N
     assert code == 2
     assert "unknown action 'blok'" in output
     assert "Traceback" not in output
-    assert shown() == []
+    assert invoke("lists", "show")[0] == 2  # the default store was never created
 
 
 def test_repeated_action_flags_are_all_kept(tmp_path: Path) -> None:

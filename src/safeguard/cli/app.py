@@ -32,6 +32,7 @@ def root(
 def _register() -> None:
     # Each command group lives in its own module and registers itself on `app`.
     from safeguard.cli import (  # noqa: F401
+        db_commands,
         demo_command,
         hash_command,
         lists_commands,

@@ -38,8 +38,8 @@ def _record(service: ListService, hash_list: HashList, location: str | None) -> 
     }
 
 
-def _service(db: str | None) -> ListService:
-    return services_for(db).list_service
+def _service(db: str | None, *, read_only: bool = False) -> ListService:
+    return services_for(db, read_only=read_only).list_service
 
 
 @lists_app.command("import")
@@ -142,7 +142,7 @@ def show_command(
 ) -> None:
     """Show the lists: kind, entries, enabled, PDQ threshold, version."""
     with errors_to_exit():
-        service = _service(db)
+        service = _service(db, read_only=True)
         chosen = [service.get(name)] if name else service.lists()
         locations = service.locations()
     records = [_record(service, hl, locations.get(hl.name)) for hl in chosen]
@@ -183,7 +183,7 @@ def export_command(
     """Write a list's entries to a file (VICS JSON, CSV or hashdeep)."""
     with errors_to_exit():
         try:
-            written = _service(db).export(name, output, format_name)
+            written = _service(db, read_only=True).export(name, output, format_name)
         except OSError as exc:
             typer.echo(f"error: cannot write {output}: {exc.strerror}", err=True)
             raise typer.Exit(2) from exc

@@ -145,7 +145,7 @@ def match_command(
     if (hashes is None) == (not paths):
         raise typer.BadParameter("give files or folders, or --hashes FILE (not both)")
     with errors_to_exit():
-        services = services_for(db)
+        services = services_for(db, read_only=True)
         service = services.match_service
         service.refresh()
         if hashes is not None:

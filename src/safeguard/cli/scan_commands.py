@@ -63,7 +63,7 @@ def case_show(
 ) -> None:
     """Show a case: its exhibits, their scans and counts per status."""
     with errors_to_exit():
-        summary = services_for(db).case_service.summary(case)
+        summary = services_for(db, read_only=True).case_service.summary(case)
     if as_json:
         record = _case_record(summary.case)
         record["exhibits"] = [

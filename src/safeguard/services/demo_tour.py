@@ -162,6 +162,7 @@ class DemoTour:
         )
 
         step("Writing the evidential report")
+        (folder / "report").mkdir(parents=True, exist_ok=True)
         reports = {
             fmt: self._reports.write(number, fmt, folder / "report" / f"{number}.{ext}")
             for fmt, ext in (("html", "html"), ("json", "json"), ("vics", "vics.json"))

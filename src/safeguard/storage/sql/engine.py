@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -21,21 +22,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pooled: bool = True) -> Engine:
     """Create an engine for a SQLite or PostgreSQL URL.
 
-    SQLite files get their folder created, WAL and foreign keys. PostgreSQL URLs written as
+    SQLite files get WAL and foreign keys. PostgreSQL URLs written as
     ``postgresql://`` are served by psycopg 3.
     """
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # The file's folder is never created here: `store_access.open_store` decides that.
         engine = create_engine(parsed, future=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if not pooled:
+        # A command that runs once: each connection closes when released, none outlives it.
+        return create_engine(parsed, future=True, poolclass=NullPool)
     return create_engine(parsed, future=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
