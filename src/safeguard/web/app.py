@@ -27,6 +27,7 @@ from safeguard.domain.errors import (
 )
 from safeguard.settings import load_settings
 from safeguard.web.api import health, lists, matching, reports
+from safeguard.web.docs_pages import install_docs
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.schemas import BatchHashQuery, HashQuery
 from safeguard.web.state import AppState
@@ -120,6 +121,9 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served from the package by `install_docs`: FastAPI's own pages need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     state = AppState(services)
     app.state.safeguard = state
@@ -128,6 +132,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     _install_error_handlers(app)
     _install_openapi(app)
+    install_docs(app)
     for module in (matching, lists, reports, health, pages):
         app.include_router(module.router)
     return app
