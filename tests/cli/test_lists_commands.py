@@ -71,9 +71,13 @@ def test_import_show_reimport_and_remove(tmp_path: Path) -> None:
     assert code == 0
     assert "bad" in output
 
-    assert invoke("lists", "remove", "bad")[0] == 0
-    assert shown() == []
     code, output = invoke("lists", "remove", "bad")
+    assert code == 2  # not at a terminal and no --yes: nothing is deleted
+    assert "--yes" in output
+    assert shown("bad")[0]["entry_count"] == 3
+    assert invoke("lists", "remove", "bad", "--yes")[0] == 0
+    assert shown() == []
+    code, output = invoke("lists", "remove", "bad", "--yes")
     assert code == 2
     assert "no hash list named 'bad'" in output
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -193,11 +194,32 @@ def export_command(
 @lists_app.command("remove")
 def remove_command(
     name: Annotated[str, typer.Argument(help="The list to delete.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask; needed when not at a terminal.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
-    """Delete a list and its entries (an NSRL file registered in place is left alone)."""
+    """Delete a list and its entries, after asking (an NSRL file registered in place is kept)."""
     with errors_to_exit():
-        _service(db).remove(name)
+        service = _service(db)
+        hash_list = service.get(name)
+        if not yes:
+            question = (
+                f"Delete the list {name!r} ({hash_list.kind.value}, "
+                f"{hash_list.entry_count:,} entries)? This cannot be undone."
+            )
+            if not sys.stdin.isatty():
+                stderr_console.print(
+                    f"error: {question} Not at a terminal: add --yes to delete it.",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
+                raise typer.Exit(2)
+            if not typer.confirm(question, default=False):
+                typer.echo("Nothing removed.")
+                raise typer.Exit(1)
+        service.remove(name)
     typer.echo(f"Removed {name!r}.")
 
 

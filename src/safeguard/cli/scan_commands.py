@@ -20,7 +20,7 @@ from rich.progress import (
 
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
-from safeguard.cli.output import emit_json, stderr_console
+from safeguard.cli.output import announce_lists, emit_json, stderr_console
 from safeguard.domain.cases import Case, FileStatus
 from safeguard.reporting.contract import STATUS_ORDER
 
@@ -130,10 +130,15 @@ def scan(
     exhibit_ref: str | None = typer.Option(
         None, "--exhibit-ref", help="Exhibit reference (default: the exhibit's name)."
     ),
-    workers: int = typer.Option(0, "--workers", help="Hashing processes (0: one per core)."),
+    workers: int = typer.Option(0, "--workers", min=0, help="Hashing processes (0: one per core)."),
     examiner: str = typer.Option("", "--examiner", help="Who runs the scan (default: the case's)."),
     db: DbOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON event per line."),
+    fail_on_match: bool = typer.Option(
+        False,
+        "--fail-on-match",
+        help="Exit with status 3 when the exhibit holds any known-bad file (for scripts).",
+    ),
 ) -> None:
     """Scan an exhibit into a case; run it again to resume an interrupted scan."""
     from safeguard.services.triage import ScanOptions, ScanProgress
@@ -147,10 +152,11 @@ def scan(
     )
 
     def json_event(event: ScanProgress) -> None:
-        emit_json(event.as_record())
+        emit_json(event.as_record(), keep_going=True)
 
     with errors_to_exit():
         triage = services.triage_service
+        announce_lists(triage.lists_in_use(names), services.list_service.threshold_of)
         if as_json or not stderr_console.is_terminal:
             outcome = triage.scan(
                 exhibit,
@@ -195,14 +201,18 @@ def scan(
                 "manifest_sha256": outcome.exhibit.manifest_sha256,
             }
         )
+        if fail_on_match and outcome.counts.get(FileStatus.KNOWN_BAD, 0):
+            raise typer.Exit(3)
         return
     counts = ", ".join(f"{s.value} {outcome.counts.get(s, 0)}" for s in STATUS_ORDER)
     rate = outcome.recorded / outcome.elapsed if outcome.elapsed else 0.0
     typer.echo(
-        f"exhibit {outcome.exhibit.reference}: {outcome.recorded} files recorded "
-        f"({rate:.0f} files/s), {outcome.skipped} already done"
+        f"exhibit {outcome.exhibit.reference}: {outcome.recorded:,} files checked "
+        f"({rate:,.0f} files/s), {outcome.skipped:,} already done in an earlier run"
     )
     typer.echo(f"  {counts}")
+    if fail_on_match and outcome.counts.get(FileStatus.KNOWN_BAD, 0):
+        raise typer.Exit(3)
 
 
 @app.command("report")

@@ -135,14 +135,16 @@ def status_of(
 ) -> FileStatus:
     """The status of one file.
 
-    Known-bad always wins; a read error (or a video whose frames could not all be decoded)
-    outranks known-good and every "unknown" status, so a damaged file is never hidden.
+    Known-bad always wins; a read error, a picture or video that could not be decoded (or a
+    video whose frames could not all be decoded) outranks known-good and every "unknown"
+    status, so a damaged file is never hidden nor called an unknown picture.
     Ignorable lists (e.g. NSRL) count as known-good, which only hides the file by default.
     """
     verdict = verdict_of(matches)
     if verdict is Verdict.KNOWN_BAD:
         return FileStatus.KNOWN_BAD
-    if item_error or media_error or (fh.error and not fh.digests):
+    undecodable = fh.error is not None and fh.media_type.startswith(("image/", "video/"))
+    if item_error or media_error or (fh.error and not fh.digests) or undecodable:
         return FileStatus.ERROR
     if verdict in (Verdict.KNOWN_GOOD, Verdict.IGNORABLE):
         return FileStatus.KNOWN_GOOD
