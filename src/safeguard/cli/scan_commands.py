@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -17,6 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.table import Table
 
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
@@ -63,9 +65,13 @@ def case_show(
 ) -> None:
     """Show a case: its exhibits, their scans and counts per status."""
     with errors_to_exit():
-        summary = services_for(db, read_only=True).case_service.summary(case)
+        cases = services_for(db, read_only=True).case_service
+        summary = cases.summary(case)
+        closed = cases.closure(summary.case)
     if as_json:
         record = _case_record(summary.case)
+        record["closed_at"] = closed.at.isoformat() if closed else None
+        record["closed_by"] = closed.actor if closed else None
         record["exhibits"] = [
             {
                 "reference": s.exhibit.reference,
@@ -86,6 +92,11 @@ def case_show(
     )
     if c.description:
         typer.echo(f"  {c.description}")
+    if closed:
+        typer.echo(
+            f"  CLOSED (sealed) {closed.at:%Y-%m-%d %H:%M} UTC by {closed.actor}: "
+            f"{closed.detail.get('reason', '')}"
+        )
     if not summary.exhibits:
         typer.echo("  no exhibits scanned yet")
     for s in summary.exhibits:
@@ -93,6 +104,54 @@ def case_show(
         typer.echo(f"  exhibit {s.exhibit.reference}: {s.exhibit.source_path} [{state}]")
         counts = ", ".join(f"{st.value} {s.counts.get(st, 0)}" for st in STATUS_ORDER)
         typer.echo(f"    {counts}")
+
+
+@case_app.command("list")
+def case_list(
+    db: DbOption = None,
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per case."),
+) -> None:
+    """List every case: number, examiner, when opened, exhibits, open or closed."""
+    with errors_to_exit():
+        cases = services_for(db, read_only=True).case_service.cases()
+    if as_json:
+        for case, exhibits, closed in cases:
+            record = _case_record(case)
+            record["exhibits"] = exhibits
+            record["closed_at"] = closed.at.isoformat() if closed else None
+            record["closed_by"] = closed.actor if closed else None
+            emit_json(record)
+        return
+    if not cases:
+        typer.echo("No cases yet; open one with `safeguard case new --number N --examiner NAME`.")
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("case", "examiner", "opened (UTC)", "exhibits", "state"):
+        table.add_column(column, overflow="fold")
+    for case, exhibits, closed in cases:
+        state = f"closed {closed.at:%Y-%m-%d} by {closed.actor}" if closed else "open"
+        table.add_row(
+            case.number, case.examiner, f"{case.created_at:%Y-%m-%d %H:%M}", str(exhibits), state
+        )
+    Console(soft_wrap=False).print(table)
+
+
+@case_app.command("close")
+def case_close(
+    case: str = typer.Argument(..., help="Case number (or id)."),
+    examiner: str = typer.Option(..., "--examiner", help="Who closes the case."),
+    reason: str = typer.Option(..., "--reason", help="Why, for the audit log."),
+    db: DbOption = None,
+) -> None:
+    """Close (seal) a case: it takes no new scans; reports stay available. Audited."""
+    with errors_to_exit():
+        event = services_for(db).case_service.close(case, examiner, reason)
+    typer.echo(f"case {event.detail['number']} closed by {event.actor}: no scan can add to it now")
+    if "incomplete_exhibits" in event.detail:
+        typer.echo(
+            f"  note: exhibits {event.detail['incomplete_exhibits']} were never fully scanned",
+            err=True,
+        )
 
 
 class _ScanDisplay:

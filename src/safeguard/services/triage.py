@@ -145,10 +145,12 @@ class TriageService:
 
         Raises:
             NotFoundError: no such case or list.
+            AccessDeniedError: the case is closed (sealed).
             EvidenceError: the exhibit cannot be opened at all.
         """
         options = options or ScanOptions()
         case = self._cases.find(case_reference)
+        self._cases.require_open(case)
         source = exhibit_path.resolve()
         if not source.exists():
             raise EvidenceError(f"exhibit not found: {exhibit_path}")
