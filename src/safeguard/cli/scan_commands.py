@@ -198,6 +198,12 @@ def scan(
         "--fail-on-match",
         help="Exit with status 3 when the exhibit holds any known-bad file (for scripts).",
     ),
+    rescan_changed: bool = typer.Option(
+        False,
+        "--rescan-changed",
+        help="The exhibit's scan completed but its files changed since: record a new run, "
+        "hashing changed files again (refused without this flag).",
+    ),
 ) -> None:
     """Scan an exhibit into a case; run it again to resume an interrupted scan."""
     from safeguard.services.triage import ScanOptions, ScanProgress
@@ -208,6 +214,7 @@ def scan(
         lists=names,
         workers=workers or services.settings.resolved_workers,
         hash_options=services.hash_options,
+        rescan_changed=rescan_changed,
     )
 
     def json_event(event: ScanProgress) -> None:

@@ -34,6 +34,7 @@ from safeguard.domain.matches import Match
 from safeguard.extraction.contract import EvidenceItem, ExtractionLimits
 from safeguard.hashing.pipeline import hash_stream
 from safeguard.services.cases import CaseService, Clock, utc_now
+from safeguard.services.exhibit_changes import check_before_rescan
 from safeguard.services.exhibit_integrity import (
     AcquisitionCheckThread,
     exhibit_size,
@@ -158,6 +159,15 @@ class TriageService:
         reference = exhibit_reference or source.name
         examiner = examiner or case.examiner
         lists = self.lists_in_use(options.lists)
+        known = {e.reference: e for e in self._store.exhibits(case.case_id)}.get(reference)
+        redo = check_before_rescan(
+            self._cases,
+            case,
+            known,
+            self._open_exhibit(source, options.limits),
+            rescan=options.rescan_changed,
+            examiner=examiner,
+        )
         # Opening detects the exhibit's kind: an unreadable exhibit fails before anything is recorded.
         items = self._open_exhibit(source, options.limits)
         exhibit = self._store.ensure_exhibit(
@@ -185,6 +195,7 @@ class TriageService:
             else None
         )
         runner = _ScanRunner(self, exhibit, run, options, lists, on_progress, exhibit_size(source))
+        runner.redo = redo
         runner.run(items)
         run = self._store.finish_run(run.run_id, self._clock())
         check = acquisition.result() if acquisition else None
@@ -213,6 +224,7 @@ class TriageService:
                 "run": str(run.run_id),
                 "recorded": str(runner.recorded),
                 "skipped": str(runner.skipped),
+                "manifest_sha256": exhibit.manifest_sha256 or "",
                 "counts": ", ".join(f"{s.value}={n}" for s, n in sorted(counts.items())),
             },
         )
@@ -252,6 +264,7 @@ class _ScanRunner:
         self._last_commit = time.monotonic()
         self._last_event = 0.0
         self._warm_up: threading.Thread | None = None
+        self.redo: frozenset[str] = frozenset()
 
     def emit(
         self,
@@ -282,7 +295,7 @@ class _ScanRunner:
         )
 
     def run(self, items: Iterator[EvidenceItem]) -> None:
-        done = self.service._store.recorded_paths(self.exhibit.exhibit_id)
+        done = self.service._store.recorded_paths(self.exhibit.exhibit_id) - self.redo
         walked: deque[EvidenceItem] = deque()
 
         def jobs() -> Iterator[HashJob]:

@@ -27,6 +27,9 @@ class ScanOptions:
         progress_seconds: least time between two progress events.
         video_sampling: which frames of a video to PDQ-hash and match (by default one a
             second plus keyframes); None hashes videos as plain files.
+        rescan_changed: scan a completed exhibit that changed since (new, replaced or gone
+            files) as a new run, hashing changed files again; without it such a scan is
+            refused (`exhibit_changes.check_before_rescan`).
     """
 
     lists: tuple[str, ...] = ()
@@ -38,6 +41,7 @@ class ScanOptions:
     limits: ExtractionLimits = field(default_factory=ExtractionLimits)
     progress_seconds: float = 0.5
     video_sampling: VideoSampling | None = field(default_factory=VideoSampling)
+    rescan_changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
