@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.table import Table
 
+from safeguard.bootstrap import Services
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import announce_lists, emit_json, stderr_console
+from safeguard.cli.scan_display import finished_message, interrupted_message, scan_display
 from safeguard.domain.cases import Case, FileStatus
+from safeguard.domain.errors import SafeguardError
 from safeguard.reporting.contract import STATUS_ORDER
+
+if TYPE_CHECKING:
+    from safeguard.services.triage_model import ScanProgress
 
 case_app = typer.Typer(help="Open and inspect cases.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
@@ -154,33 +152,6 @@ def case_close(
         )
 
 
-class _ScanDisplay:
-    """A rich progress line on stderr: bytes with rate and ETA, files with rate, counts."""
-
-    def __init__(self, progress: Progress, task: TaskID) -> None:
-        self._progress = progress
-        self._task = task
-
-    def __call__(self, event: object) -> None:
-        from safeguard.services.triage import ScanProgress
-
-        assert isinstance(event, ScanProgress)
-        if event.event == "hit":
-            self._progress.console.print(
-                f"[bold red]known-bad[/bold red] {event.path} ({event.category})",
-                markup=True,
-                highlight=False,
-            )
-        rate = f"{event.files / event.elapsed:.0f} files/s" if event.elapsed else ""
-        bad = event.counts.get(FileStatus.KNOWN_BAD.value, 0)
-        self._progress.update(
-            self._task,
-            completed=event.bytes,
-            total=max(event.expected_bytes or 0, event.bytes) or None,
-            files=f"{event.files} files {rate}, {event.skipped} resumed, {bad} known-bad",
-        )
-
-
 @app.command("scan")
 def scan(
     exhibit: Annotated[Path, typer.Argument(help="Folder, disk image, E01, archive or file.")],
@@ -206,7 +177,7 @@ def scan(
     ),
 ) -> None:
     """Scan an exhibit into a case; run it again to resume an interrupted scan."""
-    from safeguard.services.triage import ScanOptions, ScanProgress
+    from safeguard.services.triage import ScanOptions
 
     services = services_for(db)
     names = tuple(n.strip() for n in lists.split(",") if n.strip())
@@ -233,26 +204,19 @@ def scan(
                 on_progress=json_event if as_json else None,
             )
         else:
-            progress = Progress(
-                TextColumn("[bold]scan"),
-                BarColumn(),
-                DownloadColumn(),
-                TransferSpeedColumn(),
-                TimeRemainingColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[files]}"),
-                console=stderr_console,
-            )
-            with progress:
-                task = progress.add_task("scan", total=None, files="")
-                outcome = triage.scan(
-                    exhibit,
-                    case,
-                    exhibit_reference=exhibit_ref,
-                    examiner=examiner,
-                    options=options,
-                    on_progress=_ScanDisplay(progress, task),
-                )
+            try:
+                with scan_display() as display:
+                    outcome = triage.scan(
+                        exhibit,
+                        case,
+                        exhibit_reference=exhibit_ref,
+                        examiner=examiner,
+                        options=options,
+                        on_progress=display,
+                    )
+            except KeyboardInterrupt:
+                _report_interrupt(services, case, exhibit, exhibit_ref, display.last)
+                raise typer.Exit(130) from None
     if as_json:
         emit_json(
             {
@@ -270,15 +234,46 @@ def scan(
         if fail_on_match and outcome.counts.get(FileStatus.KNOWN_BAD, 0):
             raise typer.Exit(3)
         return
-    counts = ", ".join(f"{s.value} {outcome.counts.get(s, 0)}" for s in STATUS_ORDER)
-    rate = outcome.recorded / outcome.elapsed if outcome.elapsed else 0.0
+    counts = ", ".join(f"{s.value} {outcome.counts.get(s, 0):,}" for s in STATUS_ORDER)
     typer.echo(
-        f"exhibit {outcome.exhibit.reference}: {outcome.recorded:,} files checked "
-        f"({rate:,.0f} files/s), {outcome.skipped:,} already done in an earlier run"
+        finished_message(
+            outcome.exhibit.reference,
+            outcome.recorded,
+            outcome.skipped,
+            outcome.bytes_hashed,
+            outcome.elapsed,
+        )
     )
     typer.echo(f"  {counts}")
     if fail_on_match and outcome.counts.get(FileStatus.KNOWN_BAD, 0):
         raise typer.Exit(3)
+
+
+def _report_interrupt(
+    services: Services,
+    case: str,
+    exhibit: Path,
+    exhibit_ref: str | None,
+    last: ScanProgress | None,
+) -> None:
+    reference = exhibit_ref or exhibit.resolve().name
+    total = 0
+    with contextlib.suppress(SafeguardError):
+        summary = services.case_service.summary(case)
+        total = sum(
+            sum(s.counts.values()) for s in summary.exhibits if s.exhibit.reference == reference
+        )
+    command = ["safeguard", "scan", str(exhibit), "--case", case]
+    if exhibit_ref:
+        command += ["--exhibit-ref", exhibit_ref]
+    stderr_console.print(
+        interrupted_message(
+            reference, total, last.files if last else 0, " ".join(shlex.quote(c) for c in command)
+        ),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("report")

@@ -37,6 +37,7 @@ from safeguard.services.cases import CaseService, Clock, utc_now
 from safeguard.services.exhibit_changes import check_before_rescan
 from safeguard.services.exhibit_integrity import (
     AcquisitionCheckThread,
+    exhibit_file_count,
     exhibit_size,
     manifest_sha256,
 )
@@ -196,6 +197,7 @@ class TriageService:
         )
         runner = _ScanRunner(self, exhibit, run, options, lists, on_progress, exhibit_size(source))
         runner.redo = redo
+        runner.expected_files = exhibit_file_count(source)
         runner.run(items)
         run = self._store.finish_run(run.run_id, self._clock())
         check = acquisition.result() if acquisition else None
@@ -265,6 +267,9 @@ class _ScanRunner:
         self._last_event = 0.0
         self._warm_up: threading.Thread | None = None
         self.redo: frozenset[str] = frozenset()
+        self.resumed_files = 0
+        self.resumed_bytes = 0
+        self.expected_files: int | None = None
 
     def emit(
         self,
@@ -285,17 +290,26 @@ class _ScanRunner:
                 event=event,
                 files=self.recorded,
                 bytes=self.bytes_hashed,
-                skipped=self.skipped,
+                skipped=max(self.skipped, self.resumed_files),
                 counts=dict(self.counts),
                 expected_bytes=self.expected_bytes,
                 elapsed=now - self.started,
                 path=path,
                 category=category,
+                skipped_bytes=self.resumed_bytes,
+                expected_files=self.expected_files,
             )
         )
 
     def run(self, items: Iterator[EvidenceItem]) -> None:
-        done = self.service._store.recorded_paths(self.exhibit.exhibit_id) - self.redo
+        store = self.service._store
+        done = store.recorded_paths(self.exhibit.exhibit_id) - self.redo
+        if done:
+            # A resumed run's progress starts at the work already done, not at zero.
+            self.resumed_files = len(done)
+            self.resumed_bytes = sum(
+                r.size or 0 for r in store.results(self.exhibit.exhibit_id) if r.path in done
+            )
         walked: deque[EvidenceItem] = deque()
 
         def jobs() -> Iterator[HashJob]:
