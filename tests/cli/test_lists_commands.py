@@ -7,10 +7,11 @@ import pytest
 from typer.testing import CliRunner
 
 import safeguard.cli.lists_commands  # noqa: F401  (registers `lists`)
-from safeguard.cli.app import app
+from safeguard.cli.app import _register, app
 from tests.contracts.hash_list_store_contract import digest_of
 from tests.unit.services.tiny_rds import write_tiny_rds
 
+_register()
 runner = CliRunner()
 
 
@@ -212,3 +213,18 @@ def test_thresholds_are_refused_beyond_the_cap_and_warned_above_the_benchmark(
     code, output = invoke("lists", "import", str(listed), "--name", "x", "--threshold", "100")
     assert code == 2
     assert [r["name"] for r in shown()] == ["bad"]
+
+
+def test_importing_the_same_file_under_a_second_name_warns(tmp_path: Path) -> None:
+    listed = write_csv(tmp_path / "list.csv", range(5))
+    code, output = invoke("lists", "import", str(listed), "--name", "first")
+    assert code == 0
+    assert "warning" not in output
+    code, output = invoke("lists", "import", str(listed), "--name", "second")
+    assert code == 0, output
+    text = " ".join(output.split())
+    assert "also in 'first' (5 of 5)" in text
+    assert "reported once per list" in text
+    other = write_csv(tmp_path / "other.csv", range(100, 103))
+    code, output = invoke("lists", "import", str(other), "--name", "third")
+    assert "warning" not in output

@@ -114,9 +114,18 @@ def import_command(
             )
         stored = outcome.hash_list
         location = service.locations().get(stored.name)
+        duplicate = outcome.duplicate_warning()
+        if duplicate:
+            stderr_console.print(
+                f"warning: {duplicate}", markup=False, highlight=False, soft_wrap=True
+            )
         if as_json:
             record = _record(service, stored, location)
-            record.update(format=outcome.format_name, skipped=outcome.report.skipped)
+            record.update(
+                format=outcome.format_name,
+                skipped=outcome.report.skipped,
+                also_in_other_lists=outcome.overlaps,
+            )
             emit_json(record)
             return
         if outcome.in_place:

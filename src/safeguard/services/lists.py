@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import ConfigurationError
 from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
 from safeguard.domain.matches import (
@@ -30,6 +31,9 @@ EXPORT_FORMATS: tuple[str, ...] = ("vics", "csv", "hashdeep")
 """Formats `ListService.export` writes."""
 
 _READER_ALIASES = {"csv": "delimited", "tsv": "delimited", "md5sum": "checksum-text"}
+
+OVERLAP_SAMPLE = 200
+"""Entries of a newly imported list looked up in the other lists to spot a double import."""
 
 PROGRESS_EVERY = 10_000
 """Entries between two progress reports of an import."""
@@ -53,6 +57,22 @@ class ImportOutcome:
     format_name: str
     in_place: bool = False
     report: ReadReport = field(default_factory=ReadReport)
+    overlaps: dict[str, int] = field(default_factory=dict)
+    sampled: int = 0
+
+    def duplicate_warning(self) -> str | None:
+        """A warning when most sampled entries are also in another list (a double import)."""
+        if not self.sampled:
+            return None
+        names = [n for n, count in self.overlaps.items() if count * 2 >= self.sampled]
+        if not names:
+            return None
+        shown = ", ".join(f"{n!r} ({self.overlaps[n]:,} of {self.sampled:,})" for n in names)
+        return (
+            f"most sampled entries of {self.hash_list.name!r} are also in {shown}: every such "
+            "file will be reported once per list. If it is the same list imported twice, "
+            "remove one with `safeguard lists remove NAME`"
+        )
 
 
 def _counted(
@@ -154,7 +174,31 @@ class ListService:
             if on_progress is not None:
                 entries = _counted(entries, on_progress)
             stored = self._store.import_list(hash_list, entries)
-            return ImportOutcome(stored, reader.name, report=parsed.report)
+        sampled, overlaps = self._overlaps(stored.name)
+        return ImportOutcome(
+            stored, reader.name, report=parsed.report, overlaps=overlaps, sampled=sampled
+        )
+
+    def _overlaps(self, name: str, sample: int = OVERLAP_SAMPLE) -> tuple[int, dict[str, int]]:
+        # The first entries with a cryptographic digest, looked up in every other list.
+        wanted: dict[HashAlgorithm, list[str]] = {}
+        sampled = 0
+        for entry in self._store.iter_entries(name):
+            for algorithm in (HashAlgorithm.SHA256, HashAlgorithm.SHA1, HashAlgorithm.MD5):
+                value = entry.digests.get(algorithm)
+                if value:
+                    wanted.setdefault(algorithm, []).append(value)
+                    sampled += 1
+                    break
+            if sampled >= sample:
+                break
+        found: dict[str, set[str]] = {}
+        for algorithm, values in wanted.items():
+            for stored in self._store.find_exact(algorithm, values):
+                if stored.hash_list.name != name:
+                    value = stored.entry.digests.get(algorithm, "")
+                    found.setdefault(stored.hash_list.name, set()).add(value.lower())
+        return sampled, {other: len(values) for other, values in sorted(found.items())}
 
     @staticmethod
     def _list_for(
