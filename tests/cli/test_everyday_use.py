@@ -70,6 +70,10 @@ def test_match_states_its_lists_counts_checked_files_and_names_what_it_did_not_o
     records = [json.loads(x) for x in as_json.stdout.splitlines() if x.startswith("{")]
     by_name = {Path(str(r["path"])).name: r for r in records}
     assert by_name["bundle.zip"]["not_opened"] == "archive"
+    # One vocabulary with scans and reports: a picture that cannot be decoded is an error.
+    assert by_name["broken.jpg"]["status"] == "error"
+    assert by_name["other.jpg"]["status"] == "unknown-image"
+    assert by_name["known.jpg"]["status"] == "known-bad"
     [match] = by_name["known.jpg"]["matches"]
     assert match["list_name"] == "stand-in"
     assert match["list"] == "stand-in"  # the earlier name, kept as an alias
@@ -111,9 +115,10 @@ def _safeguard(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
     )
 
 
+@pytest.mark.slow
 def test_help_shows_names_and_defaults_not_python_types(isolated_env: Path) -> None:
     env = {**os.environ, "COLUMNS": "100"}
-    for command in (["scan"], ["match"], ["lists", "import"], ["report"], ["db", "info"]):
+    for command in (["scan"], ["lists", "import"]):
         shown = _safeguard(*command, "--help", env=env)
         assert shown.returncode == 0, shown.stderr
         for noise in ("<bool>", "<str>", "<int>", "<path>", "list[str]"):
@@ -124,6 +129,7 @@ def test_help_shows_names_and_defaults_not_python_types(isolated_env: Path) -> N
     assert "[default: 0]" in scan_help
 
 
+@pytest.mark.slow
 def test_piped_output_fits_80_columns_and_head_ends_it_quietly(
     folder: Path, tmp_path: Path
 ) -> None:

@@ -17,6 +17,7 @@ from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import announce_lists, emit_json, progress_bar, stderr_console
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.matches import Match, Verdict, verdict_of
+from safeguard.domain.statuses import status_of
 from safeguard.services.hash_queries import HashQuery, read_hash_queries
 from safeguard.services.hashing import hash_each, iter_media_paths
 from safeguard.services.match_export import (
@@ -83,10 +84,12 @@ def _print_human(
     matches: Sequence[Match],
     error: str | None,
     note: str | None = None,
+    status: str | None = None,
 ) -> None:
     verdict = verdict_of(matches)
-    style = _VERDICT_STYLE[verdict]
-    shown = f"[{style}]{verdict.value}[/{style}]" if style else verdict.value
+    style = "yellow" if status == "error" else _VERDICT_STYLE[verdict]
+    word = status or verdict.value
+    shown = f"[{style}]{word}[/{style}]" if style else word
     line = f"{escape(label)}: {shown}"
     if error:
         line += f" [yellow]({escape(error)})[/yellow]"
@@ -239,14 +242,17 @@ def match_command(
                     not_opened[unopened] += 1
                 if export is not None and matches:
                     matched.append((result, matches))
+                # The words of case reports: known-bad, unknown-image, ..., error.
+                status = status_of(result, matches, None).value
                 if as_json:
                     record = result.as_record()
+                    record["status"] = status
                     if unopened:
                         record["not_opened"] = unopened
                     _emit(record, matches)
                 else:
                     note = f"{unopened} not opened: use `safeguard scan`" if unopened else None
-                    _print_human(console, result.path, matches, result.error, note)
+                    _print_human(console, result.path, matches, result.error, note, status)
         if export is not None:
             written = export_match_results(matched, export, export_format)
             stderr_console.print(f"{written:,} matched files written to {export}.")
