@@ -55,6 +55,12 @@ class Settings:
             local Ray. Used only with the ``ray`` backend.
         chromium: the Chromium executable that prints PDF reports; empty means Debian's
             ``/usr/bin/chromium`` (or ``chromium`` on the PATH).
+        password_time_cost, password_memory_kib: Argon2id cost of password hashes.
+        session_idle_minutes, session_max_hours: when a web session ends unused / in all.
+        sign_in_max_failures, sign_in_lockout_minutes: consecutive failures that lock an
+            account, and for how long.
+        cookie_secure: ``auto`` (Secure when the request came over https), ``always`` (behind
+            a TLS-terminating proxy) or ``never``.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -75,6 +81,13 @@ class Settings:
     batch_backend: str = "local"
     ray_address: str = ""
     chromium: str = ""
+    password_time_cost: int = 3
+    password_memory_kib: int = 64 * 1024
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    sign_in_max_failures: int = 5
+    sign_in_lockout_minutes: int = 15
+    cookie_secure: str = "auto"
 
     def __post_init__(self) -> None:
         if self.pdq_mode not in ("fast", "reference"):
@@ -82,6 +95,10 @@ class Settings:
                 f"pdq_mode must be 'fast' or 'reference', not {self.pdq_mode!r}"
             )
         check_pdq_threshold(self.pdq_threshold)
+        if self.cookie_secure not in ("auto", "always", "never"):
+            raise ConfigurationError(
+                f"cookie_secure must be 'auto', 'always' or 'never', not {self.cookie_secure!r}"
+            )
         if self.batch_backend not in ("local", "ray"):
             raise ConfigurationError(
                 f"batch_backend must be 'local' or 'ray', not {self.batch_backend!r}"

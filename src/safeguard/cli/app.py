@@ -37,11 +37,15 @@ def _register() -> None:
     from safeguard.cli import (  # noqa: F401
         db_commands,
         demo_command,
+        farm_commands,
         hash_command,
+        list_augment_command,
         lists_commands,
         match_command,
+        review_commands,
         scan_commands,
         service_commands,
+        users_commands,
     )
 
 
