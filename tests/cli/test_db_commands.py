@@ -102,7 +102,7 @@ def test_read_only_commands_never_create_or_migrate(tmp_path: Path) -> None:
             return {row[0] for row in db.execute("SELECT version_num FROM alembic_version")}
 
     before = revisions()
-    assert "cases_0001" in before
+    assert "cases_0002" not in before
     code, output = run("lists", "show", "--db", str(older))
     assert code == 2
     assert "safeguard db upgrade" in _one_line_error(output)
