@@ -6,7 +6,7 @@ package chooses an adapter. Each feature adds a cached property for its service 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -15,7 +15,22 @@ from sqlalchemy import Engine
 from safeguard.batch.local_pool import LocalPoolRunner
 from safeguard.hashing.contract import HashOptions
 from safeguard.settings import Settings
-from safeguard.storage.sql.engine import make_engine, upgrade_schema
+from safeguard.storage.sql.store_access import (
+    SchemaState,
+    StoreAccess,
+    StoreStatus,
+    inspect_store,
+    open_store,
+)
+
+__all__ = [
+    "SchemaState",
+    "Services",
+    "StoreAccess",
+    "StoreStatus",
+    "build_services",
+    "store_status",
+]
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -62,16 +77,19 @@ class Services:
     """Lazily built services for one settings object; cheap to create, build on first use."""
 
     settings: Settings
+    access: StoreAccess = field(default=StoreAccess.CREATE)
+    one_command: bool = False
 
     @cached_property
     def engine(self) -> Engine:
-        """The database engine, migrated to the newest schema on first use."""
-        engine = make_engine(
+        """The database engine, opened as `access` allows (see `store_access.open_store`)."""
+        return open_store(
             self.settings.resolved_database_url,
+            self.access,
+            is_default=not self.settings.database_url,
+            pooled=not self.one_command,
             sqlite_busy_timeout_ms=self.settings.sqlite_busy_timeout_ms,
         )
-        upgrade_schema(engine)
-        return engine
 
     @cached_property
     def hash_options(self) -> HashOptions:
@@ -117,11 +135,14 @@ class Services:
     def case_report_service(self) -> CaseReportService:
         """HTML/JSON/CSV reports, VICS case export and hashdeep manifests of cases."""
         from safeguard.extraction.registry import open_exhibit
+        from safeguard.reporting.pdf_rendering import html_to_pdf
         from safeguard.services.case_reports import CaseReportService
 
+        browser = self.settings.chromium or None
         return CaseReportService(
             self.case_service,
             open_exhibit=open_exhibit,
+            print_pdf=lambda html: html_to_pdf(html, browser=browser),
             grades_of=self.review.graded_paths,
             limits=self.extraction_limits,
         )
@@ -544,6 +565,21 @@ def run_farm_job(settings: Settings, job: ScanJob) -> FarmJobResult:
     )
 
 
-def build_services(settings: Settings) -> Services:
-    """Wire the services for `settings`; nothing touches disk or network until used."""
-    return Services(settings)
+def build_services(
+    settings: Settings, access: StoreAccess = StoreAccess.CREATE, *, one_command: bool = False
+) -> Services:
+    """Wire the services for `settings`; nothing touches disk or network until used.
+
+    Args:
+        settings: the configuration.
+        access: what the services may do to the store: ``CREATE`` (library default) creates
+            and migrates as needed; the CLI passes ``WRITE`` or ``READ`` (see
+            `store_access`).
+        one_command: the services serve one command and exit (no connection pool).
+    """
+    return Services(settings, access, one_command)
+
+
+def store_status(settings: Settings) -> StoreStatus:
+    """The resolved store and what it holds, changing nothing (``safeguard db info``)."""
+    return inspect_store(settings.resolved_database_url)

@@ -12,7 +12,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from safeguard.domain.errors import ConfigurationError
-from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
+from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, check_pdq_threshold
 
 ENV_PREFIX = "SAFEGUARD_"
 
@@ -20,6 +20,16 @@ ENV_PREFIX = "SAFEGUARD_"
 HMA_API_MODES = ("off", "key", "loopback")
 """`Settings.hma_api`: the HMA-compatible routes are off; on with an API key required; or on
 for loopback clients only, without a key (a sidecar on the same host)."""
+
+
+def database_url(value: str) -> str:
+    """A SQLAlchemy URL for what a person typed (``--db``, ``SAFEGUARD_DB``).
+
+    URLs stay as they are; anything else is the path of a SQLite file.
+    """
+    if "://" in value or not value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
 def default_data_dir() -> Path:
@@ -68,6 +78,8 @@ class Settings:
         batch_backend: ``local`` (process pool on this machine) or ``ray`` (Ray cluster).
         ray_address: Ray cluster to join (``auto``, ``ray://host:10001``); empty starts a
             local Ray. Used only with the ``ray`` backend.
+        chromium: the Chromium executable that prints PDF reports; empty means Debian's
+            ``/usr/bin/chromium`` (or ``chromium`` on the PATH).
         password_time_cost, password_memory_kib: Argon2id cost of password hashes.
         session_idle_minutes, session_max_hours: when a web session ends unused / in all.
         sign_in_max_failures, sign_in_lockout_minutes: consecutive failures that lock an
@@ -109,6 +121,7 @@ class Settings:
     index_max_stale_seconds: int = 30
     batch_backend: str = "local"
     ray_address: str = ""
+    chromium: str = ""
     password_time_cost: int = 3
     password_memory_kib: int = 64 * 1024
     session_idle_minutes: int = 30
@@ -123,8 +136,7 @@ class Settings:
             raise ConfigurationError(
                 f"pdq_mode must be 'fast' or 'reference', not {self.pdq_mode!r}"
             )
-        if not 0 <= self.pdq_threshold <= 256:
-            raise ConfigurationError("pdq_threshold must be between 0 and 256")
+        check_pdq_threshold(self.pdq_threshold)
         if self.cookie_secure not in ("auto", "always", "never"):
             raise ConfigurationError(
                 f"cookie_secure must be 'auto', 'always' or 'never', not {self.cookie_secure!r}"
@@ -180,7 +192,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                 values[name] = raw
         except ValueError as exc:
             raise ConfigurationError(f"{ENV_PREFIX}{name.upper()}={raw!r}: {exc}") from exc
-    # SAFEGUARD_DB is the short form documented in the README.
+    # SAFEGUARD_DB is the short form documented in the README; both take a path or a URL.
     if "SAFEGUARD_DB" in env and "database_url" not in values:
         values["database_url"] = env["SAFEGUARD_DB"]
+    if "database_url" in values:
+        values["database_url"] = database_url(str(values["database_url"]))
     return Settings(**values)  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,25 @@ def test_demo_runs_the_whole_flow(tmp_path: Path, isolated_env: Path) -> None:
     assert all(f["matches"] and f["category"] for f in bad.values())
     html = next((out / "report").glob("*.html")).read_text()
     assert "<img" not in html  # no image is embedded unless asked for
+    if os.environ.get("CI"):
+        # CI installs mtools: the demo must show the FAT image, never silently fall back.
+        assert (out / "exhibit" / "demo-disk.img").is_file(), result.output
+    if (out / "exhibit" / "demo-exhibit").is_dir():
+        assert "mtools or mkfs.vfat is not installed" in " ".join(result.output.split())
+
+
+def test_demo_says_when_it_falls_back_to_a_folder(
+    tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import safeguard.services.demo_exhibit as demo_exhibit
+
+    _register()
+    monkeypatch.setattr(demo_exhibit.shutil, "which", lambda _name: None)
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "mtools or mkfs.vfat is not installed, so the demo exhibit is a plain folder" in text
+    assert (tmp_path / "demo" / "exhibit" / "demo-exhibit").is_dir()
 
 
 def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path, isolated_env: Path) -> None:

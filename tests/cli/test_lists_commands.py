@@ -7,10 +7,11 @@ import pytest
 from typer.testing import CliRunner
 
 import safeguard.cli.lists_commands  # noqa: F401  (registers `lists`)
-from safeguard.cli.app import app
+from safeguard.cli.app import _register, app
 from tests.contracts.hash_list_store_contract import digest_of
 from tests.unit.services.tiny_rds import write_tiny_rds
 
+_register()
 runner = CliRunner()
 
 
@@ -71,9 +72,13 @@ def test_import_show_reimport_and_remove(tmp_path: Path) -> None:
     assert code == 0
     assert "bad" in output
 
-    assert invoke("lists", "remove", "bad")[0] == 0
-    assert shown() == []
     code, output = invoke("lists", "remove", "bad")
+    assert code == 2  # not at a terminal and no --yes: nothing is deleted
+    assert "--yes" in output
+    assert shown("bad")[0]["entry_count"] == 3
+    assert invoke("lists", "remove", "bad", "--yes")[0] == 0
+    assert shown() == []
+    code, output = invoke("lists", "remove", "bad", "--yes")
     assert code == 2
     assert "no hash list named 'bad'" in output
 
@@ -147,10 +152,18 @@ def test_nsrl_is_registered_in_place(tmp_path: Path) -> None:
 def test_db_option_chooses_the_database(tmp_path: Path, isolated_env: Path) -> None:
     listed = write_csv(tmp_path / "list.csv", range(2))
     other = tmp_path / "elsewhere" / "lists.db"
+    # A database named with --db is never created by accident, nor its folder.
+    code, output = invoke("lists", "import", str(listed), "--name", "bad", "--db", str(other))
+    assert code == 2
+    assert "safeguard db init" in output
+    assert not other.parent.exists()
+    other.parent.mkdir()
+    assert invoke("db", "init", "--db", str(other))[0] == 0
     code, output = invoke("lists", "import", str(listed), "--name", "bad", "--db", str(other))
     assert code == 0, output
     assert other.is_file()
-    assert shown() == []
+    assert invoke("lists", "import", str(listed), "--name", "default")[0] == 0
+    assert [r["name"] for r in shown()] == ["default"]
     assert [r["name"] for r in shown("--db", f"sqlite:///{other}")] == ["bad"]
 
 
@@ -189,3 +202,59 @@ def test_cli_list_changes_are_audited_and_rematch_past_uploads(tmp_path: Path) -
     assert all(e.actor.startswith("cli:") for e in audit)
     assert audit[0].detail["list"] == "later"
     assert audit[2].detail["pdq_threshold"] == "12"
+
+
+def test_an_unknown_action_is_refused_and_nothing_is_stored(tmp_path: Path) -> None:
+    listed = write_csv(tmp_path / "list.csv", range(2))
+    code, output = invoke("lists", "import", str(listed), "--name", "bad", "--action", "blok")
+    assert code == 2
+    assert "unknown action 'blok'" in output
+    assert "Traceback" not in output
+    assert invoke("lists", "show")[0] == 2  # the default store was never created
+
+
+def test_repeated_action_flags_are_all_kept(tmp_path: Path) -> None:
+    listed = write_csv(tmp_path / "list.csv", range(2))
+    code, output = invoke(
+        "lists", "import", str(listed), "--name", "bad", "--action", "report", "--action", "block"
+    )
+    assert code == 0, output
+    assert shown("bad")[0]["action"] == "block,report"
+    code, output = invoke("lists", "set-action", "bad", "quarantine", "webhook")
+    assert code == 0, output
+    assert shown("bad")[0]["action"] == "quarantine,webhook"
+    assert invoke("lists", "set-action", "bad", "bogus")[0] == 2
+    assert shown("bad")[0]["action"] == "quarantine,webhook"
+
+
+def test_thresholds_are_refused_beyond_the_cap_and_warned_above_the_benchmark(
+    tmp_path: Path,
+) -> None:
+    listed = write_csv(tmp_path / "list.csv", range(2))
+    assert invoke("lists", "import", str(listed), "--name", "bad")[0] == 0
+    code, output = invoke("lists", "set-threshold", "bad", "200")
+    assert code == 2
+    assert "between 0 and 80" in output
+    assert shown("bad")[0]["pdq_threshold"] == 31
+    code, output = invoke("lists", "set-threshold", "bad", "70")
+    assert code == 0
+    assert "warning" in output
+    assert "above 64" in output
+    code, output = invoke("lists", "import", str(listed), "--name", "x", "--threshold", "100")
+    assert code == 2
+    assert [r["name"] for r in shown()] == ["bad"]
+
+
+def test_importing_the_same_file_under_a_second_name_warns(tmp_path: Path) -> None:
+    listed = write_csv(tmp_path / "list.csv", range(5))
+    code, output = invoke("lists", "import", str(listed), "--name", "first")
+    assert code == 0
+    assert "warning" not in output
+    code, output = invoke("lists", "import", str(listed), "--name", "second")
+    assert code == 0, output
+    text = " ".join(output.split())
+    assert "also in 'first' (5 of 5)" in text
+    assert "reported once per list" in text
+    other = write_csv(tmp_path / "other.csv", range(100, 103))
+    code, output = invoke("lists", "import", str(other), "--name", "third")
+    assert "warning" not in output

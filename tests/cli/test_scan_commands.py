@@ -123,7 +123,40 @@ def test_errors_are_messages_not_tracebacks(cli: CliRunner, exhibit: Path) -> No
     cli.invoke(app, ["case", "new", "--number", "OP-8", "--examiner", "E"])
     duplicate = cli.invoke(app, ["case", "new", "--number", "OP-8", "--examiner", "E"])
     assert duplicate.exit_code == 2
-    bad_format = cli.invoke(app, ["report", "OP-8", "--format", "pdf"])
+    bad_format = cli.invoke(app, ["report", "OP-8", "--format", "docx"])
     assert bad_format.exit_code != 0
     no_list = cli.invoke(app, ["scan", str(exhibit), "--case", "OP-8", "--lists", "nope"])
     assert no_list.exit_code == 2
+
+
+def test_report_as_pdf_holds_the_match_evidence(
+    cli: CliRunner, exhibit: Path, known_list: Path, tmp_path: Path
+) -> None:
+    from tests.integration.browser_tools import chromium, pdf_pages
+
+    chromium()
+    cli.invoke(app, ["lists", "import", str(known_list), "--name", "stand-in"])
+    cli.invoke(app, ["case", "new", "--number", "OP-9", "--examiner", "Examiner C"])
+    scanned = cli.invoke(app, ["scan", str(exhibit), "--case", "OP-9", "--exhibit-ref", "JB/2"])
+    assert scanned.exit_code == 0, scanned.output
+    pdf = tmp_path / "r.pdf"
+    written = cli.invoke(app, ["report", "OP-9", "--format", "pdf", "-o", str(pdf)])
+    assert written.exit_code == 0, written.output
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    pages = pdf_pages(pdf)
+    text = " ".join(" ".join(page.text.split()) for page in pages)
+    assert "stand-in (known-bad)" in text
+    assert "md5 exact" in text
+    assert "Page 1 of" in text
+    assert "Exhibit JB/2" in text
+
+
+def test_report_pdf_names_the_package_when_chromium_is_missing(
+    cli: CliRunner, exhibit: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAFEGUARD_CHROMIUM", str(tmp_path / "no-such-browser"))
+    cli.invoke(app, ["case", "new", "--number", "OP-10", "--examiner", "E"])
+    written = cli.invoke(app, ["report", "OP-10", "--format", "pdf", "-o", str(tmp_path / "r.pdf")])
+    assert written.exit_code == 2
+    assert "install the Debian package 'chromium'" in " ".join(written.output.split())
+    assert not (tmp_path / "r.pdf").exists()

@@ -18,6 +18,7 @@ def _lines(output: str) -> list[dict[str, object]]:
 
 def test_keys_create_list_revoke(isolated_env: Path, tmp_path: Path) -> None:
     db = str(tmp_path / "keys.db")
+    assert runner.invoke(app, ["db", "init", "--db", db]).exit_code == 0
     created = runner.invoke(
         app,
         [

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from safeguard.reporting.contract import renderer_named
+from tests.integration.browser_tools import chromium
 from tests.unit.reporting.report_parsing import parse_report
 from tests.unit.reporting.test_renderers import _report
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed"),
-]
+pytestmark = pytest.mark.slow
 
 
 def test_chromium_renders_the_report_with_the_json_counts(tmp_path: Path) -> None:
@@ -30,10 +25,9 @@ def test_chromium_renders_the_report_with_the_json_counts(tmp_path: Path) -> Non
     buffer = io.StringIO()
     renderer_named("json").render(report, buffer)
     expected = json.loads(buffer.getvalue())["counts"]
-    assert CHROMIUM is not None
     dom = subprocess.run(
         [
-            CHROMIUM,
+            chromium(),
             "--headless",
             "--no-sandbox",
             "--disable-gpu",

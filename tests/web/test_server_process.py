@@ -61,6 +61,7 @@ def server(tmp_path: Path, database: str) -> Iterator[tuple[str, str]]:
     env.pop("SAFEGUARD_DATABASE_URL", None)
     env.pop("SAFEGUARD_DB", None)
     db = database
+    _cli(env, "db", "init", "--db", db)
     token = json.loads(_cli(env, "keys", "create", "--name", "t", "--scopes", "admin", "--db", db))[
         "token"
     ]

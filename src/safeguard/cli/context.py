@@ -14,16 +14,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from safeguard.bootstrap import Services, build_services
+from safeguard.bootstrap import Services, StoreAccess, build_services
 from safeguard.cli.output import stderr_console
 from safeguard.domain.errors import SafeguardError
-from safeguard.settings import load_settings
+from safeguard.settings import database_url, load_settings
 
 DbOption = Annotated[
     str | None,
@@ -40,19 +39,21 @@ DbOption = Annotated[
 """The ``--db`` option; pass its value to `services_for`."""
 
 
-def database_url(db: str) -> str:
-    """A SQLAlchemy URL for what ``--db`` was given: URLs as they are, paths as SQLite files."""
-    if "://" in db:
-        return db
-    return f"sqlite:///{Path(db).expanduser().resolve()}"
+def services_for(
+    db: str | None = None, *, read_only: bool = False, create: bool = False
+) -> Services:
+    """Services for the environment's settings, on the database ``--db`` names if given.
 
-
-def services_for(db: str | None = None) -> Services:
-    """Services for the environment's settings, on the database ``--db`` names if given."""
+    Read-only commands pass ``read_only``: their store must exist at the current schema and
+    is never created, initialised or migrated. Other commands may upgrade an existing store
+    and create only the default one in the data folder; ``create`` (``safeguard db init``)
+    may create any.
+    """
     settings = load_settings()
     if db:
         settings = settings.with_overrides(database_url=database_url(db))
-    return build_services(settings)
+    access = StoreAccess.READ if read_only else StoreAccess.WRITE
+    return build_services(settings, StoreAccess.CREATE if create else access, one_command=True)
 
 
 @contextmanager
@@ -62,7 +63,9 @@ def errors_to_exit(code: int = 2) -> Iterator[None]:
         yield
     except SafeguardError as exc:
         # Expected outcomes for a person at a terminal: a message, not a traceback.
-        stderr_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        stderr_console.print(
+            f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(code) from exc
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from safeguard.cli.app import app
 from safeguard.cli.context import errors_to_exit, services_for
 from safeguard.cli.output import stderr_console
+from safeguard.domain.statuses import status_of
 
 console = stderr_console
 
@@ -49,7 +50,7 @@ def demo(
     table = Table(title="Media folder: hashed and matched (benign stand-ins)")
     table.add_column("file", no_wrap=True, overflow="ellipsis", max_width=22)
     table.add_column("quality", no_wrap=True, min_width=7)
-    table.add_column("verdict", no_wrap=True, min_width=10)
+    table.add_column("status", no_wrap=True, min_width=10)
     table.add_column("why", overflow="ellipsis", no_wrap=True, max_width=34)
     for item in outcome.media:
         fh = item.hashes
@@ -60,7 +61,8 @@ def demo(
         table.add_row(
             Path(fh.path).name,
             "" if fh.pdq_quality is None else str(fh.pdq_quality),
-            "error" if fh.error and not item.matches else item.verdict.value,
+            # The words of case reports and `match`: known-bad, unknown-image, ..., error.
+            status_of(fh, item.matches, None).value,
             why,
         )
     console.print(table)

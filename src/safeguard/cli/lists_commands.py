@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +12,11 @@ from rich.table import Table
 
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, cli_actor, errors_to_exit, services_for
-from safeguard.cli.output import emit_json, progress_bar
+from safeguard.cli.output import emit_json, progress_bar, stderr_console
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.hash_lists import HashList, ListKind
+from safeguard.domain.matches import MAX_PDQ_THRESHOLD, check_pdq_threshold
+from safeguard.domain.service import action_field
 from safeguard.services.lists import EXPORT_FORMATS, ImportCounts, ListService
 
 lists_app = typer.Typer(help="Manage hash lists (known-bad, known-good, ignorable).")
@@ -37,8 +40,8 @@ def _record(service: ListService, hash_list: HashList, location: str | None) -> 
     }
 
 
-def _service(db: str | None) -> ListService:
-    return services_for(db).list_service
+def _service(db: str | None, *, read_only: bool = False) -> ListService:
+    return services_for(db, read_only=read_only).list_service
 
 
 @lists_app.command("import")
@@ -62,10 +65,19 @@ def import_command(
     source: Annotated[str | None, typer.Option(help="Who issued the list.")] = None,
     version: Annotated[str | None, typer.Option(help="The issuer's version.")] = None,
     threshold: Annotated[
-        int | None, typer.Option(min=0, max=256, help="This list's PDQ Hamming threshold.")
+        int | None,
+        typer.Option(
+            help=f"This list's PDQ Hamming threshold, 0-{MAX_PDQ_THRESHOLD} (default: 31).",
+            show_default=False,
+        ),
     ] = None,
     action: Annotated[
-        str | None, typer.Option(help="What a service does on a match (block, report, ...).")
+        list[str] | None,
+        typer.Option(
+            help="What the matching service does on a match: block, quarantine, report or "
+            "webhook; repeat the option for several.",
+            show_default=False,
+        ),
     ] = None,
     lenient: Annotated[
         bool, typer.Option(help="Skip malformed records instead of refusing the file.")
@@ -78,6 +90,10 @@ def import_command(
     An NSRL RDSv3 database is registered and queried where it lies, not copied.
     """
     with errors_to_exit():
+        # Checked before the store is opened or the file read: nothing is written on a typo.
+        if threshold is not None:
+            _warn_threshold(threshold)
+        action_field(action or None)
         service = _service(db)
         with progress_bar(f"Importing {file.name}") as progress:
             done = 0
@@ -96,15 +112,24 @@ def import_command(
                 source=source,
                 version=version,
                 threshold=threshold,
-                action=action,
+                action=action or None,
                 lenient=lenient,
                 on_progress=advance,
             )
         stored = outcome.hash_list
         location = service.locations().get(stored.name)
+        duplicate = outcome.duplicate_warning()
+        if duplicate:
+            stderr_console.print(
+                f"warning: {duplicate}", markup=False, highlight=False, soft_wrap=True
+            )
         if as_json:
             record = _record(service, stored, location)
-            record.update(format=outcome.format_name, skipped=outcome.report.skipped)
+            record.update(
+                format=outcome.format_name,
+                skipped=outcome.report.skipped,
+                also_in_other_lists=outcome.overlaps,
+            )
             if not outcome.in_place:
                 record["counts"] = outcome.counts.as_record()
             emit_json(record)
@@ -159,7 +184,7 @@ def show_command(
 ) -> None:
     """Show the lists: kind, entries, enabled, PDQ threshold, version."""
     with errors_to_exit():
-        service = _service(db)
+        service = _service(db, read_only=True)
         chosen = [service.get(name)] if name else service.lists()
         locations = service.locations()
     records = [_record(service, hl, locations.get(hl.name)) for hl in chosen]
@@ -212,7 +237,7 @@ def export_command(
                 chosen = tuple(HashAlgorithm(a.strip().lower()) for a in algorithms.split(","))
             except ValueError as exc:
                 raise typer.BadParameter(f"--algorithms: {exc}") from exc
-        service = _service(db)
+        service = _service(db, read_only=True)
         try:
             written = service.export(name, output, format_name, algorithms=chosen)
         except OSError as exc:
@@ -231,10 +256,31 @@ def export_command(
 @lists_app.command("remove")
 def remove_command(
     name: Annotated[str, typer.Argument(help="The list to delete.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask; needed when not at a terminal.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
-    """Delete a list and its entries (an NSRL file registered in place is left alone)."""
+    """Delete a list and its entries, after asking (an NSRL file registered in place is kept)."""
     with errors_to_exit():
+        service = _service(db)
+        hash_list = service.get(name)
+        if not yes:
+            question = (
+                f"Delete the list {name!r} ({hash_list.kind.value}, "
+                f"{hash_list.entry_count:,} entries)? This cannot be undone."
+            )
+            if not sys.stdin.isatty():
+                stderr_console.print(
+                    f"error: {question} Not at a terminal: add --yes to delete it.",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
+                raise typer.Exit(2)
+            if not typer.confirm(question, default=False):
+                typer.echo("Nothing removed.")
+                raise typer.Exit(1)
         services_for(db).list_administration.remove_list(name, cli_actor())
     typer.echo(f"Removed {name!r}.")
 
@@ -262,10 +308,38 @@ def disable_command(
 @lists_app.command("set-threshold")
 def set_threshold_command(
     name: Annotated[str, typer.Argument(help="The list.")],
-    threshold: Annotated[int, typer.Argument(min=0, max=256, help="PDQ Hamming threshold.")],
+    threshold: Annotated[
+        int, typer.Argument(help=f"PDQ Hamming threshold, 0-{MAX_PDQ_THRESHOLD}.")
+    ],
     db: DbOption = None,
 ) -> None:
-    """Set the list's own PDQ threshold (the default is 31)."""
+    """Set the list's own PDQ threshold (the default is 31; above 64 is accepted with a warning)."""
     with errors_to_exit():
+        _warn_threshold(threshold)
         services_for(db).list_administration.update_list(name, cli_actor(), pdq_threshold=threshold)
     typer.echo(f"PDQ threshold of {name!r} is now {threshold}.")
+
+
+@lists_app.command("set-action")
+def set_action_command(
+    name: Annotated[str, typer.Argument(help="The list.")],
+    actions: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="block, quarantine, report and/or webhook; none clears them.",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Set what the matching service does when an upload matches the list."""
+    with errors_to_exit():
+        action_field(actions or [])
+        stored = _service(db).set_action(name, actions or [])
+    typer.echo(f"Actions of {name!r}: {stored.action or 'none'}.")
+
+
+def _warn_threshold(threshold: int) -> None:
+    warning = check_pdq_threshold(threshold)
+    if warning:
+        stderr_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -13,9 +14,10 @@ from rich.markup import escape
 
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
-from safeguard.cli.output import emit_json, progress_bar
+from safeguard.cli.output import announce_lists, emit_json, progress_bar, stderr_console
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.matches import Match, Verdict, verdict_of
+from safeguard.domain.statuses import status_of
 from safeguard.services.hash_queries import HashQuery, QueryFileSummary, read_hash_queries
 from safeguard.services.hashing import hash_each, iter_media_paths
 from safeguard.services.match_export import (
@@ -25,6 +27,38 @@ from safeguard.services.match_export import (
 )
 from safeguard.services.match_records import match_as_record
 from safeguard.services.matching import MatchService
+
+MATCH_EXIT_STATUS = 3
+"""Exit status of ``--fail-on-match`` when something is known-bad (2 is a usage error)."""
+
+_ARCHIVE_TYPES = frozenset(
+    {
+        "application/zip",
+        "application/x-tar",
+        "application/gzip",
+        "application/x-bzip2",
+        "application/x-xz",
+        "application/x-7z-compressed",
+        "application/vnd.rar",
+        "application/x-rar-compressed",
+    }
+)
+
+
+_DISK_IMAGE_SUFFIXES = frozenset({".e01", ".img", ".dd", ".raw", ".001", ".iso", ".vhd"})
+
+
+def container_kind(media_type: str, path: str) -> str | None:
+    """What `match` hashes whole but `scan` opens (archive, disk image, video); else None."""
+    suffix = Path(path).suffix.lower()
+    if media_type in _ARCHIVE_TYPES or suffix in (".tar", ".tgz"):
+        return "archive"
+    if media_type.startswith("video/"):
+        return "video"
+    if suffix in _DISK_IMAGE_SUFFIXES:
+        return "disk image"
+    return None
+
 
 _VERDICT_STYLE = {
     Verdict.KNOWN_BAD: "bold red",
@@ -44,13 +78,23 @@ def _describe(match: Match) -> str:
     return f"{match.list_name} ({match.list_kind.value}) entry {match.entry_id}: {how}; {match.category.label}"
 
 
-def _print_human(console: Console, label: str, matches: Sequence[Match], error: str | None) -> None:
+def _print_human(
+    console: Console,
+    label: str,
+    matches: Sequence[Match],
+    error: str | None,
+    note: str | None = None,
+    status: str | None = None,
+) -> None:
     verdict = verdict_of(matches)
-    style = _VERDICT_STYLE[verdict]
-    shown = f"[{style}]{verdict.value}[/{style}]" if style else verdict.value
+    style = "yellow" if status == "error" else _VERDICT_STYLE[verdict]
+    word = status or verdict.value
+    shown = f"[{style}]{word}[/{style}]" if style else word
     line = f"{escape(label)}: {shown}"
     if error:
         line += f" [yellow]({escape(error)})[/yellow]"
+    if note:
+        line += f" [yellow]({escape(note)})[/yellow]"
     console.print(line, highlight=False)
     for match in matches:
         console.print(f"    {escape(_describe(match))}", highlight=False)
@@ -64,14 +108,15 @@ def _emit(record: dict[str, object], matches: Sequence[Match]) -> None:
 
 def _match_hash_file(
     service: MatchService, file: Path, algorithm: HashAlgorithm | None, as_json: bool
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
     console = Console(soft_wrap=True)
-    queries = errors = 0
+    queries = errors = bad = 0
     summary = QueryFileSummary()
     for query in read_hash_queries(file, algorithm, summary):
         queries += 1
         matches = _query_matches(service, query)
         errors += query.error is not None
+        bad += verdict_of(matches) is Verdict.KNOWN_BAD
         if as_json:
             _emit(query.as_record(), matches)
         else:
@@ -89,7 +134,7 @@ def _match_hash_file(
         notice.print(f"  ignored {count}: {escape(reason)}", highlight=False)
     for record in report.ignored_records[:5]:
         notice.print(f"  ignored: {escape(str(record))}", highlight=False)
-    return queries, errors
+    return queries, errors, bad
 
 
 def _query_matches(service: MatchService, query: HashQuery) -> list[Match]:
@@ -145,6 +190,14 @@ def match_command(
     export_format: Annotated[
         str, typer.Option("--export-format", help="vics, csv or hashdeep.")
     ] = "vics",
+    fail_on_match: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-match",
+            help=f"Exit with status {MATCH_EXIT_STATUS} when any file or hash is known-bad "
+            "(for scripts).",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Hash files and match them against the enabled lists (exact digests and PDQ).
@@ -152,19 +205,29 @@ def match_command(
     A PDQ match is intelligence, not proof: each match shows the list, entry, distance,
     threshold, the query's quality and which rotation/flip matched. Bad files get a record
     with an error and the run goes on (exit status 0).
+
+    `match` hashes each file as it is: it does not open archives (zip, tar, 7z, ...) or
+    disk images and does not sample video frames. It names every such file it met;
+    `safeguard scan` opens them.
     """
     if export is not None and export_format not in EXPORT_FORMATS:
         raise typer.BadParameter(f"--export-format is one of {', '.join(EXPORT_FORMATS)}")
     if (hashes is None) == (not paths):
         raise typer.BadParameter("give files or folders, or --hashes FILE (not both)")
     with errors_to_exit():
-        services = services_for(db)
+        services = services_for(db, read_only=True)
         service = services.match_service
         service.refresh()
+        enabled = [hl for hl in services.list_service.lists() if hl.enabled]
+        announce_lists(enabled, service.threshold_for)
         if hashes is not None:
-            total, errors = _match_hash_file(service, hashes, algorithm, as_json)
-            if not as_json:
-                Console(stderr=True).print(f"{total} hashes matched, {errors} unusable lines.")
+            total, errors, bad = _match_hash_file(service, hashes, algorithm, as_json)
+            stderr_console.print(
+                f"{total:,} hashes checked: {bad:,} known-bad, {errors:,} unusable lines.",
+                highlight=False,
+            )
+            if fail_on_match and bad:
+                raise typer.Exit(MATCH_EXIT_STATUS)
             return
         assert paths is not None
         missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
@@ -177,6 +240,8 @@ def match_command(
         runner = services.batch_runner(count)
         console = Console(soft_wrap=True)
         errors = 0
+        verdicts: Counter[Verdict] = Counter()
+        not_opened: Counter[str] = Counter()
         matched: list[MatchResult] = []
         with progress_bar("Matching", total=len(files)) as progress:
             for result in hash_each(files, options, runner):
@@ -184,14 +249,39 @@ def match_command(
                 errors += result.error is not None
                 # A file with an error may still have some digests (e.g. a corrupt image).
                 matches = service.match_file_hashes(result)
+                verdicts[verdict_of(matches)] += 1
+                unopened = container_kind(result.media_type, result.path)
+                if unopened:
+                    not_opened[unopened] += 1
                 if export is not None and matches:
                     matched.append((result, matches))
+                # The words of case reports: known-bad, unknown-image, ..., error.
+                status = status_of(result, matches, None).value
                 if as_json:
-                    _emit(result.as_record(), matches)
+                    record = result.as_record()
+                    record["status"] = status
+                    if unopened:
+                        record["not_opened"] = unopened
+                    _emit(record, matches)
                 else:
-                    _print_human(console, result.path, matches, result.error)
+                    note = f"{unopened} not opened: use `safeguard scan`" if unopened else None
+                    _print_human(console, result.path, matches, result.error, note, status)
         if export is not None:
             written = export_match_results(matched, export, export_format)
-            Console(stderr=True).print(f"{written} matched files written to {export}.")
-        if not as_json:
-            Console(stderr=True).print(f"{len(files)} files matched, {errors} with errors.")
+            stderr_console.print(f"{written:,} matched files written to {export}.")
+        stderr_console.print(
+            f"{len(files):,} files checked: {verdicts[Verdict.KNOWN_BAD]:,} known-bad, "
+            f"{verdicts[Verdict.KNOWN_GOOD] + verdicts[Verdict.IGNORABLE]:,} known-good, "
+            f"{verdicts[Verdict.UNKNOWN]:,} unknown; {errors:,} with errors.",
+            highlight=False,
+        )
+        if not_opened:
+            kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(not_opened.items()))
+            stderr_console.print(
+                f"[yellow]note:[/yellow] not opened: {kinds}. `match` hashes such files whole; "
+                "`safeguard scan` looks inside archives and disk images and samples video frames.",
+                highlight=False,
+                soft_wrap=True,
+            )
+        if fail_on_match and verdicts[Verdict.KNOWN_BAD]:
+            raise typer.Exit(MATCH_EXIT_STATUS)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -22,13 +23,36 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from safeguard.domain.hash_lists import HashList
+
 stderr_console = Console(stderr=True)
 
 
-def emit_json(record: dict[str, Any]) -> None:
-    """Print one JSON object on one line to stdout and flush, for pipes."""
-    sys.stdout.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+class OutputClosedError(Exception):
+    """The reader of stdout went away (``| head``); the command should end quietly."""
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so that nothing more, not even the final flush, fails."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def emit_json(record: dict[str, Any], *, keep_going: bool = False) -> None:
+    """Print one JSON object on one line to stdout and flush, for pipes.
+
+    When the reader has gone (``safeguard match --json . | head``), stdout is silenced and
+    `OutputClosedError` is raised so the command ends quietly (exit status 0); with
+    ``keep_going`` (a scan, whose work matters more than its output) it carries on silently.
+    """
+    try:
+        sys.stdout.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError as exc:
+        silence_stdout()
+        if not keep_going:
+            raise OutputClosedError from exc
 
 
 class ProgressSink(Protocol):
@@ -97,3 +121,33 @@ def progress_bar(
         task = progress.add_task(description, total=total)
         byte_task = progress.add_task("bytes", total=None, visible=False)
         yield _RichProgress(progress, task, byte_task)
+
+
+def announce_lists(hash_lists: Sequence[HashList], threshold_of: Callable[[HashList], int]) -> None:
+    """Say on stderr which lists (and versions) a match or scan checks, or that none is.
+
+    A run with no enabled list reports every file as unknown; it must never look like a
+    clean result.
+    """
+    if not hash_lists:
+        stderr_console.print(
+            "[yellow]warning:[/yellow] no hash list is enabled, so nothing is checked and "
+            "every file will be unknown; import one with `safeguard lists import FILE`",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    described = []
+    for hash_list in hash_lists:
+        version = f" v{hash_list.version}" if hash_list.version else " (no version stated)"
+        described.append(
+            f"{hash_list.name}{version} ({hash_list.kind.value}, PDQ threshold "
+            f"{threshold_of(hash_list)})"
+        )
+    noun = "list" if len(described) == 1 else "lists"
+    stderr_console.print(
+        f"Checking against {len(described)} {noun}: {'; '.join(described)}",
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+    )

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+from rich.console import Console
+from rich.table import Table
 
+from safeguard.bootstrap import Services
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
-from safeguard.cli.output import emit_json, stderr_console
+from safeguard.cli.output import announce_lists, emit_json, stderr_console
+from safeguard.cli.scan_display import finished_message, interrupted_message, scan_display
 from safeguard.domain.cases import Case, Exhibit, FileStatus
+from safeguard.domain.errors import SafeguardError
 from safeguard.reporting.contract import STATUS_ORDER
+
+if TYPE_CHECKING:
+    from safeguard.services.triage_model import ScanProgress
 
 case_app = typer.Typer(help="Open and inspect cases.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
@@ -63,9 +63,13 @@ def case_show(
 ) -> None:
     """Show a case: its exhibits, their scans and counts per status."""
     with errors_to_exit():
-        summary = services_for(db).case_service.summary(case)
+        cases = services_for(db, read_only=True).case_service
+        summary = cases.summary(case)
+        closed = cases.closure(summary.case)
     if as_json:
         record = _case_record(summary.case)
+        record["closed_at"] = closed.at.isoformat() if closed else None
+        record["closed_by"] = closed.actor if closed else None
         record["exhibits"] = [
             {
                 "reference": s.exhibit.reference,
@@ -88,6 +92,11 @@ def case_show(
     )
     if c.description:
         typer.echo(f"  {c.description}")
+    if closed:
+        typer.echo(
+            f"  CLOSED (sealed) {closed.at:%Y-%m-%d %H:%M} UTC by {closed.actor}: "
+            f"{closed.detail.get('reason', '')}"
+        )
     if not summary.exhibits:
         typer.echo("  no exhibits scanned yet")
     for s in summary.exhibits:
@@ -97,30 +106,51 @@ def case_show(
         typer.echo(f"    {counts}")
 
 
-class _ScanDisplay:
-    """A rich progress line on stderr: bytes with rate and ETA, files with rate, counts."""
+@case_app.command("list")
+def case_list(
+    db: DbOption = None,
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per case."),
+) -> None:
+    """List every case: number, examiner, when opened, exhibits, open or closed."""
+    with errors_to_exit():
+        cases = services_for(db, read_only=True).case_service.cases()
+    if as_json:
+        for case, exhibits, closed in cases:
+            record = _case_record(case)
+            record["exhibits"] = exhibits
+            record["closed_at"] = closed.at.isoformat() if closed else None
+            record["closed_by"] = closed.actor if closed else None
+            emit_json(record)
+        return
+    if not cases:
+        typer.echo("No cases yet; open one with `safeguard case new --number N --examiner NAME`.")
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("case", "examiner", "opened (UTC)", "exhibits", "state"):
+        table.add_column(column, overflow="fold")
+    for case, exhibits, closed in cases:
+        state = f"closed {closed.at:%Y-%m-%d} by {closed.actor}" if closed else "open"
+        table.add_row(
+            case.number, case.examiner, f"{case.created_at:%Y-%m-%d %H:%M}", str(exhibits), state
+        )
+    Console(soft_wrap=False).print(table)
 
-    def __init__(self, progress: Progress, task: TaskID) -> None:
-        self._progress = progress
-        self._task = task
 
-    def __call__(self, event: object) -> None:
-        from safeguard.services.triage import ScanProgress
-
-        assert isinstance(event, ScanProgress)
-        if event.event == "hit":
-            self._progress.console.print(
-                f"[bold red]known-bad[/bold red] {event.path} ({event.category})",
-                markup=True,
-                highlight=False,
-            )
-        rate = f"{event.files / event.elapsed:.0f} files/s" if event.elapsed else ""
-        bad = event.counts.get(FileStatus.KNOWN_BAD.value, 0)
-        self._progress.update(
-            self._task,
-            completed=event.bytes,
-            total=max(event.expected_bytes or 0, event.bytes) or None,
-            files=f"{event.files} files {rate}, {event.skipped} resumed, {bad} known-bad",
+@case_app.command("close")
+def case_close(
+    case: str = typer.Argument(..., help="Case number (or id)."),
+    examiner: str = typer.Option(..., "--examiner", help="Who closes the case."),
+    reason: str = typer.Option(..., "--reason", help="Why, for the audit log."),
+    db: DbOption = None,
+) -> None:
+    """Close (seal) a case: it takes no new scans; reports stay available. Audited."""
+    with errors_to_exit():
+        event = services_for(db).case_service.close(case, examiner, reason)
+    typer.echo(f"case {event.detail['number']} closed by {event.actor}: no scan can add to it now")
+    if "incomplete_exhibits" in event.detail:
+        typer.echo(
+            f"  note: exhibits {event.detail['incomplete_exhibits']} were never fully scanned",
+            err=True,
         )
 
 
@@ -132,13 +162,24 @@ def scan(
     exhibit_ref: str | None = typer.Option(
         None, "--exhibit-ref", help="Exhibit reference (default: the exhibit's name)."
     ),
-    workers: int = typer.Option(0, "--workers", help="Hashing processes (0: one per core)."),
+    workers: int = typer.Option(0, "--workers", min=0, help="Hashing processes (0: one per core)."),
     examiner: str = typer.Option("", "--examiner", help="Who runs the scan (default: the case's)."),
     db: DbOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON event per line."),
+    fail_on_match: bool = typer.Option(
+        False,
+        "--fail-on-match",
+        help="Exit with status 3 when the exhibit holds any known-bad file (for scripts).",
+    ),
+    rescan_changed: bool = typer.Option(
+        False,
+        "--rescan-changed",
+        help="The exhibit's scan completed but its files changed since: record a new run, "
+        "hashing changed files again (refused without this flag).",
+    ),
 ) -> None:
     """Scan an exhibit into a case; run it again to resume an interrupted scan."""
-    from safeguard.services.triage import ScanOptions, ScanProgress
+    from safeguard.services.triage import ScanOptions
 
     services = services_for(db)
     names = tuple(n.strip() for n in lists.split(",") if n.strip())
@@ -147,13 +188,15 @@ def scan(
         workers=workers or services.settings.resolved_workers,
         hash_options=services.hash_options,
         limits=services.extraction_limits,
+        rescan_changed=rescan_changed,
     )
 
     def json_event(event: ScanProgress) -> None:
-        emit_json(event.as_record())
+        emit_json(event.as_record(), keep_going=True)
 
     with errors_to_exit():
         triage = services.triage_service
+        announce_lists(triage.lists_in_use(names), services.list_service.threshold_of)
         if as_json or not stderr_console.is_terminal:
             outcome = triage.scan(
                 exhibit,
@@ -164,26 +207,19 @@ def scan(
                 on_progress=json_event if as_json else None,
             )
         else:
-            progress = Progress(
-                TextColumn("[bold]scan"),
-                BarColumn(),
-                DownloadColumn(),
-                TransferSpeedColumn(),
-                TimeRemainingColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[files]}"),
-                console=stderr_console,
-            )
-            with progress:
-                task = progress.add_task("scan", total=None, files="")
-                outcome = triage.scan(
-                    exhibit,
-                    case,
-                    exhibit_reference=exhibit_ref,
-                    examiner=examiner,
-                    options=options,
-                    on_progress=_ScanDisplay(progress, task),
-                )
+            try:
+                with scan_display() as display:
+                    outcome = triage.scan(
+                        exhibit,
+                        case,
+                        exhibit_reference=exhibit_ref,
+                        examiner=examiner,
+                        options=options,
+                        on_progress=display,
+                    )
+            except KeyboardInterrupt:
+                _report_interrupt(services, case, exhibit, exhibit_ref, display.last)
+                raise typer.Exit(130) from None
     if as_json:
         emit_json(
             {
@@ -202,15 +238,23 @@ def scan(
                 "errors": [{"path": path, "error": reason} for path, reason in outcome.errors],
             }
         )
+        if fail_on_match and outcome.counts.get(FileStatus.KNOWN_BAD, 0):
+            raise typer.Exit(3)
         return
-    counts = ", ".join(f"{s.value} {outcome.counts.get(s, 0)}" for s in STATUS_ORDER)
-    rate = outcome.recorded / outcome.elapsed if outcome.elapsed else 0.0
+    counts = ", ".join(f"{s.value} {outcome.counts.get(s, 0):,}" for s in STATUS_ORDER)
     typer.echo(
-        f"exhibit {outcome.exhibit.reference}: {outcome.recorded} files recorded "
-        f"({rate:.0f} files/s), {outcome.skipped} already done"
+        finished_message(
+            outcome.exhibit.reference,
+            outcome.recorded,
+            outcome.skipped,
+            outcome.bytes_hashed,
+            outcome.elapsed,
+        )
     )
     typer.echo(f"  {counts}")
     _echo_integrity(outcome.exhibit, outcome.errors)
+    if fail_on_match and outcome.counts.get(FileStatus.KNOWN_BAD, 0):
+        raise typer.Exit(3)
 
 
 _ERRORS_SHOWN = 20
@@ -234,11 +278,43 @@ def _echo_integrity(exhibit: Exhibit, errors: tuple[tuple[str, str], ...]) -> No
         typer.echo(f"  ... and {len(errors) - _ERRORS_SHOWN} more errors (see the report)")
 
 
+def _report_interrupt(
+    services: Services,
+    case: str,
+    exhibit: Path,
+    exhibit_ref: str | None,
+    last: ScanProgress | None,
+) -> None:
+    reference = exhibit_ref or exhibit.resolve().name
+    total = 0
+    with contextlib.suppress(SafeguardError):
+        summary = services.case_service.summary(case)
+        total = sum(
+            sum(s.counts.values()) for s in summary.exhibits if s.exhibit.reference == reference
+        )
+    command = ["safeguard", "scan", str(exhibit), "--case", case]
+    if exhibit_ref:
+        command += ["--exhibit-ref", exhibit_ref]
+    stderr_console.print(
+        interrupted_message(
+            reference, total, last.files if last else 0, " ".join(shlex.quote(c) for c in command)
+        ),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 @app.command("report")
 def report(
     case: str = typer.Argument(..., help="Case number (or id)."),
     exhibit: str | None = typer.Option(None, "--exhibit", help="Only this exhibit reference."),
-    fmt: str = typer.Option("html", "--format", help="html, json, csv, vics or hashdeep."),
+    fmt: str = typer.Option(
+        "html",
+        "--format",
+        help="html, pdf (the HTML report printed by Debian's Chromium, A4 landscape), json, "
+        "csv, vics or hashdeep.",
+    ),
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
     show_known_good: bool = typer.Option(
         False, "--show-known-good", help="List known-good files too (always counted)."
@@ -246,11 +322,12 @@ def report(
     thumbnails: bool = typer.Option(
         False,
         "--thumbnails",
-        help="HTML only: add small, strongly blurred thumbnails of known-bad images (logged).",
+        help="HTML and PDF only: add small, strongly blurred thumbnails of known-bad images "
+        "(logged).",
     ),
     db: DbOption = None,
 ) -> None:
-    """Write a case (or exhibit) report: HTML, JSON, CSV, VICS 2.0 case or hashdeep manifest."""
+    """Write a case (or exhibit) report: HTML, PDF, JSON, CSV, VICS 2.0 case or hashdeep manifest."""
     from safeguard.services.case_reports import REPORT_FORMATS
 
     if fmt not in REPORT_FORMATS:

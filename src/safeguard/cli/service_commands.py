@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from safeguard.cli.app import app
-from safeguard.cli.context import DbOption, database_url, errors_to_exit, services_for
+from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import emit_json, stderr_console
 from safeguard.domain.extras import import_extra
 from safeguard.domain.service import ApiKey, parse_scopes
+from safeguard.settings import database_url
 
 keys_app = typer.Typer(help="API keys of the matching service (stored hashed).")
 app.add_typer(keys_app, name="keys", no_args_is_help=True)
@@ -79,7 +80,7 @@ def keys_create(
 def keys_list(db: DbOption = None) -> None:
     """Every key (no secrets: none are stored), one JSON line each."""
     with errors_to_exit():
-        keys = services_for(db).api_keys.list_keys()
+        keys = services_for(db, read_only=True).api_keys.list_keys()
     for key in keys:
         emit_json(_key_record(key))
 

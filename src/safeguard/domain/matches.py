@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.errors import ConfigurationError
 from safeguard.domain.hash_lists import (
     UNCATEGORISED,
     Category,
@@ -17,6 +18,52 @@ from safeguard.domain.hash_lists import (
 )
 
 DEFAULT_PDQ_THRESHOLD = 31
+
+SUPPORTED_PDQ_THRESHOLD = 64
+"""The largest PDQ threshold the robustness benchmark measured with no false match
+(docs/robustness.md: 0 in 600,000 unrelated pairs at 40, 48, 56 and 64). Above it a
+threshold is accepted with a warning: validate it on your own data first."""
+
+MAX_PDQ_THRESHOLD = 80
+"""The largest PDQ threshold accepted anywhere. The closest unrelated picture in the
+benchmark's 600,000 pairs was 78 bits away and two unrelated hashes differ by about 128
+bits on average, so beyond this unrelated pictures start to match and matching means
+nothing (at 200, 57 of 58 innocent pictures matched)."""
+
+
+def check_pdq_threshold(threshold: int) -> str | None:
+    """Check a PDQ threshold someone is setting; return a warning for a risky one.
+
+    Returns:
+        None for a threshold the benchmark supports; a one-line warning for one between
+        `SUPPORTED_PDQ_THRESHOLD` and `MAX_PDQ_THRESHOLD`.
+
+    Raises:
+        ConfigurationError: below 0 or above `MAX_PDQ_THRESHOLD`.
+    """
+    if not 0 <= threshold <= MAX_PDQ_THRESHOLD:
+        raise ConfigurationError(
+            f"a PDQ threshold must be between 0 and {MAX_PDQ_THRESHOLD}, not {threshold}: "
+            "beyond that unrelated pictures match (docs/robustness.md)"
+        )
+    if threshold > SUPPORTED_PDQ_THRESHOLD:
+        return (
+            f"PDQ threshold {threshold} is above {SUPPORTED_PDQ_THRESHOLD}, the largest the "
+            "robustness benchmark found free of false matches; expect false matches and "
+            "validate it on your own data"
+        )
+    return None
+
+
+def effective_pdq_threshold(stored: int | None, default: int) -> int:
+    """The threshold matching uses for a list: its own, capped, or the default.
+
+    The cap (`MAX_PDQ_THRESHOLD`) means a value stored before the check existed never makes
+    everything match.
+    """
+    if stored is None:
+        return default
+    return max(0, min(stored, MAX_PDQ_THRESHOLD))
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,40 @@ def parse_actions(text: str | None) -> frozenset[ActionKind]:
     return frozenset(actions)
 
 
+def action_field(values: str | Iterable[str] | None) -> str | None:
+    """The ``action`` field for action names given by a person or client, checked.
+
+    Accepts one comma-separated string or several (repeated ``--action`` flags); returns
+    them in a stable order, or None for none.
+
+    Raises:
+        ConfigurationError: an unknown action name.
+    """
+    if values is None:
+        return None
+    text = values if isinstance(values, str) else ",".join(values)
+    return format_actions(parse_actions(text))
+
+
+def stored_actions(text: str | None) -> tuple[frozenset[ActionKind], tuple[str, ...]]:
+    """The actions of a stored ``action`` field, never raising: (known actions, unknown names).
+
+    Configuration stored before validation existed (or written by hand) must never turn a
+    match into an error; callers act on the known actions and report the unknown names.
+    """
+    actions: set[ActionKind] = set()
+    unknown: list[str] = []
+    for name in (text or "").split(","):
+        cleaned = name.strip().lower()
+        if not cleaned:
+            continue
+        try:
+            actions.add(ActionKind(cleaned))
+        except ValueError:
+            unknown.append(cleaned)
+    return frozenset(actions), tuple(unknown)
+
+
 def format_actions(actions: Iterable[ActionKind]) -> str | None:
     """The ``action`` field for a set of actions, in a stable order; None when empty."""
     chosen = set(actions)

@@ -40,7 +40,7 @@ from safeguard.domain.service import (
     QueuedReport,
     SeenUpload,
     WebhookDelivery,
-    parse_actions,
+    stored_actions,
 )
 from safeguard.services.webhook_sending import CheckedSender
 from safeguard.storage.service_store import ServiceStore
@@ -169,7 +169,7 @@ class ActionService:
             if (
                 hash_list is not None
                 and hash_list.kind is ListKind.KNOWN_BAD
-                and ActionKind.BLOCK in parse_actions(hash_list.action)
+                and ActionKind.BLOCK in stored_actions(hash_list.action)[0]
             ):
                 return True
         return False
@@ -195,7 +195,11 @@ class ActionService:
             hash_list = lists.get(match.list_name)
             if hash_list is None or hash_list.kind is not ListKind.KNOWN_BAD:
                 continue
-            for kind in parse_actions(hash_list.action):
+            known, unknown = stored_actions(hash_list.action)
+            if unknown:
+                # Stored before validation existed: act on the rest, never fail the match.
+                logger.warning("list has unknown actions %s; ignored", ", ".join(unknown))
+            for kind in known:
                 by_action[kind].append(match)
                 if kind is ActionKind.WEBHOOK:
                     webhook_lists.setdefault(match.list_name, []).append(match)

@@ -33,8 +33,12 @@ from safeguard.reporting.contract import (
 )
 from safeguard.services.cases import CaseService, Clock, current_actor, utc_now
 
-REPORT_FORMATS: tuple[str, ...] = (*renderer_names(), "vics", "hashdeep")
-"""Every ``--format`` value: the renderers plus the two list-format exports."""
+REPORT_FORMATS: tuple[str, ...] = (*renderer_names(), "pdf", "vics", "hashdeep")
+"""Every ``--format`` value: the renderers, PDF (the HTML report printed) and the two
+list-format exports."""
+
+PdfPrinter = Callable[[str], bytes]
+"""Prints a self-contained HTML document to PDF bytes (`reporting.pdf_rendering.html_to_pdf`)."""
 
 THUMBNAIL_SIDE = 48
 """Longest side of a thumbnail before blurring, in pixels."""
@@ -112,9 +116,11 @@ class CaseReportService:
         open_exhibit: ExhibitOpener | None = None,
         writer_named: WriterLookup = _default_writer,
         clock: Clock = utc_now,
+        print_pdf: PdfPrinter | None = None,
         grades_of: GradesOf | None = None,
         limits: ExtractionLimits | None = None,
     ) -> None:
+        self._print_pdf = print_pdf
         self._grades_of = grades_of
         self._limits = limits or ExtractionLimits()
         self._cases = cases
@@ -245,12 +251,18 @@ class CaseReportService:
             case_reference,
             exhibit_reference=exhibit_reference,
             show_known_good=show_known_good or fmt == "hashdeep",
-            thumbnails=thumbnails and fmt == "html",
+            thumbnails=thumbnails and fmt in ("html", "pdf"),
             actor=actor,
         )
-        output.parent.mkdir(parents=True, exist_ok=True)
+        if not output.parent.is_dir():
+            raise ConfigurationError(
+                f"cannot write {output}: the folder {output.parent} does not exist"
+            )
         if fmt in ("vics", "hashdeep"):
             count = self._write_list(report, fmt, output)
+        elif fmt == "pdf":
+            self._write_pdf(report, output)
+            count = sum(len(s.results) for s in report.exhibits)
         else:
             with output.open("w", encoding="utf-8", newline="") as stream:
                 renderer_named(fmt).render(report, stream)
@@ -268,6 +280,20 @@ class CaseReportService:
             },
         )
         return output
+
+    def _write_pdf(self, report: CaseReport, output: Path) -> None:
+        if self._print_pdf is None:
+            raise ConfigurationError("PDF output is not available in this installation")
+        html = io.StringIO()
+        renderer_named("html").render(report, html)
+        data = self._print_pdf(html.getvalue())
+        # Appears complete or not at all.
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            partial.write_bytes(data)
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
 
     def _write_list(self, report: CaseReport, fmt: str, output: Path) -> int:
         entries = list(self._entries(report, fmt))

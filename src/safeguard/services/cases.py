@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from safeguard.domain.cases import AuditEvent, Case, Exhibit, FileStatus, ScanRun
-from safeguard.domain.errors import InputError, NotFoundError
+from safeguard.domain.errors import AccessDeniedError, InputError, NotFoundError
 from safeguard.storage.case_store import CaseStore
 
 Clock = Callable[[], datetime]
+
+CASE_CLOSED = "case.closed"
+"""The audit action that seals a case."""
 
 
 def utc_now() -> datetime:
@@ -134,6 +137,62 @@ class CaseService:
             detail=dict(detail or {}),
         )
         return self._store.append_audit(event)
+
+    def closure(self, case: Case) -> AuditEvent | None:
+        """The event that closed (sealed) the case, or None while it is open.
+
+        Closing is recorded only in the append-only audit log, so a closed case cannot be
+        reopened by editing a row, and the record of who sealed it and why cannot change.
+        """
+        for event in self._store.audit_events(case.case_id):
+            if event.action == CASE_CLOSED:
+                return event
+        return None
+
+    def require_open(self, case: Case) -> None:
+        """Refuse work that would change a closed case.
+
+        Raises:
+            AccessDeniedError: the case is closed.
+        """
+        closed = self.closure(case)
+        if closed is not None:
+            raise AccessDeniedError(
+                f"case {case.number} was closed (sealed) on "
+                f"{closed.at:%Y-%m-%d %H:%M} UTC by {closed.actor}; a closed case takes no "
+                "new scans"
+            )
+
+    def close(self, reference: str, actor: str, reason: str) -> AuditEvent:
+        """Close (seal) a case: no scan may add to it afterwards. Recorded in the audit log.
+
+        Raises:
+            NotFoundError: no such case.
+            InputError: no actor or no reason given.
+            AccessDeniedError: the case is closed already.
+        """
+        actor, reason = actor.strip(), reason.strip()
+        if not actor or not reason:
+            raise InputError("closing a case needs who closes it and why")
+        case = self.find(reference)
+        self.require_open(case)
+        summary = self.summary(reference)
+        incomplete = [s.exhibit.reference for s in summary.exhibits if not s.complete]
+        detail = {
+            "number": case.number,
+            "reason": reason,
+            "exhibits": str(len(summary.exhibits)),
+        }
+        if incomplete:
+            detail["incomplete_exhibits"] = ", ".join(incomplete)
+        return self.audit(actor, CASE_CLOSED, case_id=case.case_id, detail=detail)
+
+    def cases(self) -> list[tuple[Case, int, AuditEvent | None]]:
+        """Every case with its number of exhibits and its closing event (None when open)."""
+        return [
+            (case, len(self._store.exhibits(case.case_id)), self.closure(case))
+            for case in self._store.all_cases()
+        ]
 
     def audit_log(self, case: Case) -> list[AuditEvent]:
         """The case's audit events, oldest first."""

@@ -132,6 +132,12 @@ class DemoTour:
         step("Generating benign stand-in media and a demo exhibit")
         _write_media(folder / "media")
         exhibit = build_demo_exhibit(folder / "exhibit")
+        if not exhibit.disk_image:
+            step(
+                "mtools or mkfs.vfat is not installed, so the demo exhibit is a plain folder, "
+                "not a FAT disk image: deleted-file recovery is not shown. Install the Debian "
+                "packages mtools and dosfstools for the full demo"
+            )
         bad_list, good_list = exhibit.write_lists(folder / "lists")
 
         step("Importing the demo hash lists")
@@ -162,6 +168,7 @@ class DemoTour:
         )
 
         step("Writing the evidential report")
+        (folder / "report").mkdir(parents=True, exist_ok=True)
         reports = {
             fmt: self._reports.write(number, fmt, folder / "report" / f"{number}.{ext}")
             for fmt, ext in (("html", "html"), ("json", "json"), ("vics", "vics.json"))

@@ -62,6 +62,16 @@ def exhibit_size(path: Path) -> int | None:
         return None
 
 
+def exhibit_file_count(path: Path) -> int | None:
+    """Files in a folder exhibit (for "N of total"); None for a file exhibit or on error."""
+    if not path.is_dir():
+        return None
+    try:
+        return sum(len(files) for _root, _dirs, files in os.walk(path))
+    except OSError:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class AcquisitionCheck:
     """An exhibit file's acquisition hash and, for E01 sets, whether the media still matches it.

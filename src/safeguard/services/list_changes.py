@@ -17,10 +17,11 @@ from typing import Any
 from safeguard.domain.cases import AuditEvent
 from safeguard.domain.errors import ConfigurationError, NotFoundError
 from safeguard.domain.hash_lists import HashEntry, HashList
+from safeguard.domain.matches import check_pdq_threshold
 from safeguard.domain.service import (
     WebhookDelivery,
     WebhookTarget,
-    format_actions,
+    action_field,
     parse_actions,
 )
 from safeguard.services.lists import ImportCounts, ImportOutcome, ListService
@@ -106,9 +107,12 @@ class ListAdministration:
             (shown once).
 
         Raises:
-            ConfigurationError: the list exists, or its action names are unknown.
+            ConfigurationError: the list exists, its action names are unknown or its
+                threshold is beyond `MAX_PDQ_THRESHOLD`.
         """
         parse_actions(hash_list.action)
+        if hash_list.pdq_threshold is not None:
+            check_pdq_threshold(hash_list.pdq_threshold)
         if webhook_url:
             self._webhook_policy.normalise(webhook_url)  # refused before anything is made
         try:
@@ -239,22 +243,23 @@ class ListAdministration:
 
         Raises:
             NotFoundError: no such list.
-            ConfigurationError: unknown action names or a threshold outside 0..256.
+            ConfigurationError: unknown action names or a threshold outside 0..80
+                (`MAX_PDQ_THRESHOLD`).
         """
-        if pdq_threshold is not None and not 0 <= pdq_threshold <= 256:
-            raise ConfigurationError("pdq_threshold must be between 0 and 256")
-        action_field = None
+        if pdq_threshold is not None:
+            check_pdq_threshold(pdq_threshold)
+        new_actions = None
         if actions is not None:
-            action_field = format_actions(parse_actions(actions)) or ""
+            new_actions = action_field(actions) or ""
         self._lists.get_list(name)
         hash_list = self._lists.update_list(
-            name, enabled=enabled, pdq_threshold=pdq_threshold, action=action_field
+            name, enabled=enabled, pdq_threshold=pdq_threshold, action=new_actions
         )
         secret = self._set_webhook(name, webhook_url)
         changed = {
             "enabled": enabled,
             "pdq_threshold": pdq_threshold,
-            "action": action_field,
+            "action": new_actions,
             "webhook": None if webhook_url is None else ("set" if webhook_url else "removed"),
         }
         detail = {k: str(v) for k, v in changed.items() if v is not None}

@@ -16,7 +16,12 @@ from pathlib import Path
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import ConfigurationError
 from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
-from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
+from safeguard.domain.matches import (
+    DEFAULT_PDQ_THRESHOLD,
+    check_pdq_threshold,
+    effective_pdq_threshold,
+)
+from safeguard.domain.service import action_field
 from safeguard.list_formats.contract import ErrorPolicy, ListMetadata, ReadReport
 from safeguard.list_formats.hashdeep import HashdeepWriter, columns_for
 from safeguard.list_formats.nsrl import NsrlDatabase, NsrlReader
@@ -35,6 +40,11 @@ EXPORT_FORMATS: tuple[str, ...] = (
     "te-signals",
 )
 """Formats `ListService.export` writes."""
+
+_READER_ALIASES = {"csv": "delimited", "tsv": "delimited", "md5sum": "checksum-text"}
+
+OVERLAP_SAMPLE = 200
+"""Entries of a newly imported list looked up in the other lists to spot a double import."""
 
 PROGRESS_EVERY = 10_000
 """Entries between two progress reports of an import."""
@@ -58,6 +68,22 @@ class ImportOutcome:
     format_name: str
     in_place: bool = False
     report: ReadReport = field(default_factory=ReadReport)
+    overlaps: dict[str, int] = field(default_factory=dict)
+    sampled: int = 0
+
+    def duplicate_warning(self) -> str | None:
+        """A warning when most sampled entries are also in another list (a double import)."""
+        if not self.sampled:
+            return None
+        names = [n for n, count in self.overlaps.items() if count * 2 >= self.sampled]
+        if not names:
+            return None
+        shown = ", ".join(f"{n!r} ({self.overlaps[n]:,} of {self.sampled:,})" for n in names)
+        return (
+            f"most sampled entries of {self.hash_list.name!r} are also in {shown}: every such "
+            "file will be reported once per list. If it is the same list imported twice, "
+            "remove one with `safeguard lists remove NAME`"
+        )
 
     @property
     def counts(self) -> ImportCounts:
@@ -140,13 +166,12 @@ def _counted(
 
 
 def check_threshold(threshold: int) -> int:
-    """Return a PDQ threshold after checking it is a possible Hamming distance.
+    """Return a PDQ threshold after checking it makes matching meaningful.
 
     Raises:
-        ConfigurationError: outside 0..256.
+        ConfigurationError: outside 0..`MAX_PDQ_THRESHOLD` (see `check_pdq_threshold`).
     """
-    if not 0 <= threshold <= 256:
-        raise ConfigurationError(f"a PDQ threshold is between 0 and 256, not {threshold}")
+    check_pdq_threshold(threshold)
     return threshold
 
 
@@ -174,7 +199,7 @@ class ListService:
         source: str | None = None,
         version: str | None = None,
         threshold: int | None = None,
-        action: str | None = None,
+        action: str | list[str] | None = None,
         lenient: bool = False,
         on_progress: Callable[[int], None] | None = None,
     ) -> ImportOutcome:
@@ -193,7 +218,7 @@ class ListService:
             source: who issued the list.
             version: the issuer's version.
             threshold: the list's own PDQ threshold.
-            action: what a service does on a match.
+            action: what a service does on a match: names, or one comma-separated string.
             lenient: skip malformed records (counted in the report) instead of failing.
             on_progress: called with the number of entries read so far, every
                 `PROGRESS_EVERY` entries (for a progress display).
@@ -201,11 +226,18 @@ class ListService:
         Raises:
             ListFormatError: the file is not in the format, or (strict) a record is malformed;
                 the store is then unchanged.
-            ConfigurationError: an impossible threshold or an unknown format name.
+            ConfigurationError: a threshold beyond `MAX_PDQ_THRESHOLD`, an unknown action
+                or an unknown format name.
         """
         if threshold is not None:
             check_threshold(threshold)
-        reader = reader_named(format_name) if format_name else detect_reader(path)
+        # Checked before anything is stored: an unknown action must never reach the store.
+        checked_action = action_field(action)
+        reader = (
+            reader_named(_READER_ALIASES.get(format_name, format_name))
+            if format_name
+            else detect_reader(path)
+        )
         if reader.name == NsrlReader.name:
             with NsrlDatabase(path) as database:
                 metadata = database.metadata()
@@ -215,13 +247,37 @@ class ListService:
         policy = ErrorPolicy.LENIENT if lenient else ErrorPolicy.STRICT
         with reader.read(path, errors=policy) as parsed:
             hash_list = self._list_for(
-                path, parsed.metadata, name, kind, source, version, threshold, action
+                path, parsed.metadata, name, kind, source, version, threshold, checked_action
             )
             entries = parsed.entries
             if on_progress is not None:
                 entries = _counted(entries, on_progress)
             stored = self._store.import_list(hash_list, entries)
-            return ImportOutcome(stored, reader.name, report=parsed.report)
+        sampled, overlaps = self._overlaps(stored.name)
+        return ImportOutcome(
+            stored, reader.name, report=parsed.report, overlaps=overlaps, sampled=sampled
+        )
+
+    def _overlaps(self, name: str, sample: int = OVERLAP_SAMPLE) -> tuple[int, dict[str, int]]:
+        # The first entries with a cryptographic digest, looked up in every other list.
+        wanted: dict[HashAlgorithm, list[str]] = {}
+        sampled = 0
+        for entry in self._store.iter_entries(name):
+            for algorithm in (HashAlgorithm.SHA256, HashAlgorithm.SHA1, HashAlgorithm.MD5):
+                value = entry.digests.get(algorithm)
+                if value:
+                    wanted.setdefault(algorithm, []).append(value)
+                    sampled += 1
+                    break
+            if sampled >= sample:
+                break
+        found: dict[str, set[str]] = {}
+        for algorithm, values in wanted.items():
+            for stored in self._store.find_exact(algorithm, values):
+                if stored.hash_list.name != name:
+                    value = stored.entry.digests.get(algorithm, "")
+                    found.setdefault(stored.hash_list.name, set()).add(value.lower())
+        return sampled, {other: len(values) for other, values in sorted(found.items())}
 
     @staticmethod
     def _list_for(
@@ -260,10 +316,8 @@ class ListService:
         return self._store.get_list(name)
 
     def threshold_of(self, hash_list: HashList) -> int:
-        """The PDQ threshold that applies to `hash_list`."""
-        if hash_list.pdq_threshold is not None:
-            return hash_list.pdq_threshold
-        return self.default_threshold
+        """The PDQ threshold that applies to `hash_list` (a stored one capped)."""
+        return effective_pdq_threshold(hash_list.pdq_threshold, self.default_threshold)
 
     def export(
         self,
@@ -335,10 +389,14 @@ class ListService:
         """Set the list's own PDQ threshold.
 
         Raises:
-            ConfigurationError: outside 0..256.
+            ConfigurationError: outside 0..`MAX_PDQ_THRESHOLD`.
         """
         return self._store.update_list(name, pdq_threshold=check_threshold(threshold))
 
-    def set_action(self, name: str, action: str) -> HashList:
-        """Set what a service does on a match against this list."""
-        return self._store.update_list(name, action=action)
+    def set_action(self, name: str, action: str | list[str]) -> HashList:
+        """Set what a service does on a match against this list (empty clears it).
+
+        Raises:
+            ConfigurationError: an unknown action name.
+        """
+        return self._store.update_list(name, action=action_field(action) or "")

@@ -28,8 +28,9 @@ def sort_matches(matches: Iterable[Match]) -> list[Match]:
 def match_as_record(match: Match) -> dict[str, object]:
     """A JSON-ready mapping of one match, as `safeguard match --json` prints it.
 
-    The fields of `safeguard.domain.cases.match_as_record` (what case reports and the
-    service store hold), with the list's name under ``list`` as the command's users expect.
+    The fields of `safeguard.domain.cases.match_as_record`, the same names as JSON case
+    reports and the HTTP API use (``list_name``). ``list`` repeats the list's name for
+    scripts written against earlier versions of this command (deprecated alias).
     """
     record = stored_match_record(match)
-    return {"list": record.pop("list_name"), **record}
+    return {"list_name": record["list_name"], "list": record["list_name"], **record}

@@ -32,7 +32,7 @@ from safeguard.domain.digests import (
 from safeguard.domain.errors import SafeguardError
 from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR, FileHashes
 from safeguard.domain.hash_lists import HashEntry, HashList
-from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, Match
+from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, Match, effective_pdq_threshold
 from safeguard.hashing.pdq import DIHEDRAL_ORDER
 from safeguard.matching.contract import MatchCandidate, PerceptualIndex
 from safeguard.services.exact_digests import ExactDigestKeeper, MatchedEntries
@@ -181,10 +181,8 @@ class MatchService:
         return self._revision
 
     def threshold_for(self, hash_list: HashList) -> int:
-        """The PDQ threshold that applies to `hash_list`."""
-        if hash_list.pdq_threshold is not None:
-            return hash_list.pdq_threshold
-        return self._default_threshold
+        """The PDQ threshold that applies to `hash_list` (a stored one capped)."""
+        return effective_pdq_threshold(hash_list.pdq_threshold, self._default_threshold)
 
     def refresh(self) -> int:
         """Bring the index and list settings up to the store's revision; returns it.

@@ -18,7 +18,7 @@ import numpy as np
 
 from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, normalise_digest
 from safeguard.domain.hash_lists import HashEntry, HashList
-from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, Match
+from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, Match, effective_pdq_threshold
 from safeguard.matching.pdq_index import PdqIndex
 from safeguard.services.actions import ActionOutcome, ActionService
 from safeguard.storage.service_store import ServiceStore
@@ -104,11 +104,7 @@ class RetroactiveMatcher:
         entries: list[tuple[str, HashEntry]],
         found: dict[int, list[Match]],
     ) -> None:
-        threshold = (
-            hash_list.pdq_threshold
-            if hash_list.pdq_threshold is not None
-            else self._default_threshold
-        )
+        threshold = effective_pdq_threshold(hash_list.pdq_threshold, self._default_threshold)
         ids: list[int] = []
         codes: list[bytes] = []
         after = 0

@@ -34,8 +34,10 @@ from safeguard.domain.matches import Match
 from safeguard.extraction.contract import EvidenceItem, ExtractionLimits
 from safeguard.hashing.pipeline import hash_stream
 from safeguard.services.cases import CaseService, Clock, utc_now
+from safeguard.services.exhibit_changes import check_before_rescan
 from safeguard.services.exhibit_integrity import (
     AcquisitionCheckThread,
+    exhibit_file_count,
     exhibit_size,
     manifest_and_errors,
 )
@@ -145,10 +147,12 @@ class TriageService:
 
         Raises:
             NotFoundError: no such case or list.
+            AccessDeniedError: the case is closed (sealed).
             EvidenceError: the exhibit cannot be opened at all.
         """
         options = options or ScanOptions()
         case = self._cases.find(case_reference)
+        self._cases.require_open(case)
         source = exhibit_path.resolve()
         if not source.exists():
             raise EvidenceError(f"exhibit not found: {exhibit_path}")
@@ -156,6 +160,15 @@ class TriageService:
         reference = exhibit_reference or source.name
         examiner = examiner or case.examiner
         lists = self.lists_in_use(options.lists)
+        known = {e.reference: e for e in self._store.exhibits(case.case_id)}.get(reference)
+        redo = check_before_rescan(
+            self._cases,
+            case,
+            known,
+            self._open_exhibit(source, options.limits),
+            rescan=options.rescan_changed,
+            examiner=examiner,
+        )
         # Opening detects the exhibit's kind: an unreadable exhibit fails before anything is recorded.
         items = self._open_exhibit(source, options.limits)
         exhibit = self._store.ensure_exhibit(
@@ -183,6 +196,8 @@ class TriageService:
             else None
         )
         runner = _ScanRunner(self, exhibit, run, options, lists, on_progress, exhibit_size(source))
+        runner.redo = redo
+        runner.expected_files = exhibit_file_count(source)
         runner.run(items)
         run = self._store.finish_run(run.run_id, self._clock())
         check = acquisition.result() if acquisition else None
@@ -218,6 +233,7 @@ class TriageService:
                 "run": str(run.run_id),
                 "recorded": str(runner.recorded),
                 "skipped": str(runner.skipped),
+                "manifest_sha256": exhibit.manifest_sha256 or "",
                 "counts": ", ".join(f"{s.value}={n}" for s, n in sorted(counts.items())),
             },
         )
@@ -256,6 +272,10 @@ class _ScanRunner:
         self._last_commit = time.monotonic()
         self._last_event = 0.0
         self._warm_up: threading.Thread | None = None
+        self.redo: frozenset[str] = frozenset()
+        self.resumed_files = 0
+        self.resumed_bytes = 0
+        self.expected_files: int | None = None
 
     def emit(
         self,
@@ -276,17 +296,26 @@ class _ScanRunner:
                 event=event,
                 files=self.recorded,
                 bytes=self.bytes_hashed,
-                skipped=self.skipped,
+                skipped=max(self.skipped, self.resumed_files),
                 counts=dict(self.counts),
                 expected_bytes=self.expected_bytes,
                 elapsed=now - self.started,
                 path=path,
                 category=category,
+                skipped_bytes=self.resumed_bytes,
+                expected_files=self.expected_files,
             )
         )
 
     def run(self, items: Iterator[EvidenceItem]) -> None:
-        done = self.service._store.recorded_paths(self.exhibit.exhibit_id)
+        store = self.service._store
+        done = store.recorded_paths(self.exhibit.exhibit_id) - self.redo
+        if done:
+            # A resumed run's progress starts at the work already done, not at zero.
+            self.resumed_files = len(done)
+            self.resumed_bytes = sum(
+                r.size or 0 for r in store.results(self.exhibit.exhibit_id) if r.path in done
+            )
         walked: deque[EvidenceItem] = deque()
 
         def jobs() -> Iterator[HashJob]:

@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from safeguard.domain.cases import FileResult, FileStatus
+from safeguard.domain.cases import FileResult
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import EvidenceError, InputError
 from safeguard.domain.file_hashes import FileHashes
 from safeguard.domain.hash_lists import UNCATEGORISED, ListKind
-from safeguard.domain.matches import Match, Verdict, verdict_of
+from safeguard.domain.matches import Match
+from safeguard.domain.statuses import status_of
 from safeguard.extraction.contract import EvidenceItem
 from safeguard.extraction.streams import open_local_file
 from safeguard.hashing.contract import HashOptions
@@ -125,32 +126,6 @@ def hash_failed(job: HashJob, exc: BaseException) -> ScannedFile:
 
 HashFunction = Callable[[HashJob], ScannedFile | FileHashes]
 """Hashes one job; a plain `FileHashes` (a test double's) is taken as a file with no frames."""
-
-
-def status_of(
-    fh: FileHashes,
-    matches: Sequence[Match],
-    item_error: str | None,
-    media_error: str | None = None,
-) -> FileStatus:
-    """The status of one file.
-
-    Known-bad always wins; a read error (or a video whose frames could not all be decoded)
-    outranks known-good and every "unknown" status, so a damaged file is never hidden.
-    Ignorable lists (e.g. NSRL) count as known-good, which only hides the file by default.
-    """
-    verdict = verdict_of(matches)
-    if verdict is Verdict.KNOWN_BAD:
-        return FileStatus.KNOWN_BAD
-    if item_error or media_error or (fh.error and not fh.digests):
-        return FileStatus.ERROR
-    if verdict in (Verdict.KNOWN_GOOD, Verdict.IGNORABLE):
-        return FileStatus.KNOWN_GOOD
-    if fh.media_type.startswith("image/"):
-        return FileStatus.UNKNOWN_IMAGE
-    if fh.media_type.startswith("video/"):
-        return FileStatus.UNKNOWN_VIDEO
-    return FileStatus.OTHER
 
 
 def _deciding_match(matches: Sequence[Match]) -> Match | None:

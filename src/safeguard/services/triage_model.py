@@ -27,6 +27,9 @@ class ScanOptions:
         progress_seconds: least time between two progress events.
         video_sampling: which frames of a video to PDQ-hash and match (by default one a
             second plus keyframes); None hashes videos as plain files.
+        rescan_changed: scan a completed exhibit that changed since (new, replaced or gone
+            files) as a new run, hashing changed files again; without it such a scan is
+            refused (`exhibit_changes.check_before_rescan`).
     """
 
     lists: tuple[str, ...] = ()
@@ -38,6 +41,7 @@ class ScanOptions:
     limits: ExtractionLimits = field(default_factory=ExtractionLimits)
     progress_seconds: float = 0.5
     video_sampling: VideoSampling | None = field(default_factory=VideoSampling)
+    rescan_changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,9 @@ class ScanProgress:
         expected_bytes: rough total for an ETA (exhibit size), None when unknown.
         elapsed: seconds since the run started.
         path, category: for ``hit`` events, the file and its category label.
+        skipped_bytes: bytes of the files already recorded (a resumed bar starts there).
+        expected_files: files in a folder exhibit (for "N of total"), None when unknown
+            (disk images and archives are counted only as they are walked).
     """
 
     event: str
@@ -64,6 +71,8 @@ class ScanProgress:
     elapsed: float
     path: str | None = None
     category: str | None = None
+    skipped_bytes: int = 0
+    expected_files: int | None = None
 
     def as_record(self) -> dict[str, object]:
         """JSON-ready mapping for ``--json`` event lines."""
@@ -74,6 +83,8 @@ class ScanProgress:
             "skipped": self.skipped,
             "counts": self.counts,
             "expected_bytes": self.expected_bytes,
+            "skipped_bytes": self.skipped_bytes,
+            "expected_files": self.expected_files,
             "elapsed_s": round(self.elapsed, 3),
             "files_per_s": round(self.files / self.elapsed, 1) if self.elapsed else None,
             "bytes_per_s": round(self.bytes / self.elapsed) if self.elapsed else None,

@@ -31,6 +31,7 @@ from safeguard.domain.errors import (
 from safeguard.settings import load_settings
 from safeguard.web import hma
 from safeguard.web.api import health, list_augmentation, lists, matching, reports
+from safeguard.web.docs_pages import install_docs
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.people import SignInRequiredError
 from safeguard.web.request_gate import BodyTooLargeError, RequestGate
@@ -164,6 +165,9 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served from the package by `install_docs`: FastAPI's own pages need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     state = AppState(services)
     app.state.safeguard = state
@@ -179,6 +183,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     )
     _install_error_handlers(app)
     _install_openapi(app)
+    install_docs(app)
     for module in (matching, lists, list_augmentation, reports, health, sign_in, pages, review):
         app.include_router(module.router)
     hma.install(app, services.settings.hma_api)

@@ -17,11 +17,8 @@ from safeguard.domain.hash_lists import (
     Provenance,
     category_for,
 )
-from safeguard.domain.matches import Match
-from safeguard.domain.service import (
-    UploadContext,
-    parse_actions,
-)
+from safeguard.domain.matches import MAX_PDQ_THRESHOLD, Match
+from safeguard.domain.service import UploadContext, stored_actions
 from safeguard.services.retroactive import RetroactiveHit
 from safeguard.services.upload_matching import ItemResult
 
@@ -253,12 +250,17 @@ class ListOut(BaseModel):
     pdq_threshold: int | None
     enabled: bool
     actions: list[str]
+    unknown_actions: list[str] = Field(
+        default=[],
+        description="Action names stored before they were checked; ignored on a match.",
+    )
     entry_count: int
     webhook_url: str | None = None
 
     @classmethod
     def of(cls, hash_list: HashList, webhook_url: str | None = None) -> ListOut:
         """From the domain."""
+        known, unknown = stored_actions(hash_list.action)
         return cls(
             name=hash_list.name,
             kind=hash_list.kind.value,
@@ -267,7 +269,8 @@ class ListOut(BaseModel):
             imported_at=hash_list.imported_at,
             pdq_threshold=hash_list.pdq_threshold,
             enabled=hash_list.enabled,
-            actions=sorted(a.value for a in parse_actions(hash_list.action)),
+            actions=sorted(a.value for a in known),
+            unknown_actions=list(unknown),
             entry_count=hash_list.entry_count,
             webhook_url=webhook_url,
         )
@@ -280,7 +283,7 @@ class ListCreate(InputModel):
     kind: Literal["known-bad", "known-good", "ignorable"] = "known-bad"
     source: str = ""
     version: str = ""
-    pdq_threshold: int | None = Field(None, ge=0, le=256)
+    pdq_threshold: int | None = Field(None, ge=0, le=MAX_PDQ_THRESHOLD)
     actions: list[Literal["block", "quarantine", "report", "webhook"]] = []
     webhook_url: str | None = None
 
@@ -307,7 +310,7 @@ class ListUpdate(InputModel):
     """Settings to change; absent fields stay as they are."""
 
     enabled: bool | None = None
-    pdq_threshold: int | None = Field(None, ge=0, le=256)
+    pdq_threshold: int | None = Field(None, ge=0, le=MAX_PDQ_THRESHOLD)
     actions: list[Literal["block", "quarantine", "report", "webhook"]] | None = None
     webhook_url: str | None = Field(
         None,
@@ -320,6 +323,9 @@ class ListWithSecret(BaseModel):
 
     hash_list: ListOut
     webhook_secret: str | None = None
+    warnings: list[str] = Field(
+        default=[], description="Settings accepted with a warning (e.g. a risky threshold)."
+    )
 
 
 class EntryIn(InputModel):

@@ -44,7 +44,9 @@ class ReportCounts(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "td" and self._table == "devices" and self._cell_status:
             exhibit = self._row["data-exhibit"]
-            self.device_counts.setdefault(exhibit, {})[self._cell_status] = int(self._text.strip())
+            self.device_counts.setdefault(exhibit, {})[self._cell_status] = int(
+                self._text.strip().replace(",", "")
+            )
             self._cell_status = None
         elif tag == "table":
             self._table = None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -23,12 +23,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = 
     cursor.close()
 
 
-def make_engine(url: str, sqlite_busy_timeout_ms: int = 30000) -> Engine:
+def make_engine(url: str, *, pooled: bool = True, sqlite_busy_timeout_ms: int = 30000) -> Engine:
     """Create an engine for a SQLite or PostgreSQL URL.
 
-    SQLite files get their folder created (owner-only), WAL and foreign keys, and the file
-    is made readable by its owner only (it holds upload metadata such as IP addresses).
-    PostgreSQL URLs written as ``postgresql://`` are served by psycopg 3.
+    SQLite files get WAL and foreign keys, and are made readable by their owner only (they
+    hold upload metadata such as IP addresses); their folder is never created here
+    (`store_access.open_store` decides that). PostgreSQL URLs written as ``postgresql://``
+    are served by psycopg 3; `pooled` False gives a command that runs once connections that
+    close when released.
 
     Statement parameters are never written to logs or error messages
     (``hide_parameters``): they carry uploaders' IP addresses, user ids, file names and
@@ -38,15 +40,25 @@ def make_engine(url: str, sqlite_busy_timeout_ms: int = 30000) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            _private_file(Path(parsed.database))
+        database = Path(parsed.database) if parsed.database not in (None, "", ":memory:") else None
         engine = create_engine(parsed, future=True, hide_parameters=True)
-        event.listen(
-            engine,
-            "connect",
-            lambda conn, record: _sqlite_pragmas(conn, record, sqlite_busy_timeout_ms),
-        )
+
+        def on_connect(conn: Any, record: Any) -> None:
+            _sqlite_pragmas(conn, record, sqlite_busy_timeout_ms)
+            if database is not None:  # SQLite created it on this connect, if it was missing
+                _owner_only(database)
+
+        event.listen(engine, "connect", on_connect)
         return engine
+    if not pooled:
+        # A command that runs once: each connection closes when released, none outlives it.
+        return create_engine(
+            parsed,
+            future=True,
+            poolclass=NullPool,
+            hide_parameters=True,
+            connect_args={"connect_timeout": 5},
+        )
     return create_engine(
         parsed,
         future=True,
@@ -58,14 +70,9 @@ def make_engine(url: str, sqlite_busy_timeout_ms: int = 30000) -> Engine:
     )
 
 
-def _private_file(database: Path) -> None:
-    # Created owner-only (and tightened if it exists): it holds personal data.
-    folder = database.parent
-    if not folder.exists():
-        folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+def _owner_only(database: Path) -> None:
+    # Readable by its owner only: it holds personal data (uploaders' IP addresses).
     for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
-        if path == database and not path.exists():
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         if path.exists() and path.stat().st_mode & 0o077:
             with contextlib.suppress(OSError):
                 path.chmod(0o600)

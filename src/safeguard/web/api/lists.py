@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from safeguard.domain.matches import check_pdq_threshold
 from safeguard.domain.service import ApiKey, Scope
 from safeguard.services.list_changes import ListChange
 from safeguard.web.auth import actor_of, require
@@ -39,6 +40,11 @@ _FILE_BODY: dict[str, Any] = {
 }
 
 
+def _threshold_warnings(threshold: int | None) -> list[str]:
+    warning = None if threshold is None else check_pdq_threshold(threshold)
+    return [warning] if warning else []
+
+
 def _change(state: AppState, change: ListChange) -> ListChangeOut:
     admin = state.services.list_administration
     return ListChangeOut(
@@ -66,7 +72,9 @@ def create_list(body: ListCreate, key: Writer, state: State) -> ListWithSecret:
     admin = state.services.list_administration
     stored, secret = admin.create_list(body.hash_list(), actor_of(key), body.webhook_url)
     return ListWithSecret(
-        hash_list=ListOut.of(stored, admin.webhook_url(stored.name)), webhook_secret=secret
+        hash_list=ListOut.of(stored, admin.webhook_url(stored.name)),
+        webhook_secret=secret,
+        warnings=_threshold_warnings(body.pdq_threshold),
     )
 
 
@@ -90,7 +98,9 @@ def update_list(name: str, body: ListUpdate, key: Writer, state: State) -> ListW
         webhook_url=body.webhook_url,
     )
     return ListWithSecret(
-        hash_list=ListOut.of(hash_list, admin.webhook_url(name)), webhook_secret=secret
+        hash_list=ListOut.of(hash_list, admin.webhook_url(name)),
+        webhook_secret=secret,
+        warnings=_threshold_warnings(body.pdq_threshold),
     )
 
 

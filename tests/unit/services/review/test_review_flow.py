@@ -255,13 +255,16 @@ def test_preparing_again_keeps_numbers_and_grades(
     services.review.grade(
         review.case, review.exhibit, [before["c_alone.jpg"]], "3", review.examiner
     )
+    # Different bytes, still a decodable picture (bytes after the JPEG end marker are
+    # ignored); a picture that cannot be decoded is an error, not an item to review.
     (tmp_path / "exhibit" / "0_new.jpg").write_bytes(
-        (tmp_path / "exhibit" / "b_copy.jpg").read_bytes()[:-10] + b"0123456789"
+        (tmp_path / "exhibit" / "b_copy.jpg").read_bytes() + b"0123456789"
     )
+    # A completed exhibit that changed is rescanned only when asked (issue 12, item 6).
     services.triage_service.scan(
         tmp_path / "exhibit",
         "OP-R",
-        options=ScanOptions(workers=1, hash_options=services.hash_options),
+        options=ScanOptions(workers=1, hash_options=services.hash_options, rescan_changed=True),
     )
     services.review_preparation.prepare(review.case, review.exhibit, "user:exa")
     after = _by_path(services, review)
