@@ -14,15 +14,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from safeguard.bootstrap import Services, build_services
 from safeguard.cli.output import stderr_console
 from safeguard.domain.errors import SafeguardError
 from safeguard.settings import load_settings
+
+if TYPE_CHECKING:
+    from safeguard.bootstrap import Services
 
 DbOption = Annotated[
     str | None,
@@ -48,6 +50,9 @@ def database_url(db: str) -> str:
 
 def services_for(db: str | None = None) -> Services:
     """Services for the environment's settings, on the database ``--db`` names if given."""
+    # Imported here so that `safeguard --help` and commands without a store stay fast.
+    from safeguard.bootstrap import build_services
+
     settings = load_settings()
     if db:
         settings = settings.with_overrides(database_url=database_url(db))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,7 +13,13 @@ from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import emit_json, progress_bar
 from safeguard.domain.hash_lists import HashList, ListKind
-from safeguard.services.lists import EXPORT_FORMATS, ListService
+
+if TYPE_CHECKING:
+    from safeguard.services.lists import ListService
+
+# The same as services.lists.EXPORT_FORMATS (a test checks), named here so that `--help`
+# does not import the list readers.
+EXPORT_FORMATS = ("vics", "csv", "hashdeep")
 
 lists_app = typer.Typer(help="Manage hash lists (known-bad, known-good, ignorable).")
 app.add_typer(lists_app, name="lists", no_args_is_help=True)

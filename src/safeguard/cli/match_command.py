@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,16 +17,18 @@ from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import emit_json, progress_bar
 from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.file_hashes import FileHashes
 from safeguard.domain.matches import Match, Verdict, verdict_of
 from safeguard.services.hash_queries import HashQuery, read_hash_queries
-from safeguard.services.hashing import hash_each, iter_media_paths
 from safeguard.services.match_export import (
     EXPORT_FORMATS,
     MatchResult,
     export_match_results,
 )
 from safeguard.services.match_records import match_as_record
-from safeguard.services.matching import MatchService
+
+if TYPE_CHECKING:
+    from safeguard.services.matching import MatchService
 
 _VERDICT_STYLE = {
     Verdict.KNOWN_BAD: "bold red",
@@ -62,27 +66,53 @@ def _emit(record: dict[str, object], matches: Sequence[Match]) -> None:
     emit_json(record)
 
 
+HASH_BATCH = 2_000
+"""Hash-file lines matched together: one index search and one store round trip per batch."""
+
+FILE_BATCH = 64
+"""Hashed files matched together; a batch is also flushed after `FILE_BATCH_SECONDS`."""
+
+FILE_BATCH_SECONDS = 0.5
+
+
+def _chunks(items: Iterator[HashQuery], size: int) -> Iterator[list[HashQuery]]:
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
 def _match_hash_file(
     service: MatchService, file: Path, algorithm: HashAlgorithm | None, as_json: bool
 ) -> tuple[int, int]:
     console = Console(soft_wrap=True)
     queries = errors = 0
-    for query in read_hash_queries(file, algorithm):
-        queries += 1
-        matches = _query_matches(service, query)
-        errors += query.error is not None
-        if as_json:
-            _emit(query.as_record(), matches)
-        else:
-            label = f"{file.name}:{query.line}"
-            _print_human(console, label, matches, query.error)
+    for batch in _chunks(read_hash_queries(file, algorithm), HASH_BATCH):
+        usable = [q for q in batch if q.error is None and q.digests]
+        found = iter(service.match_digests_many([(q.digests, q.pdq_quality) for q in usable]))
+        for query in batch:
+            queries += 1
+            matches = next(found) if query.error is None and query.digests else []
+            errors += query.error is not None
+            if as_json:
+                _emit(query.as_record(), matches)
+            else:
+                label = f"{file.name}:{query.line}"
+                _print_human(console, label, matches, query.error)
     return queries, errors
 
 
-def _query_matches(service: MatchService, query: HashQuery) -> list[Match]:
-    if query.error is not None or not query.digests:
-        return []
-    return service.match_digests(query.digests, query.pdq_quality)
+def _timed_batches(items: Iterator[FileHashes]) -> Iterator[list[FileHashes]]:
+    """Group hashed files for matching, keeping the output flowing when hashing is slow."""
+    batch: list[FileHashes] = []
+    started = 0.0
+    for item in items:
+        if not batch:
+            started = time.monotonic()
+        batch.append(item)
+        if len(batch) >= FILE_BATCH or time.monotonic() - started >= FILE_BATCH_SECONDS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 @app.command("match")
@@ -158,6 +188,8 @@ def match_command(
         if missing:
             typer.echo(f"Error: no such file or folder: {', '.join(missing)}", err=True)
             raise typer.Exit(2)
+        from safeguard.services.hashing import hash_each, iter_media_paths
+
         files = list(iter_media_paths(paths))
         options = replace(services.hash_options, dihedral=True, recovery=recovery)
         count = min(workers or services.settings.resolved_workers, max(1, len(files)))
@@ -166,17 +198,17 @@ def match_command(
         errors = 0
         matched: list[MatchResult] = []
         with progress_bar("Matching", total=len(files)) as progress:
-            for result in hash_each(files, options, runner):
-                progress.advance(1, nbytes=result.size or 0)
-                errors += result.error is not None
+            for batch in _timed_batches(hash_each(files, options, runner)):
                 # A file with an error may still have some digests (e.g. a corrupt image).
-                matches = service.match_file_hashes(result)
-                if export is not None and matches:
-                    matched.append((result, matches))
-                if as_json:
-                    _emit(result.as_record(), matches)
-                else:
-                    _print_human(console, result.path, matches, result.error)
+                for result, matches in zip(batch, service.match_many(batch), strict=True):
+                    progress.advance(1, nbytes=result.size or 0)
+                    errors += result.error is not None
+                    if export is not None and matches:
+                        matched.append((result, matches))
+                    if as_json:
+                        _emit(result.as_record(), matches)
+                    else:
+                        _print_human(console, result.path, matches, result.error)
         if export is not None:
             written = export_match_results(matched, export, export_format)
             Console(stderr=True).print(f"{written} matched files written to {export}.")
