@@ -20,11 +20,6 @@ from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.file_hashes import FileHashes
 from safeguard.domain.matches import Match, Verdict, verdict_of
 from safeguard.services.hash_queries import HashQuery, read_hash_queries
-from safeguard.services.match_export import (
-    EXPORT_FORMATS,
-    MatchResult,
-    export_match_results,
-)
 from safeguard.services.match_records import match_as_record
 
 if TYPE_CHECKING:
@@ -170,6 +165,13 @@ def match_command(
     threshold, the query's quality and which rotation/flip matched. Bad files get a record
     with an error and the run goes on (exit status 0).
     """
+    # Imported when run: the list writers are not needed for `--help`.
+    from safeguard.services.match_export import (
+        EXPORT_FORMATS,
+        MatchResult,
+        export_match_results,
+    )
+
     if export is not None and export_format not in EXPORT_FORMATS:
         raise typer.BadParameter(f"--export-format is one of {', '.join(EXPORT_FORMATS)}")
     if (hashes is None) == (not paths):

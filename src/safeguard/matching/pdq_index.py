@@ -524,8 +524,9 @@ class PdqIndex:
 
 def _collect(kernel: Callable[..., int], *args: Any) -> _Hits:
     """Call a search kernel with output arrays, growing them until every hit fits."""
-    # A batch of many queries usually finds about one hit per query or fewer.
-    capacity = max(_INITIAL_CAPACITY, 2 * int(args[0].shape[0]))
+    # A code within the threshold of a query is reported once per chunk that finds it (up to
+    # twelve): room for that per query row, so that a batch rarely has to run twice.
+    capacity = max(_INITIAL_CAPACITY, 16 * int(args[0].shape[0]))
     while True:
         rows = np.empty(capacity, np.int64)
         distances = np.empty(capacity, np.int32)
