@@ -18,9 +18,12 @@ from safeguard.settings import Settings
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from safeguard.batch.contract import BatchRunner
+    from safeguard.domain.file_hashes import FileHashes
+    from safeguard.domain.matches import Match
     from safeguard.services.actions import ActionService, WebhookDispatcher
     from safeguard.services.api_keys import ApiKeyService
     from safeguard.services.case_reports import CaseReportService
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from safeguard.services.list_changes import ListAdministration
     from safeguard.services.lists import ListService
     from safeguard.services.matching import MatchService
+    from safeguard.services.seen_uploads import SeenUploadWriter
     from safeguard.services.triage import TriageService
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
     from safeguard.storage.service_store import ServiceStore
@@ -213,6 +217,26 @@ class Services:
             self.index_keeper,
             self.service_actions,
             self.service_store,
+            seen_writer=self.seen_writer,
+        )
+
+    @cached_property
+    def seen_writer(self) -> SeenUploadWriter:
+        """Stores unmatched uploads' hashes in batches (started by the web app)."""
+        from safeguard.services.seen_uploads import SeenUploadWriter
+
+        keeper = self.index_keeper
+
+        def match(hashes: FileHashes) -> Sequence[Match]:
+            with keeper.reading() as matcher:
+                return matcher.match_file_hashes(hashes)
+
+        return SeenUploadWriter(
+            self.service_store,
+            self.hash_list_store.current_revision,
+            keeper,
+            match,
+            self.service_actions,
         )
 
     @cached_property

@@ -23,6 +23,7 @@ from safeguard.domain.hash_lists import HashList
 from safeguard.domain.matches import Match, Verdict, verdict_of
 from safeguard.domain.service import SeenUpload, UploadContext
 from safeguard.services.actions import ActionOutcome, ActionService
+from safeguard.services.seen_uploads import SeenUploadWriter
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.service_store import ServiceStore
 
@@ -119,6 +120,17 @@ class IndexKeeper:
         with self._lock:
             yield self._matcher
 
+    @contextmanager
+    def reading_if_free(self) -> Iterator[Matcher | None]:
+        """The matcher if no refresh holds it now, else None (never waits)."""
+        if not self._lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            yield self._matcher
+        finally:
+            self._lock.release()
+
     def staleness_seconds(self) -> float | None:
         """Seconds since the store's revision was last checked; None before the first check."""
         if self._checked_at is None:
@@ -178,6 +190,7 @@ class UploadMatchingService:
         store: ServiceStore,
         keep_seen: bool = True,
         clock: Callable[[], datetime] = _utcnow,
+        seen_writer: SeenUploadWriter | None = None,
     ) -> None:
         self._hasher = hasher
         self._keeper = keeper
@@ -185,6 +198,7 @@ class UploadMatchingService:
         self._store = store
         self._keep_seen = keep_seen
         self._clock = clock
+        self._seen_writer = seen_writer
 
     def hash_upload(self, data: bytes, name: str = "upload") -> FileHashes:
         """Hash content in memory; nothing is written anywhere.
@@ -230,6 +244,45 @@ class UploadMatchingService:
             InputError: no usable digest.
         """
         context = context or UploadContext()
+        return self._match(self._hashes_of(digests, pdq_quality, context), context)
+
+    def match_hashes_at_once(
+        self,
+        digests: Mapping[HashAlgorithm | str, str],
+        pdq_quality: int | None = None,
+        context: UploadContext | None = None,
+    ) -> ItemResult | None:
+        """`match_hashes` if it can answer without waiting for I/O or a lock, else None.
+
+        That is the common case of a platform's hashes that match nothing while the seen
+        uploads are written in batches: only the in-memory lookup runs, so a server may
+        call this on its event loop and save a thread hop. None means: call
+        `match_hashes` (a match needs its actions run, or a refresh holds the index).
+
+        Raises:
+            InvalidDigestError, InputError: as `match_hashes`.
+        """
+        if self._keep_seen and (self._seen_writer is None or not self._seen_writer.running):
+            return None
+        context = context or UploadContext()
+        hashes = self._hashes_of(digests, pdq_quality, context)
+        with self._keeper.reading_if_free() as matcher:
+            if matcher is None:
+                return None
+            matches = tuple(matcher.match_file_hashes(hashes))
+            revision = self._keeper.revision
+        if matches:
+            return None
+        if self._seen_writer is not None and self._keep_seen:
+            self._seen_writer.add(self._seen(hashes, context), hashes, revision)
+        return ItemResult(hashes, matches, verdict_of(matches), ActionOutcome(), None)
+
+    @staticmethod
+    def _hashes_of(
+        digests: Mapping[HashAlgorithm | str, str],
+        pdq_quality: int | None,
+        context: UploadContext,
+    ) -> FileHashes:
         crypto: dict[HashAlgorithm, str] = {}
         pdq: str | None = None
         known = {a.value for a in HashAlgorithm} - {HashAlgorithm.PHOTODNA.value}
@@ -244,14 +297,13 @@ class UploadMatchingService:
                 crypto[algorithm] = canonical
         if not crypto and pdq is None:
             raise InputError("give at least one of md5, sha1, sha256, pdq")
-        hashes = FileHashes(
+        return FileHashes(
             path=context.file_name or "hashes",
             size=None,
             digests=crypto,
             pdq=pdq,
             pdq_quality=(100 if pdq_quality is None else pdq_quality) if pdq else None,
         )
-        return self._match(hashes, context)
 
     def match_many(
         self, items: Sequence[Callable[[], ItemResult]]
@@ -268,6 +320,13 @@ class UploadMatchingService:
     def _match(self, hashes: FileHashes, context: UploadContext) -> ItemResult:
         with self._keeper.reading() as matcher:
             matches = tuple(matcher.match_file_hashes(hashes))
+            revision = self._keeper.revision
+        writer = self._seen_writer
+        if not matches and self._keep_seen and writer is not None and writer.running:
+            # The common case: nothing to act on, so the row is stored with others in one
+            # write (see `SeenUploadWriter`) instead of a transaction per request.
+            writer.add(self._seen(hashes, context), hashes, revision)
+            return ItemResult(hashes, matches, verdict_of(matches), ActionOutcome(), None)
         lists = self._keeper.lists()
         verdict = verdict_of(matches)
         if not self._keep_seen:

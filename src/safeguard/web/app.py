@@ -108,10 +108,12 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
             keeper.ensure_fresh()
             keeper.start()
             services.webhook_dispatcher.start()
+            services.seen_writer.start()
         try:
             yield
         finally:
             if background:
+                services.seen_writer.stop()
                 keeper.stop()
                 services.webhook_dispatcher.stop()
 
