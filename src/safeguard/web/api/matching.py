@@ -178,7 +178,9 @@ async def match(
         query: HashQuery = _json_model(body, HashQuery)
         # Hashes that match nothing are answered from memory here, without a thread hop.
         found = service.match_hashes_at_once(query.digests(), query.pdq_quality, query.context())
-        result = found or await run_in_threadpool(
+        if found is not None:
+            return _record(state, found)
+        result = await run_in_threadpool(
             service.match_hashes, query.digests(), query.pdq_quality, query.context()
         )
     else:
