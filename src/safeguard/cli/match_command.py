@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
-from safeguard.cli.output import emit_json, progress_bar
+from safeguard.cli.output import emit_json, emit_json_lines, progress_bar
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.file_hashes import FileHashes
 from safeguard.domain.matches import Match, Verdict, verdict_of
@@ -55,10 +55,14 @@ def _print_human(console: Console, label: str, matches: Sequence[Match], error: 
         console.print(f"    {escape(_describe(match))}", highlight=False)
 
 
-def _emit(record: dict[str, object], matches: Sequence[Match]) -> None:
+def _with_matches(record: dict[str, object], matches: Sequence[Match]) -> dict[str, object]:
     record["verdict"] = verdict_of(matches).value
     record["matches"] = [match_as_record(m) for m in matches]
-    emit_json(record)
+    return record
+
+
+def _emit(record: dict[str, object], matches: Sequence[Match]) -> None:
+    emit_json(_with_matches(record, matches))
 
 
 HASH_BATCH = 2_000
@@ -83,15 +87,18 @@ def _match_hash_file(
     for batch in _chunks(read_hash_queries(file, algorithm), HASH_BATCH):
         usable = [q for q in batch if q.error is None and q.digests]
         found = iter(service.match_digests_many([(q.digests, q.pdq_quality) for q in usable]))
+        records: list[dict[str, object]] = []
         for query in batch:
             queries += 1
             matches = next(found) if query.error is None and query.digests else []
             errors += query.error is not None
             if as_json:
-                _emit(query.as_record(), matches)
+                records.append(_with_matches(query.as_record(), matches))
             else:
                 label = f"{file.name}:{query.line}"
                 _print_human(console, label, matches, query.error)
+        if records:
+            emit_json_lines(records)
     return queries, errors
 
 

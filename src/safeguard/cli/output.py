@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -28,6 +28,13 @@ stderr_console = Console(stderr=True)
 def emit_json(record: dict[str, Any]) -> None:
     """Print one JSON object on one line to stdout and flush, for pipes."""
     sys.stdout.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def emit_json_lines(records: Iterable[dict[str, Any]]) -> None:
+    """`emit_json` for many objects with one write and one flush (batch output)."""
+    lines = [json.dumps(record, default=str, ensure_ascii=False) + "\n" for record in records]
+    sys.stdout.write("".join(lines))
     sys.stdout.flush()
 
 
