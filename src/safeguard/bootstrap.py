@@ -35,8 +35,10 @@ if TYPE_CHECKING:
     from safeguard.services.seen_uploads import SeenUploadWriter
     from safeguard.services.triage import TriageService
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
+    from safeguard.storage.redis_rate_limits import Limiter
     from safeguard.storage.service_store import ServiceStore
     from safeguard.storage.sql.case_store import SqlCaseStore
+    from safeguard.storage.sql.change_notices import ListChangeListener
     from safeguard.storage.sql.hash_list_store import SqlHashListStore
 
 
@@ -219,6 +221,33 @@ class Services:
             self.service_store,
             seen_writer=self.seen_writer,
         )
+
+    @cached_property
+    def list_change_listener(self) -> ListChangeListener | None:
+        """Wakes the index keeper when a list change commits (PostgreSQL); None on SQLite.
+
+        Started by the web app, so that every replica serves a change within about a
+        second of its commit without polling the store (or each other) that often.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return None
+        from safeguard.storage.sql.change_notices import ListChangeListener
+
+        return ListChangeListener(self.settings.resolved_database_url, self.index_keeper.wake)
+
+    @cached_property
+    def rate_limiter(self) -> Limiter:
+        """Per-key rate limits: shared through Redis when ``redis_url`` is set, else per process."""
+        from safeguard.storage.memory_rate_limits import TokenBucketLimiter
+
+        local = TokenBucketLimiter()
+        if not self.settings.redis_url:
+            return local
+        from safeguard.storage.redis_rate_limits import RedisRateLimiter
+
+        # One Redis may serve several deployments: each store's buckets have their own keys.
+        prefix = f"safeguard:{self.hash_list_store.store_identity()}:"
+        return RedisRateLimiter.from_url(self.settings.redis_url, local, prefix)
 
     @cached_property
     def seen_writer(self) -> SeenUploadWriter:

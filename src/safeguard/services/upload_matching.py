@@ -1,9 +1,10 @@
 """Hash, match and act on what a platform uploads, one item or many, keeping only hashes.
 
 `IndexKeeper` keeps this process's matcher and list settings in step with the shared
-store: it polls the store's revision (a cheap query) at most every `poll_interval` and,
-when it moved, lets the matcher catch up incrementally from the change log, so several
-worker processes never reload a whole index at once.
+store: it checks the store's revision (a cheap query) when woken by a change notice (on
+PostgreSQL, see `safeguard.storage.sql.change_notices`) and at least every
+`poll_interval`, and when it moved lets the matcher catch up incrementally from the change
+log, so several worker processes never reload a whole index at once.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class IndexKeeper:
         self._checked_at: datetime | None = None
         self._refreshed_at: datetime | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
@@ -145,15 +147,24 @@ class IndexKeeper:
         self._thread = threading.Thread(target=self._loop, name="index-keeper", daemon=True)
         self._thread.start()
 
+    def wake(self, _revision: int = -1) -> None:
+        """Check the store now rather than at the next poll (a change was announced)."""
+        self._wake.set()
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop polling."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._poll_interval):
+        while True:
+            self._wake.wait(self._poll_interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.ensure_fresh()
             except Exception:  # keep polling; readiness reports the staleness meanwhile
