@@ -1,9 +1,12 @@
 """Keeping the hashes of unmatched uploads without a database write per request.
 
-Most uploads match nothing, yet each is kept (hashes only) so that retroactive matching can
-find it when a list later gains its hash. Writing one row and committing per request cost
-more server CPU than the lookup itself, so `SeenUploadWriter` collects those rows and writes
-them in one transaction every `interval` seconds (or `max_batch` rows), from its own thread.
+Most queries match nothing, yet each is kept (hashes only) so that retroactive matching can
+find it when a list later gains its hash. For a platform's hashes sent as JSON, writing one
+row and committing per request cost several times the lookup itself, so
+`SeenUploadWriter` collects those rows and writes them in one transaction every `interval`
+seconds (or `max_batch` rows), from its own thread (`UploadMatchingService.
+match_hashes_at_once`). Uploaded content still writes its row at once: hashing it costs far
+more than the write, and its answer keeps its record's id.
 
 Nothing is silently missed by the delay: a list change committed while a row waited in the
 buffer was re-matched (by some process) against the rows stored *then*, which did not yet

@@ -331,13 +331,6 @@ class UploadMatchingService:
     def _match(self, hashes: FileHashes, context: UploadContext) -> ItemResult:
         with self._keeper.reading() as matcher:
             matches = tuple(matcher.match_file_hashes(hashes))
-            revision = self._keeper.revision
-        writer = self._seen_writer
-        if not matches and self._keep_seen and writer is not None and writer.running:
-            # The common case: nothing to act on, so the row is stored with others in one
-            # write (see `SeenUploadWriter`) instead of a transaction per request.
-            writer.add(self._seen(hashes, context), hashes, revision)
-            return ItemResult(hashes, matches, verdict_of(matches), ActionOutcome(), None)
         lists = self._keeper.lists()
         verdict = verdict_of(matches)
         if not self._keep_seen:

@@ -128,8 +128,8 @@ class MatchResponse(BaseModel):
     quarantine_id: int | None = None
     upload_id: int | None = Field(
         None,
-        description="Id of the kept hash record; null when nothing matched (a running "
-        "service stores those records in batches, a fraction of a second later).",
+        description="Id of the kept hash record; null for hashes sent as JSON that matched "
+        "nothing (a running service stores those records in batches, within a second).",
     )
     hashes: HashRecord
     matches: list[MatchOut]

@@ -59,7 +59,7 @@ def test_background_thread_writes_within_its_interval() -> None:
     service, writer = _with_writer(stack, interval=0.05)
     writer.start()
     try:
-        service.match_hashes({"md5": MD5})
+        assert service.match_hashes_at_once({"md5": MD5}) is not None
         deadline = time.monotonic() + 5
         while stack.store.count_seen() == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
