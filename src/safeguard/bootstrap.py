@@ -10,16 +10,15 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
 from safeguard.batch.local_pool import LocalPoolRunner
 from safeguard.hashing.contract import HashOptions
 from safeguard.settings import Settings
-from safeguard.storage.sql.engine import make_engine, upgrade_schema
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
+
+    from sqlalchemy import Engine
 
     from safeguard.batch.contract import BatchRunner
     from safeguard.domain.file_hashes import FileHashes
@@ -51,6 +50,9 @@ class Services:
     @cached_property
     def engine(self) -> Engine:
         """The database engine, migrated to the newest schema on first use."""
+        # Imported here: commands without a store (`safeguard hash`) never load SQLAlchemy.
+        from safeguard.storage.sql.engine import make_engine, upgrade_schema
+
         engine = make_engine(self.settings.resolved_database_url)
         upgrade_schema(engine)
         return engine
