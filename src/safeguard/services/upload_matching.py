@@ -41,6 +41,10 @@ class Matcher(Protocol):
         """Every match of one file's hashes against the enabled lists."""
         ...
 
+    def match_many(self, many: Sequence[FileHashes]) -> Sequence[Sequence[Match]]:
+        """`match_file_hashes` for many files in one index search, in order."""
+        ...
+
     def refresh(self) -> int:
         """Catch up with the store's changes; returns the revision now served."""
         ...
@@ -315,6 +319,46 @@ class UploadMatchingService:
             pdq=pdq,
             pdq_quality=(100 if pdq_quality is None else pdq_quality) if pdq else None,
         )
+
+    def match_hashes_many(
+        self,
+        items: Sequence[tuple[Mapping[HashAlgorithm | str, str], int | None, UploadContext | None]],
+    ) -> list[ItemResult | InputError]:
+        """`match_hashes` for many ``(digests, pdq_quality, context)`` items at once.
+
+        One index search and one entry fetch for the whole batch (`MatchService.match_many`)
+        and one write of all the hash records; then each item's actions. An item with bad
+        input gets its `InputError` in its place and the others go on.
+        """
+        results: list[ItemResult | InputError | None] = [None] * len(items)
+        prepared: list[tuple[int, FileHashes, UploadContext]] = []
+        for position, (digests, pdq_quality, context) in enumerate(items):
+            context = context or UploadContext()
+            try:
+                prepared.append((position, self._hashes_of(digests, pdq_quality, context), context))
+            except InputError as exc:
+                results[position] = exc
+        with self._keeper.reading() as matcher:
+            found = matcher.match_many([hashes for _, hashes, _ in prepared])
+        lists = self._keeper.lists()
+        uploads = [self._seen(hashes, context) for _, hashes, context in prepared]
+        ids: Sequence[int | None] = (
+            self._store.add_seen_many(uploads) if self._keep_seen else [None] * len(uploads)
+        )
+        for (position, hashes, _), matched, upload, upload_id in zip(
+            prepared, found, uploads, ids, strict=True
+        ):
+            matches = tuple(matched)
+            if upload_id is None:
+                outcome = self._actions.act(upload, matches, lists)
+            else:
+                upload = replace(upload, upload_id=upload_id)
+                fresh = [
+                    m for m in matches if self._store.claim_hit(upload_id, m.list_name, m.entry_id)
+                ]
+                outcome = self._actions.act(upload, fresh, lists)
+            results[position] = ItemResult(hashes, matches, verdict_of(matches), outcome, upload_id)
+        return [result for result in results if result is not None]
 
     def match_many(
         self, items: Sequence[Callable[[], ItemResult]]

@@ -208,19 +208,26 @@ async def match_batch(request: Request, key: Matcher, state: State) -> BatchMatc
     calls: list[tuple[str | None, Callable[[], ItemResult]]] = []
     if _is_json(request):
         batch: BatchHashQuery = _json_model(body, BatchHashQuery)
-        for query in batch.items:
-            call = partial(
-                service.match_hashes, query.digests(), query.pdq_quality, query.context()
-            )
-            calls.append((query.file_name, call))
+        # One index search and one write for the whole batch.
+        answers = await run_in_threadpool(
+            service.match_hashes_many,
+            [(query.digests(), query.pdq_quality, query.context()) for query in batch.items],
+        )
+        return _batch_response(state, [q.file_name for q in batch.items], answers)
     else:
         for name, content in _files(request, body):
             calls.append(
                 (name, partial(service.match_upload, content, UploadContext(file_name=name)))
             )
     results = await run_in_threadpool(service.match_many, [call for _, call in calls])
+    return _batch_response(state, [label for label, _ in calls], results)
+
+
+def _batch_response(
+    state: AppState, labels: list[str | None], results: list[ItemResult | InputError]
+) -> BatchMatchResponse:
     items = []
-    for index, ((label, _), result) in enumerate(zip(calls, results, strict=True)):
+    for index, (label, result) in enumerate(zip(labels, results, strict=True)):
         if isinstance(result, InputError):
             items.append(BatchItemOut(index=index, name=label, error=str(result)))
         else:
