@@ -32,9 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.hashing.photo_corpus import corpus
-
 from safeguard.services.demo_data import synthetic_photo, write_photo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hashing"))
+from photo_corpus import corpus
 
 SAFEGUARD = str(Path(sys.executable).with_name("safeguard"))
 

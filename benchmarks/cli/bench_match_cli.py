@@ -6,10 +6,11 @@ Not a timed test: run it by hand. For each size N it
    never hashes of real content) and times ``safeguard lists import`` of it, as a
    command, on SQLite (a file in a temporary data folder) and, with ``--postgres``, on a
    throwaway PostgreSQL database; wall time, the command's CPU time and its peak RSS;
-2. runs ``safeguard match --hashes Q.txt --algorithm pdq --json`` twice: with one query
+2. runs ``safeguard match --hashes Q.txt --algorithm pdq --json`` with one query
    (start-up: imports, index load, store) and with Q queries (half planted within
-   0..31 bits of a listed code, half random). Lookups per second *beyond start-up* are
-   ``(Q - 1) / (t_Q - t_1)``, in wall time and in the command's CPU time;
+   0..31 bits of a listed code, half random), three times each. Lookups per second
+   *beyond start-up* are ``(Q - 1) / (t_Q - t_1)`` on the medians, in wall time and in
+   the command's CPU time;
 3. in the same run, the engine on its own in this process: `PdqIndex.search` one query
    per call (the engine's figure the issue compares with) and `PdqIndex.search_batch`;
 4. recall: the command's matches for the first R queries against numpy brute force.
@@ -29,6 +30,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -96,7 +98,13 @@ def run_cli(
 
 
 def bench_size(
-    count: int, queries: int, recall_count: int, db_url: str | None, label: str, seed: int
+    count: int,
+    queries: int,
+    recall_count: int,
+    db_url: str | None,
+    label: str,
+    seed: int,
+    repeats: int = 3,
 ) -> dict[str, object]:
     rng = np.random.default_rng(seed)
     codes = rng.integers(0, 256, size=(count, 32), dtype=np.uint8)
@@ -122,10 +130,18 @@ def bench_size(
         one = folder / "one.txt"
         one.write_text(_hex(query_codes[:1])[0] + "\n", encoding="utf-8")
         match_args = ["match", "--algorithm", "pdq", "--json", "--hashes"]
-        # First call builds and saves the indexes; it is not timed.
+        # First call builds and saves the indexes; it is not timed. On a shared machine the
+        # CPU time of one run varies by tens of per cent: medians of `repeats` runs each.
         run_cli([*match_args, str(one)], env)
-        w1, c1, _, _ = run_cli([*match_args, str(one)], env)
-        wq, cq, match_rss, out = run_cli([*match_args, str(many)], env)
+        ones, manys = [], []
+        for _ in range(repeats):
+            ones.append(run_cli([*match_args, str(one)], env))
+            manys.append(run_cli([*match_args, str(many)], env))
+        w1 = statistics.median(r[0] for r in ones)
+        c1 = statistics.median(r[1] for r in ones)
+        wq = statistics.median(r[0] for r in manys)
+        cq = statistics.median(r[1] for r in manys)
+        match_rss, out = manys[-1][2], manys[-1][3]
         beyond_wall = (queries - 1) / max(wq - w1, 1e-9)
         beyond_cpu = (queries - 1) / max(cq - c1, 1e-9)
         print(
