@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from safeguard.batch.contract import BatchRunner
+    from safeguard.domain.farm import ScanJob
     from safeguard.domain.file_hashes import FileHashes
     from safeguard.domain.matches import Match
     from safeguard.services.actions import ActionService, WebhookDispatcher
@@ -28,17 +29,32 @@ if TYPE_CHECKING:
     from safeguard.services.case_reports import CaseReportService
     from safeguard.services.cases import CaseService
     from safeguard.services.demo_tour import DemoTour
+    from safeguard.services.list_augmentation import ListAugmentation
     from safeguard.services.list_changes import ListAdministration
     from safeguard.services.lists import ListService
     from safeguard.services.matching import MatchService
+    from safeguard.services.people.accounts import UserAdministration
+    from safeguard.services.people.case_access import CaseAccessService
+    from safeguard.services.people.passwords import Passwords
+    from safeguard.services.people.sign_in import SignInService
+    from safeguard.services.review.exhibit_content import ExhibitContent
+    from safeguard.services.review.grading import ReviewService
+    from safeguard.services.review.preparation import ReviewPreparation
+    from safeguard.services.review.publication import PublicationService
+    from safeguard.services.review.vics_exchange import VicsExchange
+    from safeguard.services.review.wellbeing import WellbeingPreferences
     from safeguard.services.seen_uploads import SeenUploadWriter
     from safeguard.services.triage import TriageService
+    from safeguard.services.triage_farm import FarmJobResult, TriageFarm
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
     from safeguard.storage.redis_rate_limits import Limiter
     from safeguard.storage.service_store import ServiceStore
     from safeguard.storage.sql.case_store import SqlCaseStore
     from safeguard.storage.sql.change_notices import ListChangeListener
     from safeguard.storage.sql.hash_list_store import SqlHashListStore
+    from safeguard.storage.sql.people_store import SqlPeopleStore
+    from safeguard.storage.sql.review_store import SqlReviewStore
+    from safeguard.storage.sql.scan_queue import SqlScanQueue
 
 
 @dataclass
@@ -103,7 +119,9 @@ class Services:
         from safeguard.extraction.registry import open_exhibit
         from safeguard.services.case_reports import CaseReportService
 
-        return CaseReportService(self.case_service, open_exhibit=open_exhibit)
+        return CaseReportService(
+            self.case_service, open_exhibit=open_exhibit, grades_of=self.review.graded_paths
+        )
 
     @cached_property
     def triage_service(self) -> TriageService:
@@ -297,6 +315,167 @@ class Services:
             self.hash_list_store, self.service_store, self.index_keeper, retroactive, import_file
         )
 
+    @cached_property
+    def list_augmentation(self) -> ListAugmentation:
+        """A list keeper publishes augmentation hashes of held originals with a list."""
+        from safeguard.services.list_augmentation import ListAugmentation
+
+        admin = self.list_administration
+        return ListAugmentation(
+            self.hash_list_store,
+            lambda name, entries, actor: admin.add_entries(name, entries, actor),
+            self.settings.max_image_pixels,
+        )
+
+    # --- the triage farm ---------------------------------------------------------------------
+
+    @cached_property
+    def scan_queue(self) -> SqlScanQueue:
+        """The farm's queue of exhibit scans, in the case database."""
+        from safeguard.storage.sql.scan_queue import SqlScanQueue
+
+        return SqlScanQueue(self.engine)
+
+    def triage_farm(self, workers: int | None = None, worker_name: str = "") -> TriageFarm:
+        """Queue exhibits and work through the queue on the settings' batch backend.
+
+        Each task scans one exhibit on whichever node the backend picks, with that node's
+        own services built from these settings (same case database, local process pool).
+        """
+        import functools
+        import os
+        import socket
+
+        from safeguard.services.triage_farm import TriageFarm
+
+        return TriageFarm(
+            self.scan_queue,
+            self.case_store,
+            self.batch_runner(workers),
+            functools.partial(run_farm_job, self.settings),
+            worker_name or f"{socket.gethostname()}:{os.getpid()}",
+        )
+
+    # --- people and access ------------------------------------------------------------------
+
+    @cached_property
+    def people_store(self) -> SqlPeopleStore:
+        """Users, sessions, case access lists and preferences, in the shared database."""
+        from safeguard.storage.sql.people_store import SqlPeopleStore
+
+        return SqlPeopleStore(self.engine)
+
+    @cached_property
+    def passwords(self) -> Passwords:
+        """Argon2id password hashing at the settings' cost."""
+        from safeguard.services.people.passwords import PasswordPolicy, Passwords
+
+        return Passwords(
+            PasswordPolicy(
+                time_cost=self.settings.password_time_cost,
+                memory_kib=self.settings.password_memory_kib,
+            )
+        )
+
+    @cached_property
+    def users(self) -> UserAdministration:
+        """Creating, disabling and changing accounts (audited)."""
+        from safeguard.services.people.accounts import UserAdministration
+
+        return UserAdministration(self.people_store, self.passwords, self.case_service.audit)
+
+    @cached_property
+    def sign_in(self) -> SignInService:
+        """Sign-in, sessions and lock-out for the web interface."""
+        from datetime import timedelta
+
+        from safeguard.services.people.sign_in import SessionPolicy, SignInService
+
+        policy = SessionPolicy(
+            idle=timedelta(minutes=self.settings.session_idle_minutes),
+            max_age=timedelta(hours=self.settings.session_max_hours),
+            max_failures=self.settings.sign_in_max_failures,
+            lockout=timedelta(minutes=self.settings.sign_in_lockout_minutes),
+        )
+        return SignInService(self.people_store, self.passwords, self.case_service.audit, policy)
+
+    @cached_property
+    def case_access(self) -> CaseAccessService:
+        """Per-case access lists."""
+        from safeguard.services.people.case_access import CaseAccessService
+
+        return CaseAccessService(self.people_store, self.case_service.audit)
+
+    # --- examiner review ------------------------------------------------------------------
+
+    @cached_property
+    def review_store(self) -> SqlReviewStore:
+        """Review items, grade history, schemes, reveal tickets and publications."""
+        from safeguard.storage.sql.review_store import SqlReviewStore
+
+        return SqlReviewStore(self.engine)
+
+    @cached_property
+    def exhibit_content(self) -> ExhibitContent:
+        """Reads chosen files back from exhibits, read-only, for thumbnails and grouping."""
+        from safeguard.extraction.contract import ExtractionLimits
+        from safeguard.extraction.registry import open_exhibit
+        from safeguard.services.review.exhibit_content import ExhibitContent
+
+        limits = ExtractionLimits(
+            max_depth=self.settings.archive_max_depth,
+            max_expanded_bytes=self.settings.archive_max_expanded_bytes,
+            max_ratio=self.settings.archive_max_ratio,
+        )
+        return ExhibitContent(open_exhibit, limits)
+
+    @cached_property
+    def review_preparation(self) -> ReviewPreparation:
+        """Lists an exhibit's items for review and groups near-duplicates."""
+        from safeguard.services.review.preparation import ReviewPreparation
+
+        return ReviewPreparation(
+            self.case_service,
+            self.review_store,
+            self.exhibit_content,
+            group_threshold=self.settings.pdq_threshold,
+        )
+
+    @cached_property
+    def review(self) -> ReviewService:
+        """The examiner's grid: pages, grading, reveals, schemes."""
+        from safeguard.services.review.grading import ReviewService
+
+        return ReviewService(self.case_service, self.review_store, self.exhibit_content)
+
+    @cached_property
+    def review_publication(self) -> PublicationService:
+        """Four-eyes publication of graded items to the local hash lists."""
+        from safeguard.services.review.publication import PublicationService
+
+        def refresh_served_index() -> None:
+            # Only a process that serves matching holds a keeper; others poll the store.
+            if "index_keeper" in self.__dict__:
+                self.index_keeper.ensure_fresh(force=True)
+
+        return PublicationService(
+            self.case_service, self.review_store, self.hash_list_store, refresh_served_index
+        )
+
+    @cached_property
+    def review_exchange(self) -> VicsExchange:
+        """VICS case files in and out of a case's grades."""
+        from safeguard.services.review.vics_exchange import VicsExchange
+
+        return VicsExchange(self.case_service, self.review)
+
+    @cached_property
+    def wellbeing(self) -> WellbeingPreferences:
+        """Per-examiner blur, greyscale and break reminders."""
+        from safeguard.services.review.wellbeing import WellbeingPreferences
+
+        return WellbeingPreferences(self.people_store)
+
     # --- the newcomer's tour ----------------------------------------------------------------
 
     @cached_property
@@ -315,6 +494,40 @@ class Services:
             runner=self.batch_runner(workers),
             workers=workers,
         )
+
+
+def run_farm_job(settings: Settings, job: ScanJob) -> FarmJobResult:
+    """One farm task: scan a queued exhibit into its case on whichever node runs this.
+
+    The node builds its own services from `settings` (the shared case database) and scans
+    with its own process pool; the scan resumes from whatever an earlier attempt committed.
+    """
+    import socket
+    import time
+    from pathlib import Path
+
+    from safeguard.services.triage_farm import FarmJobResult
+
+    started = time.monotonic()
+    local = settings.with_overrides(batch_backend="local")
+    services = build_services(local)
+    try:
+        outcome = services.triage_service.scan(
+            Path(job.exhibit_path),
+            job.case_number,
+            exhibit_reference=job.exhibit_reference,
+            examiner=job.submitted_by,
+        )
+    finally:
+        services.engine.dispose()
+    return FarmJobResult(
+        job.job_id,
+        outcome.recorded,
+        outcome.skipped,
+        {status.value: count for status, count in outcome.counts.items()},
+        socket.gethostname(),
+        time.monotonic() - started,
+    )
 
 
 def build_services(settings: Settings) -> Services:

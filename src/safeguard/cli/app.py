@@ -33,11 +33,15 @@ def _register() -> None:
     # Each command group lives in its own module and registers itself on `app`.
     from safeguard.cli import (  # noqa: F401
         demo_command,
+        farm_commands,
         hash_command,
+        list_augment_command,
         lists_commands,
         match_command,
+        review_commands,
         scan_commands,
         service_commands,
+        users_commands,
     )
 
 
