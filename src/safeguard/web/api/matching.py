@@ -8,8 +8,9 @@ from dataclasses import replace
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from safeguard.domain.errors import InputError
@@ -45,14 +46,47 @@ _UPLOAD_BODY: dict[str, Any] = {
         },
     }
 }
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """OpenAPI query parameters for the fields of `model`, for a route that reads them by hand."""
+    parameters: list[dict[str, Any]] = []
+    for name, field in model.model_json_schema()["properties"].items():
+        parameter = {
+            "in": "query",
+            "name": name,
+            "required": False,
+            "schema": {k: v for k, v in field.items() if k != "default"},
+        }
+        if "description" in field:
+            parameter["description"] = field["description"]
+        parameters.append(parameter)
+    return parameters
+
+
+def _upload_context(request: Request) -> UploadContext:
+    """The upload's context from the query string (read only for uploads, not for JSON).
+
+    Raises:
+        RequestValidationError: a value does not fit (422, as FastAPI answers).
+    """
+    try:
+        return UploadContextIn.model_validate(dict(request.query_params)).context()
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
+
+
 _MATCH_BODY: dict[str, Any] = {
+    # The context is read by hand, so that a JSON query (the hot path) does not pay for
+    # parsing a query-string model it never uses; it is documented here instead.
+    "parameters": _query_parameters(UploadContextIn),
     "requestBody": {
         "required": True,
         "content": {
             **_UPLOAD_BODY["requestBody"]["content"],
             "application/json": {"schema": {"$ref": "#/components/schemas/HashQuery"}},
         },
-    }
+    },
 }
 _MULTIPART_BODY: dict[str, Any] = {
     "requestBody": {
@@ -164,7 +198,6 @@ async def match(
     request: Request,
     key: Matcher,
     state: State,
-    context: Annotated[UploadContextIn, Query()],
 ) -> MatchResponse:
     """Known or not, and what to do: matches with list, category, distance, quality, provenance.
 
@@ -184,7 +217,7 @@ async def match(
             service.match_hashes, query.digests(), query.pdq_quality, query.context()
         )
     else:
-        upload = context.context()
+        upload = _upload_context(request)
         if _is_multipart(request):
             files = _files(request, body)
             if len(files) != 1:
