@@ -80,7 +80,9 @@ def test_a_committed_list_change_is_announced_and_a_rolled_back_one_is_not() -> 
             started = time.monotonic()
             store.import_list(HashList("bad", ListKind.KNOWN_BAD), iter([]))
             assert arrived.wait(5)
-            assert time.monotonic() - started < 1.0
+            # Within a second on a quiet box (tests/web/test_replicas.py holds that); the
+            # bound here only says "pushed, not polled" on a loaded one.
+            assert time.monotonic() - started < 3.0
             assert heard[-1] == store.current_revision()
             arrived.clear()
             with pytest.raises(RuntimeError, match="reader failed"):

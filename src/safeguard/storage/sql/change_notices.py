@@ -78,8 +78,8 @@ class ListChangeListener:
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as conn:
                     conn.execute(f"LISTEN {LIST_CHANGES_CHANNEL}")
-                    self._listening.set()
                     self._on_change(-1)
+                    self._listening.set()
                     while not self._stop.is_set():
                         for notice in conn.notifies(timeout=0.5):
                             self._on_change(_revision_of(notice.payload))
