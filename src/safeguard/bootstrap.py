@@ -10,18 +10,10 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
 from safeguard.batch.local_pool import LocalPoolRunner
 from safeguard.hashing.contract import HashOptions
 from safeguard.settings import Settings
-from safeguard.storage.sql.store_access import (
-    SchemaState,
-    StoreAccess,
-    StoreStatus,
-    inspect_store,
-    open_store,
-)
+from safeguard.storage.store_states import SchemaState, StoreAccess, StoreStatus
 
 __all__ = [
     "SchemaState",
@@ -33,12 +25,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
+
+    from sqlalchemy import Engine
 
     from safeguard.batch.contract import BatchRunner
     from safeguard.domain.farm import ScanJob
     from safeguard.domain.file_hashes import FileHashes
+    from safeguard.domain.matches import Match
     from safeguard.extraction.contract import ExtractionLimits
     from safeguard.services.actions import ActionService, WebhookDispatcher
     from safeguard.services.api_keys import ApiKeyService
@@ -60,12 +55,15 @@ if TYPE_CHECKING:
     from safeguard.services.review.publication import PublicationService
     from safeguard.services.review.vics_exchange import VicsExchange
     from safeguard.services.review.wellbeing import WellbeingPreferences
+    from safeguard.services.seen_uploads import SeenUploadWriter
     from safeguard.services.triage import TriageService
     from safeguard.services.triage_farm import FarmJobResult, TriageFarm
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
     from safeguard.services.webhook_urls import WebhookPolicy
+    from safeguard.storage.redis_rate_limits import Limiter
     from safeguard.storage.service_store import ServiceStore
     from safeguard.storage.sql.case_store import SqlCaseStore
+    from safeguard.storage.sql.change_notices import ListChangeListener
     from safeguard.storage.sql.hash_list_store import SqlHashListStore
     from safeguard.storage.sql.people_store import SqlPeopleStore
     from safeguard.storage.sql.review_store import SqlReviewStore
@@ -83,6 +81,9 @@ class Services:
     @cached_property
     def engine(self) -> Engine:
         """The database engine, opened as `access` allows (see `store_access.open_store`)."""
+        # Imported here: commands without a store (`safeguard hash`) never load SQLAlchemy.
+        from safeguard.storage.sql.store_access import open_store
+
         return open_store(
             self.settings.resolved_database_url,
             self.access,
@@ -308,6 +309,53 @@ class Services:
             self.index_keeper,
             self.service_actions,
             self.service_store,
+            seen_writer=self.seen_writer,
+        )
+
+    @cached_property
+    def list_change_listener(self) -> ListChangeListener | None:
+        """Wakes the index keeper when a list change commits (PostgreSQL); None on SQLite.
+
+        Started by the web app, so that every replica serves a change within about a
+        second of its commit without polling the store (or each other) that often.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return None
+        from safeguard.storage.sql.change_notices import ListChangeListener
+
+        return ListChangeListener(self.settings.resolved_database_url, self.index_keeper.wake)
+
+    @cached_property
+    def rate_limiter(self) -> Limiter:
+        """Per-key rate limits: shared through Redis when ``redis_url`` is set, else per process."""
+        from safeguard.storage.memory_rate_limits import TokenBucketLimiter
+
+        local = TokenBucketLimiter()
+        if not self.settings.redis_url:
+            return local
+        from safeguard.storage.redis_rate_limits import RedisRateLimiter
+
+        # One Redis may serve several deployments: each store's buckets have their own keys.
+        prefix = f"safeguard:{self.hash_list_store.store_identity()}:"
+        return RedisRateLimiter.from_url(self.settings.redis_url, local, prefix)
+
+    @cached_property
+    def seen_writer(self) -> SeenUploadWriter:
+        """Stores unmatched uploads' hashes in batches (started by the web app)."""
+        from safeguard.services.seen_uploads import SeenUploadWriter
+
+        keeper = self.index_keeper
+
+        def match(hashes: FileHashes) -> Sequence[Match]:
+            with keeper.reading() as matcher:
+                return matcher.match_file_hashes(hashes)
+
+        return SeenUploadWriter(
+            self.service_store,
+            self.hash_list_store.current_revision,
+            keeper,
+            match,
+            self.service_actions,
         )
 
     @cached_property
@@ -582,4 +630,6 @@ def build_services(
 
 def store_status(settings: Settings) -> StoreStatus:
     """The resolved store and what it holds, changing nothing (``safeguard db info``)."""
+    from safeguard.storage.sql.store_access import inspect_store
+
     return inspect_store(settings.resolved_database_url)

@@ -71,7 +71,8 @@ class Settings:
             that webhooks may reach although they are loopback, private or link-local.
         header_timeout_seconds: a connection must send a whole request head within this.
         archive_max_depth, archive_max_expanded_bytes, archive_max_ratio: archive bomb guards.
-        redis_url: optional shared cache/index-version channel for several service workers.
+        redis_url: Redis server (``redis://host:6379/0``) holding the API keys' rate limits,
+            shared by every worker and replica of the service; empty: limits per process.
         api_rate_per_minute: the service's rate limit for API keys that set none.
         index_poll_ms: how often each service worker checks the list store for changes.
         index_max_stale_seconds: `/readyz` fails when the index was not checked for this long.

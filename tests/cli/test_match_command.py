@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 import safeguard.cli.lists_commands
-import safeguard.cli.match_command  # noqa: F401  (registers `lists` and `match`)
+import safeguard.cli.match_command  # registers `lists` and `match`
 from safeguard.cli.app import app
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.file_hashes import FileHashes
@@ -239,3 +239,33 @@ def test_comma_separated_hash_line_is_not_cut_to_its_first_field(
     assert both["matches"][0]["entry_id"] == "vic-1"  # type: ignore[index]
     assert "field 2" in str(broken["error"])
     assert broken["matches"] == []
+
+
+def test_match_hashes_in_batches_keeps_file_order(
+    listed: FileHashes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(safeguard.cli.match_command, "HASH_BATCH", 3)
+    exact_md5 = hash_file(tmp_path / "src" / "exact.jpg", HashOptions()).digests[HashAlgorithm.MD5]
+    lines = [digest_of("md5", n) for n in range(7)]
+    lines[2], lines[4], lines[5] = exact_md5, "zz", str(listed.pdq)
+    hashes = tmp_path / "many.txt"
+    hashes.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["match", "--hashes", str(hashes), "--json"])
+    assert result.exit_code == 0, result.output
+    out = records(result.output)
+    assert [r["line"] for r in out] == list(range(1, 8))
+    assert [bool(r["matches"]) for r in out] == [False, False, True, False, False, True, False]
+    assert out[4]["error"]
+
+
+def test_match_files_in_batches(
+    listed: FileHashes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(safeguard.cli.match_command, "FILE_BATCH", 1)
+    result = runner.invoke(
+        app, ["match", str(tmp_path / "src"), "--json", "--workers", "1", "--no-recovery"]
+    )
+    assert result.exit_code == 0, result.output
+    by_name = {Path(str(r["path"])).name: r for r in records(result.output)}
+    assert by_name["exact.jpg"]["verdict"] == "known-bad"
+    assert by_name["near.jpg"]["verdict"] == "known-bad"

@@ -14,15 +14,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from safeguard.bootstrap import Services, StoreAccess, build_services
 from safeguard.cli.output import stderr_console
 from safeguard.domain.errors import SafeguardError
 from safeguard.settings import database_url, load_settings
+
+if TYPE_CHECKING:
+    from safeguard.bootstrap import Services
 
 DbOption = Annotated[
     str | None,
@@ -49,6 +51,9 @@ def services_for(
     and create only the default one in the data folder; ``create`` (``safeguard db init``)
     may create any.
     """
+    # Imported here so that `safeguard --help` and commands without a store stay fast.
+    from safeguard.bootstrap import StoreAccess, build_services
+
     settings = load_settings()
     if db:
         settings = settings.with_overrides(database_url=database_url(db))

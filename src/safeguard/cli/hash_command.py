@@ -10,14 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from safeguard.bootstrap import build_services
 from safeguard.cli.app import app
 from safeguard.cli.output import emit_json, progress_bar
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import ConfigurationError
 from safeguard.domain.file_hashes import FileHashes
 from safeguard.hashing.contract import parse_algorithms
-from safeguard.services.hashing import hash_each, iter_media_paths
 from safeguard.settings import load_settings
 
 
@@ -86,6 +84,10 @@ def hash_command(
         raise typer.Exit(2)
     if pdq_mode is not None and pdq_mode not in ("fast", "reference"):
         raise typer.BadParameter("must be 'fast' or 'reference'", param_hint="--pdq-mode")
+    # Imported when run, so that `safeguard --help` does not load numpy, PIL and SQLAlchemy.
+    from safeguard.bootstrap import build_services
+    from safeguard.services.hashing import hash_each, iter_media_paths
+
     try:
         services = build_services(load_settings())
         chosen = parse_algorithms(algorithms)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,7 +17,23 @@ from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.hash_lists import HashList, ListKind
 from safeguard.domain.matches import MAX_PDQ_THRESHOLD, check_pdq_threshold
 from safeguard.domain.service import action_field
-from safeguard.services.lists import EXPORT_FORMATS, ImportCounts, ListService
+
+if TYPE_CHECKING:
+    from safeguard.services.lists import ImportCounts, ListService
+
+# The same as services.lists.EXPORT_FORMATS (a test checks), named here so that `--help`
+# does not import the list readers.
+EXPORT_FORMATS = (
+    "vics",
+    "vics-case",
+    "csv",
+    "tsv",
+    "hashdeep",
+    "md5sum",
+    "sha1sum",
+    "sha256sum",
+    "te-signals",
+)
 
 lists_app = typer.Typer(help="Manage hash lists (known-bad, known-good, ignorable).")
 app.add_typer(lists_app, name="lists", no_args_is_help=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,19 +16,23 @@ from rich.markup import escape
 
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
-from safeguard.cli.output import announce_lists, emit_json, progress_bar, stderr_console
+from safeguard.cli.output import (
+    announce_lists,
+    emit_json,
+    emit_json_lines,
+    progress_bar,
+    stderr_console,
+)
 from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.file_hashes import FileHashes
 from safeguard.domain.matches import Match, Verdict, verdict_of
 from safeguard.domain.statuses import status_of
 from safeguard.services.hash_queries import HashQuery, QueryFileSummary, read_hash_queries
-from safeguard.services.hashing import hash_each, iter_media_paths
-from safeguard.services.match_export import (
-    EXPORT_FORMATS,
-    MatchResult,
-    export_match_results,
-)
 from safeguard.services.match_records import match_as_record
-from safeguard.services.matching import MatchService
+
+if TYPE_CHECKING:
+    from safeguard.services.match_export import MatchResult
+    from safeguard.services.matching import MatchService
 
 MATCH_EXIT_STATUS = 3
 """Exit status of ``--fail-on-match`` when something is known-bad (2 is a usage error)."""
@@ -100,10 +106,43 @@ def _print_human(
         console.print(f"    {escape(_describe(match))}", highlight=False)
 
 
-def _emit(record: dict[str, object], matches: Sequence[Match]) -> None:
+def _with_matches(record: dict[str, object], matches: Sequence[Match]) -> dict[str, object]:
     record["verdict"] = verdict_of(matches).value
     record["matches"] = [match_as_record(m) for m in matches]
-    emit_json(record)
+    return record
+
+
+def _emit(record: dict[str, object], matches: Sequence[Match]) -> None:
+    emit_json(_with_matches(record, matches))
+
+
+HASH_BATCH = 2_000
+"""Hash-file lines matched together: one index search and one store round trip per batch."""
+
+FILE_BATCH = 64
+"""Hashed files matched together; a batch is also flushed after `FILE_BATCH_SECONDS`."""
+
+FILE_BATCH_SECONDS = 0.5
+
+
+def _chunks(items: Iterator[HashQuery], size: int) -> Iterator[list[HashQuery]]:
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def _timed_batches(items: Iterator[FileHashes]) -> Iterator[list[FileHashes]]:
+    """Group hashed files for matching, keeping the output flowing when hashing is slow."""
+    batch: list[FileHashes] = []
+    started = 0.0
+    for item in items:
+        if not batch:
+            started = time.monotonic()
+        batch.append(item)
+        if len(batch) >= FILE_BATCH or time.monotonic() - started >= FILE_BATCH_SECONDS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _match_hash_file(
@@ -112,16 +151,22 @@ def _match_hash_file(
     console = Console(soft_wrap=True)
     queries = errors = bad = 0
     summary = QueryFileSummary()
-    for query in read_hash_queries(file, algorithm, summary):
-        queries += 1
-        matches = _query_matches(service, query)
-        errors += query.error is not None
-        bad += verdict_of(matches) is Verdict.KNOWN_BAD
-        if as_json:
-            _emit(query.as_record(), matches)
-        else:
-            label = f"{file.name}:{query.line}"
-            _print_human(console, label, matches, query.error)
+    for batch in _chunks(read_hash_queries(file, algorithm, summary), HASH_BATCH):
+        usable = [q for q in batch if q.error is None and q.digests]
+        found = iter(service.match_digests_many([(q.digests, q.pdq_quality) for q in usable]))
+        records: list[dict[str, object]] = []
+        for query in batch:
+            queries += 1
+            matches = next(found) if query.error is None and query.digests else []
+            errors += query.error is not None
+            bad += verdict_of(matches) is Verdict.KNOWN_BAD
+            if as_json:
+                records.append(_with_matches(query.as_record(), matches))
+            else:
+                label = f"{file.name}:{query.line}"
+                _print_human(console, label, matches, query.error)
+        if records:
+            emit_json_lines(records)
     report = summary.report
     notice = Console(stderr=True)
     notice.print(
@@ -135,12 +180,6 @@ def _match_hash_file(
     for record in report.ignored_records[:5]:
         notice.print(f"  ignored: {escape(str(record))}", highlight=False)
     return queries, errors, bad
-
-
-def _query_matches(service: MatchService, query: HashQuery) -> list[Match]:
-    if query.error is not None or not query.digests:
-        return []
-    return service.match_digests(query.digests, query.pdq_quality)
 
 
 @app.command("match")
@@ -210,6 +249,9 @@ def match_command(
     disk images and does not sample video frames. It names every such file it met;
     `safeguard scan` opens them.
     """
+    # Imported when run: the list writers are not needed for `--help`.
+    from safeguard.services.match_export import EXPORT_FORMATS, export_match_results
+
     if export is not None and export_format not in EXPORT_FORMATS:
         raise typer.BadParameter(f"--export-format is one of {', '.join(EXPORT_FORMATS)}")
     if (hashes is None) == (not paths):
@@ -234,6 +276,8 @@ def match_command(
         if missing:
             typer.echo(f"Error: no such file or folder: {', '.join(missing)}", err=True)
             raise typer.Exit(2)
+        from safeguard.services.hashing import hash_each, iter_media_paths
+
         files = list(iter_media_paths(paths))
         options = replace(services.hash_options, dihedral=True, recovery=recovery)
         count = min(workers or services.settings.resolved_workers, max(1, len(files)))
@@ -244,28 +288,28 @@ def match_command(
         not_opened: Counter[str] = Counter()
         matched: list[MatchResult] = []
         with progress_bar("Matching", total=len(files)) as progress:
-            for result in hash_each(files, options, runner):
-                progress.advance(1, nbytes=result.size or 0)
-                errors += result.error is not None
+            for batch in _timed_batches(hash_each(files, options, runner)):
                 # A file with an error may still have some digests (e.g. a corrupt image).
-                matches = service.match_file_hashes(result)
-                verdicts[verdict_of(matches)] += 1
-                unopened = container_kind(result.media_type, result.path)
-                if unopened:
-                    not_opened[unopened] += 1
-                if export is not None and matches:
-                    matched.append((result, matches))
-                # The words of case reports: known-bad, unknown-image, ..., error.
-                status = status_of(result, matches, None).value
-                if as_json:
-                    record = result.as_record()
-                    record["status"] = status
+                for result, matches in zip(batch, service.match_many(batch), strict=True):
+                    progress.advance(1, nbytes=result.size or 0)
+                    errors += result.error is not None
+                    verdicts[verdict_of(matches)] += 1
+                    unopened = container_kind(result.media_type, result.path)
                     if unopened:
-                        record["not_opened"] = unopened
-                    _emit(record, matches)
-                else:
-                    note = f"{unopened} not opened: use `safeguard scan`" if unopened else None
-                    _print_human(console, result.path, matches, result.error, note, status)
+                        not_opened[unopened] += 1
+                    if export is not None and matches:
+                        matched.append((result, matches))
+                    # The words of case reports: known-bad, unknown-image, ..., error.
+                    status = status_of(result, matches, None).value
+                    if as_json:
+                        record = result.as_record()
+                        record["status"] = status
+                        if unopened:
+                            record["not_opened"] = unopened
+                        _emit(record, matches)
+                    else:
+                        note = f"{unopened} not opened: use `safeguard scan`" if unopened else None
+                        _print_human(console, result.path, matches, result.error, note, status)
         if export is not None:
             written = export_match_results(matched, export, export_format)
             stderr_console.print(f"{written:,} matched files written to {export}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -53,6 +53,13 @@ def emit_json(record: dict[str, Any], *, keep_going: bool = False) -> None:
         silence_stdout()
         if not keep_going:
             raise OutputClosedError from exc
+
+
+def emit_json_lines(records: Iterable[dict[str, Any]]) -> None:
+    """`emit_json` for many objects with one write and one flush (batch output)."""
+    lines = [json.dumps(record, default=str, ensure_ascii=False) + "\n" for record in records]
+    sys.stdout.write("".join(lines))
+    sys.stdout.flush()
 
 
 class ProgressSink(Protocol):

@@ -56,6 +56,17 @@ class PerceptualIndex(Protocol):
         """
         ...
 
+    def search_batch(
+        self, codes: NDArray[np.uint8], starts: NDArray[np.int64], threshold: int
+    ) -> dict[int, list[MatchCandidate]]:
+        """`search_variants` for many queries in one call.
+
+        Query ``q`` is the rows ``codes[starts[q]:starts[q + 1]]`` (``len(starts)`` is the
+        number of queries plus one). Returns, for each query with at least one hit, what
+        `search_variants` returns for its rows (variants numbered within the query).
+        """
+        ...
+
     def add(self, ids: NDArray[np.int64], codes: NDArray[np.uint8]) -> None:
         """Add entries; an id already present is replaced."""
         ...

@@ -240,6 +240,55 @@ class PdqIndex:
         found.sort()
         return found
 
+    def search_batch(
+        self, codes: NDArray[np.uint8], starts: NDArray[np.int64], threshold: int
+    ) -> dict[int, list[MatchCandidate]]:
+        """Many queries, each of one or more variants, in one kernel call.
+
+        Query ``q`` is ``codes[starts[q]:starts[q + 1]]``; see `PerceptualIndex.search_batch`.
+        The kernel runs once over every row, so the Python cost per call is paid once for
+        the whole batch rather than once per query.
+        """
+        queries = _as_codes(codes)
+        limit = _check_threshold(threshold)
+        bounds = np.ascontiguousarray(starts, dtype=np.int64).reshape(-1)
+        if bounds.shape[0] < 1 or bounds[0] != 0 or bounds[-1] != queries.shape[0]:
+            raise ValueError("starts must run from 0 to the number of code rows")
+        if queries.shape[0] == 0:
+            return {}
+        rows, distances, query_rows = self._hits(queries, limit)
+        if rows.shape[0] == 0:
+            return {}
+        groups = np.searchsorted(bounds, query_rows, side="right") - 1
+        order = np.lexsort((query_rows, distances, rows, groups))
+        rows, distances, query_rows, groups = (
+            rows[order],
+            distances[order],
+            query_rows[order],
+            groups[order],
+        )
+        first = np.ones(rows.shape[0], dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (groups[1:] != groups[:-1])
+        rows, distances, query_rows, groups = (
+            rows[first],
+            distances[first],
+            query_rows[first],
+            groups[first],
+        )
+        variants = query_rows - bounds[groups]
+        found: dict[int, list[MatchCandidate]] = {}
+        for g, d, i, v in zip(
+            groups.tolist(),
+            distances.tolist(),
+            self._ids_of(rows).tolist(),
+            variants.tolist(),
+            strict=True,
+        ):
+            found.setdefault(g, []).append(MatchCandidate(d, i, v))
+        for candidates in found.values():
+            candidates.sort()
+        return found
+
     def _ids_of(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
         main_count = self._codes.shape[0]
         if self._delta_ids.shape[0] == 0:
@@ -475,7 +524,9 @@ class PdqIndex:
 
 def _collect(kernel: Callable[..., int], *args: Any) -> _Hits:
     """Call a search kernel with output arrays, growing them until every hit fits."""
-    capacity = _INITIAL_CAPACITY
+    # A code within the threshold of a query is reported once per chunk that finds it (up to
+    # twelve): room for that per query row, so that a batch rarely has to run twice.
+    capacity = max(_INITIAL_CAPACITY, 16 * int(args[0].shape[0]))
     while True:
         rows = np.empty(capacity, np.int64)
         distances = np.empty(capacity, np.int32)

@@ -12,6 +12,7 @@ arrays and calls again. This keeps allocation out of the hot loops.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -23,10 +24,22 @@ from numpy.typing import NDArray
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+logger = logging.getLogger(__name__)
+
 
 def _compiled(func: _F) -> _F:
-    """Compile `func` with numba in nopython mode, cached on disk, releasing the GIL."""
-    return cast(_F, numba.njit(cache=True, nogil=True)(func))
+    """Compile `func` with numba in nopython mode, cached on disk, releasing the GIL.
+
+    The machine code is cached next to this module (``__pycache__``) or, where that is not
+    writable (a read-only install), in numba's per-user cache folder (``NUMBA_CACHE_DIR``
+    overrides it). Where neither can be written numba refuses to cache: the kernels are
+    then compiled in memory on first use in each process (a few seconds), not refused.
+    """
+    try:
+        return cast(_F, numba.njit(cache=True, nogil=True)(func))
+    except RuntimeError as exc:  # "cannot cache function ...: no locator available"
+        logger.warning("PDQ kernels not cached on disk (%s); compiling in memory", exc)
+        return cast(_F, numba.njit(nogil=True)(func))
 
 
 def _popcount64_typer(typingctx: Any, value: Any) -> Any:

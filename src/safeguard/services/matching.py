@@ -309,11 +309,32 @@ class MatchService:
         Raises:
             InvalidDigestError: a value does not fit its algorithm.
         """
+        return self._match_queries([self._digest_query(digests, pdq_quality)])[0]
+
+    def match_digests_many(
+        self, items: Sequence[tuple[Mapping[HashAlgorithm, str], int | None]]
+    ) -> list[list[Match]]:
+        """`match_digests` for many ``(digests, pdq_quality)`` items at once.
+
+        The batch pays one revision check, one index search, one lookup per digest
+        algorithm and one fetch of the matched entries, however many items it holds.
+
+        Returns:
+            One sorted list of matches per item, in the order given.
+
+        Raises:
+            InvalidDigestError: a value does not fit its algorithm (nothing is matched).
+        """
+        return self._match_queries([self._digest_query(d, q) for d, q in items])
+
+    def _digest_query(
+        self, digests: Mapping[HashAlgorithm, str], pdq_quality: int | None
+    ) -> _Query:
         canonical = {algo: normalise_digest(algo, value) for algo, value in digests.items()}
         pdq_value = canonical.pop(HashAlgorithm.PDQ, None)
         usable = pdq_quality is None or pdq_quality >= self._quality_floor
         pdq = (("original", pdq_value),) if pdq_value is not None and usable else ()
-        return self._match_queries([_Query(canonical, pdq, pdq_quality)])[0]
+        return _Query(canonical, pdq, pdq_quality)
 
     def _query_of(self, file_hashes: FileHashes) -> _Query:
         pdq: list[tuple[str, str]] = []
@@ -441,15 +462,19 @@ class MatchService:
             return []
         # Search once with the widest threshold; each hit then meets its own list's.
         widest = max(self.threshold_for(hl) for hl in enabled)
-        searched: list[tuple[int, _Query, list[MatchCandidate]]] = []
-        for position, query in enumerate(queries):
-            if query.pdq:
-                joined = b"".join(bytes.fromhex(code) for _, code in query.pdq)
-                codes = np.frombuffer(joined, np.uint8)
-                candidates = index.search_variants(codes.reshape(-1, PDQ_CODE_BYTES), widest)
-                if candidates:
-                    searched.append((position, query, candidates))
-        return searched
+        positions = [position for position, query in enumerate(queries) if query.pdq]
+        if not positions:
+            return []
+        # One kernel call for the whole batch: the rows of every query's codes, back to back.
+        joined = b"".join(bytes.fromhex(code) for p in positions for _, code in queries[p].pdq)
+        codes = np.frombuffer(joined, np.uint8).reshape(-1, PDQ_CODE_BYTES)
+        starts = np.zeros(len(positions) + 1, dtype=np.int64)
+        np.cumsum([len(queries[p].pdq) for p in positions], out=starts[1:])
+        hits = index.search_batch(codes, starts, widest)
+        return [
+            (positions[number], queries[positions[number]], candidates)
+            for number, candidates in sorted(hits.items())
+        ]
 
     def _perceptual(
         self,

@@ -1,9 +1,10 @@
 """Hash, match and act on what a platform uploads, one item or many, keeping only hashes.
 
 `IndexKeeper` keeps this process's matcher and list settings in step with the shared
-store: it polls the store's revision (a cheap query) at most every `poll_interval` and,
-when it moved, lets the matcher catch up incrementally from the change log, so several
-worker processes never reload a whole index at once.
+store: it checks the store's revision (a cheap query) when woken by a change notice (on
+PostgreSQL, see `safeguard.storage.sql.change_notices`) and at least every
+`poll_interval`, and when it moved lets the matcher catch up incrementally from the change
+log, so several worker processes never reload a whole index at once.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from safeguard.domain.matches import Match, Verdict, verdict_of
 from safeguard.domain.service import SeenUpload, UploadContext
 from safeguard.hashing.contract import PixelBudget
 from safeguard.services.actions import ActionOutcome, ActionService
+from safeguard.services.seen_uploads import SeenUploadWriter
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.service_store import ServiceStore
 
@@ -47,6 +49,10 @@ class Matcher(Protocol):
 
     def match_file_hashes(self, file_hashes: FileHashes) -> Sequence[Match]:
         """Every match of one file's hashes against the enabled lists."""
+        ...
+
+    def match_many(self, many: Sequence[FileHashes]) -> Sequence[Sequence[Match]]:
+        """`match_file_hashes` for many files in one index search, in order."""
         ...
 
     def refresh(self) -> int:
@@ -79,6 +85,7 @@ class IndexKeeper:
         self._checked_at: datetime | None = None
         self._refreshed_at: datetime | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
@@ -129,6 +136,17 @@ class IndexKeeper:
         with self._lock:
             yield self._matcher
 
+    @contextmanager
+    def reading_if_free(self) -> Iterator[Matcher | None]:
+        """The matcher if no refresh holds it now, else None (never waits)."""
+        if not self._lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            yield self._matcher
+        finally:
+            self._lock.release()
+
     def staleness_seconds(self) -> float | None:
         """Seconds since the store's revision was last checked; None before the first check."""
         if self._checked_at is None:
@@ -143,15 +161,24 @@ class IndexKeeper:
         self._thread = threading.Thread(target=self._loop, name="index-keeper", daemon=True)
         self._thread.start()
 
+    def wake(self, _revision: int = -1) -> None:
+        """Check the store now rather than at the next poll (a change was announced)."""
+        self._wake.set()
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop polling."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._poll_interval):
+        while True:
+            self._wake.wait(self._poll_interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.ensure_fresh()
             except Exception:  # keep polling; readiness reports the staleness meanwhile
@@ -188,6 +215,7 @@ class UploadMatchingService:
         store: ServiceStore,
         keep_seen: bool = True,
         clock: Callable[[], datetime] = _utcnow,
+        seen_writer: SeenUploadWriter | None = None,
     ) -> None:
         self._hasher = hasher
         self._keeper = keeper
@@ -200,6 +228,7 @@ class UploadMatchingService:
         self._dropped = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._seen_writer = seen_writer
 
     def hash_upload(
         self,
@@ -269,6 +298,45 @@ class UploadMatchingService:
             InputError: no usable digest.
         """
         context = context or UploadContext()
+        return self._match(self._hashes_of(digests, pdq_quality, context), context)
+
+    def match_hashes_at_once(
+        self,
+        digests: Mapping[HashAlgorithm | str, str],
+        pdq_quality: int | None = None,
+        context: UploadContext | None = None,
+    ) -> ItemResult | None:
+        """`match_hashes` if it can answer without waiting for I/O or a lock, else None.
+
+        That is the common case of a platform's hashes that match nothing while the seen
+        uploads are written in batches: only the in-memory lookup runs, so a server may
+        call this on its event loop and save a thread hop. None means: call
+        `match_hashes` (a match needs its actions run, or a refresh holds the index).
+
+        Raises:
+            InvalidDigestError, InputError: as `match_hashes`.
+        """
+        if self._keep_seen and (self._seen_writer is None or not self._seen_writer.running):
+            return None
+        context = context or UploadContext()
+        hashes = self._hashes_of(digests, pdq_quality, context)
+        with self._keeper.reading_if_free() as matcher:
+            if matcher is None:
+                return None
+            matches = tuple(matcher.match_file_hashes(hashes))
+            revision = self._keeper.revision
+        if matches:
+            return None
+        if self._seen_writer is not None and self._keep_seen:
+            self._seen_writer.add(self._seen(hashes, context), hashes, revision)
+        return ItemResult(hashes, matches, verdict_of(matches), ActionOutcome(), None)
+
+    @staticmethod
+    def _hashes_of(
+        digests: Mapping[HashAlgorithm | str, str],
+        pdq_quality: int | None,
+        context: UploadContext,
+    ) -> FileHashes:
         crypto: dict[HashAlgorithm, str] = {}
         pdq: str | None = None
         known = {a.value for a in HashAlgorithm}
@@ -283,14 +351,53 @@ class UploadMatchingService:
                 crypto[algorithm] = canonical
         if not crypto and pdq is None:
             raise InputError("give at least one of md5, sha1, sha256, pdq, photodna")
-        hashes = FileHashes(
+        return FileHashes(
             path=context.file_name or "hashes",
             size=None,
             digests=crypto,
             pdq=pdq,
             pdq_quality=(100 if pdq_quality is None else pdq_quality) if pdq else None,
         )
-        return self._match(hashes, context)
+
+    def match_hashes_many(
+        self,
+        items: Sequence[tuple[Mapping[HashAlgorithm | str, str], int | None, UploadContext | None]],
+    ) -> list[ItemResult | InputError]:
+        """`match_hashes` for many ``(digests, pdq_quality, context)`` items at once.
+
+        One index search and one entry fetch for the whole batch (`MatchService.match_many`)
+        and one write of all the hash records; then each item's actions. An item with bad
+        input gets its `InputError` in its place and the others go on.
+        """
+        results: list[ItemResult | InputError | None] = [None] * len(items)
+        prepared: list[tuple[int, FileHashes, UploadContext]] = []
+        for position, (digests, pdq_quality, context) in enumerate(items):
+            context = context or UploadContext()
+            try:
+                prepared.append((position, self._hashes_of(digests, pdq_quality, context), context))
+            except InputError as exc:
+                results[position] = exc
+        with self._keeper.reading() as matcher:
+            found = matcher.match_many([hashes for _, hashes, _ in prepared])
+        lists = self._keeper.lists()
+        uploads = [self._seen(hashes, context) for _, hashes, context in prepared]
+        ids: Sequence[int | None] = (
+            self._store.add_seen_many(uploads) if self._keep_seen else [None] * len(uploads)
+        )
+        for (position, hashes, _), matched, upload, upload_id in zip(
+            prepared, found, uploads, ids, strict=True
+        ):
+            matches = tuple(matched)
+            if upload_id is None:
+                outcome = self._actions.act(upload, matches, lists)
+            else:
+                upload = replace(upload, upload_id=upload_id)
+                fresh = [
+                    m for m in matches if self._store.claim_hit(upload_id, m.list_name, m.entry_id)
+                ]
+                outcome = self._actions.act(upload, fresh, lists)
+            results[position] = ItemResult(hashes, matches, verdict_of(matches), outcome, upload_id)
+        return [result for result in results if result is not None]
 
     def lookup(self, digests: Mapping[HashAlgorithm, str]) -> tuple[Match, ...]:
         """Matches for canonical digests, with no side effect at all.

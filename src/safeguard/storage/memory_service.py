@@ -73,6 +73,10 @@ class MemoryServiceStore:
             self._seen[upload_id] = replace(upload, upload_id=upload_id)
             return upload_id
 
+    def add_seen_many(self, uploads: Sequence[SeenUpload]) -> list[int]:
+        """Record many seen uploads."""
+        return [self.add_seen(upload) for upload in uploads]
+
     def get_seen(self, upload_id: int) -> SeenUpload:
         """One seen upload."""
         try:

@@ -43,6 +43,9 @@ class ServiceStore(Protocol):
     def add_seen(self, upload: SeenUpload) -> int:
         """Record the hashes of an item the service has seen; returns its id."""
 
+    def add_seen_many(self, uploads: Sequence[SeenUpload]) -> list[int]:
+        """Record many seen items in one transaction; returns their ids in order."""
+
     def get_seen(self, upload_id: int) -> SeenUpload:
         """One seen upload."""
 

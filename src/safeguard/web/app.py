@@ -149,10 +149,16 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
             keeper.start()
             services.webhook_dispatcher.start()
             services.upload_matching.start()
+            services.seen_writer.start()
+            if services.list_change_listener is not None:
+                services.list_change_listener.start()
         try:
             yield
         finally:
             if background:
+                if services.list_change_listener is not None:
+                    services.list_change_listener.stop()
+                services.seen_writer.stop()
                 keeper.stop()
                 services.webhook_dispatcher.stop()
                 services.upload_matching.stop()

@@ -135,7 +135,11 @@ class MatchResponse(BaseModel):
     actions: list[str] = Field(description="Actions taken: block, quarantine, report, webhook.")
     report_id: int | None = None
     quarantine_id: int | None = None
-    upload_id: int | None = Field(None, description="Id of the kept hash record.")
+    upload_id: int | None = Field(
+        None,
+        description="Id of the kept hash record; null for hashes sent as JSON that matched "
+        "nothing (a running service stores those records in batches, within a second).",
+    )
     hashes: HashRecord
     matches: list[MatchOut]
 

@@ -8,9 +8,9 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from safeguard.bootstrap import Services
+from safeguard.storage.redis_rate_limits import Limiter
 from safeguard.web.key_cache import KeyCache
 from safeguard.web.metrics import ServiceMetrics
-from safeguard.web.rate_limit import TokenBucketLimiter
 
 
 @dataclass
@@ -19,8 +19,12 @@ class AppState:
 
     services: Services
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
-    limiter: TokenBucketLimiter = field(default_factory=TokenBucketLimiter)
     key_cache: KeyCache = field(default_factory=KeyCache)
+    limiter: Limiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Shared by every worker and replica when the settings name a Redis server.
+        self.limiter = self.services.rate_limiter
 
 
 async def app_state(request: Request) -> AppState:

@@ -262,3 +262,29 @@ def test_save_refuses_to_replace_a_folder_that_is_not_an_index(tmp_path: Path) -
         index.save(precious)
     assert (precious / "notes.txt").read_text() == "not an index"
     assert not list(tmp_path.glob(".*"))
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_search_batch_equals_one_search_variants_per_query(random_set, strategy: str) -> None:
+    ids, codes = random_set
+    index = with_strategy(PdqIndex.build(ids, codes), strategy)
+    index.add(
+        np.array([7, 8], np.int64),
+        np.stack([flip_bits(np.random.default_rng(2), codes[k], 3) for k in (0, 1)]),
+    )
+    rng = np.random.default_rng(23)
+    _, planted = planted_queries(rng, codes, [0, 3, 12, 25, 31, 32, 40] * 30)
+    # queries of 1..8 variants (dihedral hashes, recovered regions), some with no hit at all
+    sizes = rng.integers(1, 9, size=60)
+    rows = np.concatenate([planted, random_codes(rng, int(sizes.sum()))])[
+        rng.permutation(planted.shape[0] + int(sizes.sum()))
+    ][: int(sizes.sum())]
+    starts = np.zeros(sizes.shape[0] + 1, np.int64)
+    np.cumsum(sizes, out=starts[1:])
+    found = index.search_batch(rows, starts, 31)
+    for q in range(sizes.shape[0]):
+        expected = index.search_variants(rows[starts[q] : starts[q + 1]], 31)
+        assert found.get(q, []) == expected
+    assert index.search_batch(rows[:0], np.zeros(1, np.int64), 31) == {}
+    with pytest.raises(ValueError, match="starts"):
+        index.search_batch(rows, np.array([0, 3], np.int64), 31)

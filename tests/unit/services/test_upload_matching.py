@@ -105,3 +105,33 @@ def test_match_many_keeps_each_items_error(stack: ServiceStack, photo: bytes) ->
     )
     assert not isinstance(results[0], InputError)
     assert isinstance(results[1], InputError)
+
+
+def test_match_hashes_many_answers_each_item_as_one_call_would(stack: ServiceStack) -> None:
+    known_pdq = "ab" * 32
+    stack.admin.create_list(bad_list(), "test")
+    stack.admin.add_entries("bad", [entry("e1", pdq=known_pdq), entry("e2", md5="1" * 32)], "test")
+    items = [
+        ({"pdq": "cd" * 32}, None, UploadContext(content_id="a")),
+        ({"md5": "zz"}, None, None),
+        ({"pdq": known_pdq}, 90, UploadContext(content_id="b")),
+        ({"md5": "1" * 32, "sha1": "2" * 40}, None, None),
+        ({}, None, None),
+    ]
+    unknown, bad_digest, by_pdq, by_md5, empty = stack.matching.match_hashes_many(items)
+    assert isinstance(bad_digest, InvalidDigestError)
+    assert isinstance(empty, InputError)
+    assert not isinstance(unknown, InputError)
+    assert not isinstance(by_pdq, InputError)
+    assert not isinstance(by_md5, InputError)
+    assert unknown.verdict is Verdict.UNKNOWN
+    assert stack.store.get_seen(unknown.upload_id or 0).context.content_id == "a"
+    assert by_pdq.verdict is Verdict.KNOWN_BAD
+    assert by_pdq.outcome.block
+    assert [m.entry_id for m in by_md5.matches] == ["e2"]
+    assert len(stack.store.list_reports(ReportStatus.PENDING)) == 2
+    # The same hashes again are a new upload, with its own record and report, as one by one.
+    again = stack.matching.match_hashes_many([items[2]])[0]
+    assert not isinstance(again, InputError)
+    assert again.upload_id not in (None, by_pdq.upload_id)
+    assert len(stack.store.list_reports(ReportStatus.PENDING)) == 3

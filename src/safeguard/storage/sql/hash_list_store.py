@@ -70,6 +70,9 @@ _LOOKUP_CHUNK = 500
 
 _REVISION_SQL = "SELECT revision FROM hash_list_state WHERE id = 1"
 
+LIST_CHANGES_CHANNEL = "safeguard_list_changes"
+"""PostgreSQL channel notified with the new revision by every committed list change."""
+
 _e = hash_list_entries.c
 _l = hash_lists.c
 
@@ -114,6 +117,10 @@ class SqlHashListStore:
         revision: int = conn.execute(
             select(hash_list_state.c.revision).where(hash_list_state.c.id == 1)
         ).scalar_one()
+        if conn.dialect.name == "postgresql":
+            # Delivered when (and only if) this transaction commits: every service replica
+            # listening (`storage.sql.change_notices`) catches up at once instead of polling.
+            conn.exec_driver_sql(f"NOTIFY {LIST_CHANGES_CHANNEL}, '{int(revision)}'")
         return revision
 
     @staticmethod
@@ -490,6 +497,10 @@ class SqlHashListStore:
         revision: int = conn.execute(
             select(hash_list_state.c.revision).where(hash_list_state.c.id == 1)
         ).scalar_one()
+        if conn.dialect.name == "postgresql":
+            # Delivered when (and only if) this transaction commits: every service replica
+            # listening (`storage.sql.change_notices`) catches up at once instead of polling.
+            conn.exec_driver_sql(f"NOTIFY {LIST_CHANGES_CHANNEL}, '{int(revision)}'")
         return revision
 
     def pdq_rows_since(self, revision: int) -> PdqDelta:

@@ -103,6 +103,17 @@ class SqlServiceStore:
             result = conn.execute(insert(service_seen_uploads).values(**seen_values(upload)))
             return new_id(result.inserted_primary_key)
 
+    def add_seen_many(self, uploads: Sequence[SeenUpload]) -> list[int]:
+        """Record many seen uploads in one transaction (one multi-row insert)."""
+        if not uploads:
+            return []
+        statement = insert(service_seen_uploads).returning(
+            service_seen_uploads.c.upload_id, sort_by_parameter_order=True
+        )
+        with self._engine.begin() as conn:
+            rows = conn.execute(statement, [seen_values(u) for u in uploads])
+            return [int(row[0]) for row in rows]
+
     def get_seen(self, upload_id: int) -> SeenUpload:
         """One seen upload."""
         with self._engine.connect() as conn:

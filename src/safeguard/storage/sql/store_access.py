@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
@@ -25,37 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from safeguard.domain.errors import ConfigurationError, StorageError
 from safeguard.storage.sql.engine import MIGRATIONS_DIR, make_engine, upgrade_schema
-
-
-class StoreAccess(StrEnum):
-    """What a command may do to its store."""
-
-    READ = "read"
-    WRITE = "write"
-    CREATE = "create"
-
-
-class SchemaState(StrEnum):
-    """What a database holds, compared with this version of Safeguard."""
-
-    MISSING = "missing"  # no SQLite file
-    EMPTY = "empty"  # exists, no tables
-    FOREIGN = "foreign"  # tables, but not Safeguard's
-    BEHIND = "behind"  # Safeguard's, older: `safeguard db upgrade`
-    CURRENT = "current"
-    AHEAD = "ahead"  # written by a newer Safeguard
-
-
-@dataclass(frozen=True, slots=True)
-class StoreStatus:
-    """A store's resolved URL (password hidden), its state and schema revisions."""
-
-    url: str
-    state: SchemaState
-    revisions: frozenset[str]
-    heads: frozenset[str]
-    sqlite_path: Path | None
-
+from safeguard.storage.store_states import SchemaState, StoreAccess, StoreStatus
 
 _SUPPORTED = ("sqlite", "postgresql")
 _SUPPORTED_TEXT = (

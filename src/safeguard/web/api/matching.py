@@ -10,8 +10,9 @@ from dataclasses import replace
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from safeguard.domain.errors import InputError
@@ -48,14 +49,47 @@ _UPLOAD_BODY: dict[str, Any] = {
         },
     }
 }
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """OpenAPI query parameters for the fields of `model`, for a route that reads them by hand."""
+    parameters: list[dict[str, Any]] = []
+    for name, field in model.model_json_schema()["properties"].items():
+        parameter = {
+            "in": "query",
+            "name": name,
+            "required": False,
+            "schema": {k: v for k, v in field.items() if k != "default"},
+        }
+        if "description" in field:
+            parameter["description"] = field["description"]
+        parameters.append(parameter)
+    return parameters
+
+
+def _upload_context(request: Request) -> UploadContext:
+    """The upload's context from the query string (read only for uploads, not for JSON).
+
+    Raises:
+        RequestValidationError: a value does not fit (422, as FastAPI answers).
+    """
+    try:
+        return UploadContextIn.model_validate(dict(request.query_params)).context()
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
+
+
 _MATCH_BODY: dict[str, Any] = {
+    # The context is read by hand, so that a JSON query (the hot path) does not pay for
+    # parsing a query-string model it never uses; it is documented here instead.
+    "parameters": _query_parameters(UploadContextIn),
     "requestBody": {
         "required": True,
         "content": {
             **_UPLOAD_BODY["requestBody"]["content"],
             "application/json": {"schema": {"$ref": "#/components/schemas/HashQuery"}},
         },
-    }
+    },
 }
 _MULTIPART_BODY: dict[str, Any] = {
     "requestBody": {
@@ -244,7 +278,6 @@ async def match(
     request: Request,
     key: Matcher,
     state: State,
-    context: Annotated[UploadContextIn, Query()],
 ) -> MatchResponse:
     """Known or not, and what to do: matches with list, category, distance, quality, provenance.
 
@@ -256,11 +289,15 @@ async def match(
     service = state.services.upload_matching
     if _is_json(request):
         query: HashQuery = _json_model(body, HashQuery)
+        # Hashes that match nothing are answered from memory here, without a thread hop.
+        found = service.match_hashes_at_once(query.digests(), query.pdq_quality, query.context())
+        if found is not None:
+            return _record(state, found)
         result = await run_in_threadpool(
             service.match_hashes, query.digests(), query.pdq_quality, query.context()
         )
     else:
-        upload = context.context()
+        upload = _upload_context(request)
         if _is_multipart(request):
             files = await _files(request, body)
             if len(files) != 1:
@@ -286,11 +323,12 @@ async def match_batch(request: Request, key: Matcher, state: State) -> BatchMatc
     budget = PixelBudget(state.services.settings.batch_max_pixels)
     if _is_json(request):
         batch: BatchHashQuery = _json_model(body, BatchHashQuery)
-        for query in batch.items:
-            call = partial(
-                service.match_hashes, query.digests(), query.pdq_quality, query.context()
-            )
-            calls.append((query.file_name, call))
+        # One index search and one write for the whole batch.
+        answers = await run_in_threadpool(
+            service.match_hashes_many,
+            [(query.digests(), query.pdq_quality, query.context()) for query in batch.items],
+        )
+        return _batch_response(state, [q.file_name for q in batch.items], answers)
     else:
         for name, content in await _files(request, body, field=BATCH_FIELD):
             item = partial(
@@ -303,8 +341,14 @@ async def match_batch(request: Request, key: Matcher, state: State) -> BatchMatc
         return service.match_many([call for _, call in calls])
 
     results = await _cancellable_with(request, cancel, run_all)
+    return _batch_response(state, [label for label, _ in calls], results)
+
+
+def _batch_response(
+    state: AppState, labels: list[str | None], results: list[ItemResult | InputError]
+) -> BatchMatchResponse:
     items = []
-    for index, ((label, _), result) in enumerate(zip(calls, results, strict=True)):
+    for index, (label, result) in enumerate(zip(labels, results, strict=True)):
         if isinstance(result, InputError):
             items.append(BatchItemOut(index=index, name=label, error=str(result)))
         else:

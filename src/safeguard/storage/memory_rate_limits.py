@@ -1,4 +1,7 @@
-"""Per-key token buckets, in process: each worker process enforces the limit on its own."""
+"""Per-key token buckets, in process: each worker process enforces the limit on its own.
+
+`safeguard.storage.redis_rate_limits.RedisRateLimiter` shares them between processes.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,237 @@
+"""`safeguard lists import` and `safeguard match --hashes` as a user runs them, at list scale.
+
+Not a timed test: run it by hand. For each size N it
+
+1. writes a PDQ list (threatexchange/HMA CSV layout: ``id,pdq``; random stand-in codes,
+   never hashes of real content) and times ``safeguard lists import`` of it, as a
+   command, on SQLite (a file in a temporary data folder) and, with ``--postgres``, on a
+   throwaway PostgreSQL database; wall time, the command's CPU time and its peak RSS;
+2. runs ``safeguard match --hashes Q.txt --algorithm pdq --json`` with one query
+   (start-up: imports, index load, store) and with Q queries (half planted within
+   0..31 bits of a listed code, half random), three times each. Lookups per second
+   *beyond start-up* are ``(Q - 1) / (t_Q - t_1)`` on the medians, in wall time and in
+   the command's CPU time;
+3. in the same run, the engine on its own in this process: `PdqIndex.search` one query
+   per call (the engine's figure the issue compares with) and `PdqIndex.search_batch`;
+4. recall: the command's matches for the first R queries against numpy brute force.
+
+The machine may be shared: the CPU-time columns and the same-run ratios are the figures to
+read; wall time is printed beside them.
+
+Usage (from the repository root):
+
+    uv run --no-sync python benchmarks/cli/bench_match_cli.py --sizes 1e6 [--queries 20000]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--recall 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from safeguard.matching.brute_force import brute_force_search
+from safeguard.matching.pdq_index import PdqIndex
+from safeguard.storage.sql.engine import make_engine
+
+THRESHOLD = 31
+
+
+def _hex(codes: NDArray[np.uint8]) -> list[str]:
+    return [row.tobytes().hex() for row in codes]
+
+
+def write_list(path: Path, codes: NDArray[np.uint8]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        out.write("id,pdq\n")
+        step = 200_000
+        for start in range(0, codes.shape[0], step):
+            chunk = codes[start : start + step]
+            out.writelines(f"e{start + k},{h}\n" for k, h in enumerate(_hex(chunk)))
+
+
+def queries_for(
+    rng: np.random.Generator, codes: NDArray[np.uint8], count: int
+) -> NDArray[np.uint8]:
+    planted = codes[rng.integers(0, codes.shape[0], count // 2)].copy()
+    bits = np.unpackbits(planted, axis=1)
+    for row, flips in zip(bits, rng.integers(0, THRESHOLD + 1, planted.shape[0]), strict=True):
+        row[rng.choice(256, size=int(flips), replace=False)] ^= 1
+    planted = np.packbits(bits, axis=1)
+    randoms = rng.integers(0, 256, size=(count - planted.shape[0], 32), dtype=np.uint8)
+    mixed = np.concatenate([planted, randoms])
+    return mixed[rng.permutation(mixed.shape[0])]
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], stdout: int | None = None
+) -> tuple[float, float, float, str]:
+    """Run ``safeguard ARGS``; wall s, CPU s (user + sys of the child), peak RSS MiB, stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("safeguard")), *args],
+        env=env,
+        stdout=subprocess.PIPE if stdout is None else stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"safeguard {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # ru_maxrss of children is the largest of any child so far; each size runs import first.
+    return wall, cpu, after.ru_maxrss / 1024, done.stdout or ""
+
+
+def bench_size(
+    count: int,
+    queries: int,
+    recall_count: int,
+    db_url: str | None,
+    label: str,
+    seed: int,
+    repeats: int = 3,
+) -> dict[str, object]:
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 256, size=(count, 32), dtype=np.uint8)
+    with tempfile.TemporaryDirectory(prefix="sg-bench-cli-") as tmp:
+        folder = Path(tmp)
+        env = {**os.environ, "SAFEGUARD_DATA_DIR": str(folder / "data")}
+        env.pop("SAFEGUARD_DB", None)
+        env.pop("SAFEGUARD_DATABASE_URL", None)
+        if db_url is not None:
+            env["SAFEGUARD_DB"] = db_url
+        list_file = folder / "list.csv"
+        write_list(list_file, codes)
+        imp_wall, imp_cpu, imp_rss, _ = run_cli(
+            ["lists", "import", str(list_file), "--name", "bench", "--kind", "known-bad"], env
+        )
+        print(
+            f"[{label} N={count:,}] import: {imp_wall:.1f} s wall, {imp_cpu:.1f} s CPU, peak RSS {imp_rss:.0f} MiB",
+            flush=True,
+        )
+        query_codes = queries_for(rng, codes, queries)
+        many = folder / "queries.txt"
+        many.write_text("\n".join(_hex(query_codes)) + "\n", encoding="utf-8")
+        one = folder / "one.txt"
+        one.write_text(_hex(query_codes[:1])[0] + "\n", encoding="utf-8")
+        match_args = ["match", "--algorithm", "pdq", "--json", "--hashes"]
+        # First call builds and saves the indexes; it is not timed. On a shared machine the
+        # CPU time of one run varies by tens of per cent: medians of `repeats` runs each.
+        run_cli([*match_args, str(one)], env)
+        ones, manys = [], []
+        for _ in range(repeats):
+            ones.append(run_cli([*match_args, str(one)], env))
+            manys.append(run_cli([*match_args, str(many)], env))
+        w1 = statistics.median(r[0] for r in ones)
+        c1 = statistics.median(r[1] for r in ones)
+        wq = statistics.median(r[0] for r in manys)
+        cq = statistics.median(r[1] for r in manys)
+        match_rss, out = manys[-1][2], manys[-1][3]
+        beyond_wall = (queries - 1) / max(wq - w1, 1e-9)
+        beyond_cpu = (queries - 1) / max(cq - c1, 1e-9)
+        print(
+            f"[{label} N={count:,}] match --hashes: start-up {w1:.2f} s wall / {c1:.2f} s CPU; "
+            f"{queries:,} queries {wq:.2f} s / {cq:.2f} s; beyond start-up "
+            f"{beyond_wall:,.0f}/s wall, {beyond_cpu:,.0f}/s CPU",
+            flush=True,
+        )
+        records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        assert len(records) == queries, (len(records), queries)
+
+    # The engine alone, same data, same queries, this process (one thread).
+    ids = np.arange(1, count + 1, dtype=np.int64)
+    index = PdqIndex.build(ids, codes)
+    index.search(query_codes[0], THRESHOLD)  # compile/load kernels
+    sample = query_codes[: min(queries, 5000)]
+    cpu0 = time.process_time()
+    for code in sample:
+        index.search(code, THRESHOLD)
+    engine_one = sample.shape[0] / (time.process_time() - cpu0)
+    starts = np.arange(query_codes.shape[0] + 1, dtype=np.int64)
+    cpu0 = time.process_time()
+    index.search_batch(query_codes, starts, THRESHOLD)
+    engine_batch = queries / (time.process_time() - cpu0)
+
+    # Recall: the command's answers for the first R queries against brute force.
+    expected = found = 0
+    for record, code in zip(records[:recall_count], query_codes[:recall_count], strict=True):
+        rows, _ = brute_force_search(codes, code, THRESHOLD)
+        want = {f"e{r}" for r in rows.tolist()}
+        got = {m["entry_id"] for m in record["matches"] if m["algorithm"] == "pdq"}
+        expected += len(want)
+        found += len(want & got)
+        assert got <= want, "a match brute force does not find"
+    recall = found / expected if expected else 1.0
+    print(
+        f"[{label} N={count:,}] engine in-process: {engine_one:,.0f}/s one query per call, "
+        f"{engine_batch:,.0f}/s batched (CPU); CLI beyond start-up / engine one-per-call = "
+        f"{beyond_cpu / engine_one:.2f}x (CPU); recall {recall:.3f} over {recall_count} queries "
+        f"({expected} pairs); match peak RSS {match_rss:.0f} MiB",
+        flush=True,
+    )
+    return {
+        "store": label,
+        "entries": count,
+        "import_wall_s": round(imp_wall, 2),
+        "import_cpu_s": round(imp_cpu, 2),
+        "import_peak_rss_mib": round(imp_rss),
+        "startup_wall_s": round(w1, 3),
+        "startup_cpu_s": round(c1, 3),
+        "queries": queries,
+        "beyond_startup_wall_per_s": round(beyond_wall),
+        "beyond_startup_cpu_per_s": round(beyond_cpu),
+        "engine_one_per_call_cpu_per_s": round(engine_one),
+        "engine_batch_cpu_per_s": round(engine_batch),
+        "recall": recall,
+        "recall_pairs": expected,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1e6", help="comma-separated list sizes")
+    parser.add_argument("--queries", type=int, default=20_000)
+    parser.add_argument("--recall", type=int, default=200, help="queries checked by brute force")
+    parser.add_argument("--postgres", help="server URL to create a throwaway database on")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    results = []
+    for size in (int(float(s)) for s in args.sizes.split(",")):
+        if not args.no_sqlite:
+            results.append(bench_size(size, args.queries, args.recall, None, "sqlite", 1))
+        if args.postgres:
+            admin = make_engine(args.postgres)
+            name = f"sg_bench_{uuid.uuid4().hex[:10]}"
+            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            url = admin.url.set(database=name).render_as_string(hide_password=False)
+            try:
+                results.append(bench_size(size, args.queries, args.recall, url, "postgresql", 1))
+            finally:
+                with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin.dispose()
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (2 vCPUs, shared)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

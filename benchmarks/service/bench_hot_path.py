@@ -1,0 +1,147 @@
+"""Server CPU of `/v1/match` by PDQ hash without HTTP: the ASGI app called directly.
+
+Not a timed test: run it by hand. Builds a SQLite store with N random PDQ entries, then sends
+R JSON hash queries (random, so unknown: the common case) straight into the FastAPI app,
+measuring this process's CPU time (all threads) per request, in the same run:
+
+* ``per-request writes``: the seen-upload writer not running, so each request takes the
+  thread-pool path and writes and commits its hash record itself (the service before
+  issue 13);
+* ``batched``: the writer running, so unmatched hash queries are answered on the event loop
+  and their records written in batches (the service now);
+* ``lookup alone``: `MatchService.match_digests` on the same index, as the keeper runs it.
+
+HTTP parsing (uvicorn) is not included; `bench_service.py` measures the whole server.
+
+Usage (from the repository root):
+
+    uv run --no-sync python benchmarks/service/bench_hot_path.py [--entries 100000] [--requests 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from safeguard.bootstrap import build_services
+from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
+from safeguard.domain.service import Scope
+from safeguard.settings import load_settings
+from safeguard.web.app import create_app
+
+
+async def call(app: Any, token: str, body: bytes) -> None:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/match",
+        "raw_path": b"/v1/match",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"bench"),
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 2),
+        "state": {},
+    }
+    sent = False
+
+    async def receive() -> MutableMapping[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    statuses: list[int] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await app(scope, receive, send)
+    assert statuses == [200], statuses
+
+
+def cpu_ms_per(count: int, run: Callable[[], Awaitable[None]]) -> float:
+    started = time.process_time()
+    asyncio.run(run())
+    return (time.process_time() - started) / count * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=3000)
+    args = parser.parse_args()
+    rng = random.Random(1)
+    with tempfile.TemporaryDirectory(prefix="sg-bench-hot-") as tmp:
+        services = build_services(load_settings({"SAFEGUARD_DATA_DIR": str(Path(tmp))}))
+        entries = (
+            HashEntry(f"e{i}", {HashAlgorithm.PDQ: f"{rng.getrandbits(256):064x}"})
+            for i in range(args.entries)
+        )
+        services.hash_list_store.import_list(HashList("bench", ListKind.KNOWN_BAD), entries)
+        token = services.api_keys.create("bench", [Scope.MATCH], rate_per_minute=10**9).token
+        app = create_app(services, background=False)
+        bodies = [
+            json.dumps({"pdq": f"{rng.getrandbits(256):064x}"}).encode()
+            for _ in range(args.requests)
+        ]
+
+        async def send_all() -> None:
+            for body in bodies:
+                await call(app, token, body)
+
+        asyncio.run(call(app, token, bodies[0]))  # index loaded, kernels warm
+        results: dict[str, float] = {}
+        for _ in range(2):  # alternate, so both see the same machine
+            results["per-request writes"] = cpu_ms_per(len(bodies), send_all)
+            services.seen_writer.start()
+            results["batched"] = cpu_ms_per(len(bodies), send_all)
+            services.seen_writer.stop()
+        matcher = services.index_keeper
+        values = [f"{rng.getrandbits(256):064x}" for _ in range(args.requests)]
+        started = time.process_time()
+        with matcher.reading() as match_service:
+            for value in values:
+                match_service.match_file_hashes(_pdq_only(value))
+        results["lookup alone"] = (time.process_time() - started) / len(values) * 1000
+        services.engine.dispose()
+    for name, value in results.items():
+        print(f"{name}: {value:.3f} ms CPU per request")
+    print(
+        f"per-request writes / batched = {results['per-request writes'] / results['batched']:.2f}x; "
+        f"batched / lookup alone = {results['batched'] / results['lookup alone']:.1f}x"
+    )
+    load = os.getloadavg()
+    print(
+        f"{args.entries:,} entries, {args.requests:,} requests; load average {load[0]:.1f} (2 vCPUs, shared)"
+    )
+
+
+def _pdq_only(value: str) -> Any:
+    from safeguard.domain.file_hashes import FileHashes
+
+    return FileHashes(path="q", size=None, digests={}, pdq=value, pdq_quality=100)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Keeping the hashes of unmatched uploads without a database write per request.
+
+Most queries match nothing, yet each is kept (hashes only) so that retroactive matching can
+find it when a list later gains its hash. For a platform's hashes sent as JSON, writing one
+row and committing per request cost several times the lookup itself, so
+`SeenUploadWriter` collects those rows and writes them in one transaction every `interval`
+seconds (or `max_batch` rows), from its own thread (`UploadMatchingService.
+match_hashes_at_once`). Uploaded content still writes its row at once: hashing it costs far
+more than the write, and its answer keeps its record's id.
+
+Nothing is silently missed by the delay: a list change committed while a row waited in the
+buffer was re-matched (by some process) against the rows stored *then*, which did not yet
+include it. So after each write the writer reads the store's revision, and rows matched at
+an older revision are matched again by this process once it has caught up; their hits are
+claimed and acted on exactly as retroactive matching does (a hit is claimed once, so it
+never acts twice). Until `start` is called (tests, tools) rows are written at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from safeguard.domain.file_hashes import FileHashes
+from safeguard.domain.hash_lists import HashList
+from safeguard.domain.matches import Match
+from safeguard.domain.service import SeenUpload
+from safeguard.services.actions import ActionService
+from safeguard.storage.service_store import ServiceStore
+
+logger = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 0.25
+"""Longest time an unmatched upload's hashes wait before they are stored."""
+
+MAX_BATCH = 1_000
+"""Rows written at once at most; a full buffer is written without waiting."""
+
+
+class Rematcher(Protocol):
+    """What the writer needs of `safeguard.services.upload_matching.IndexKeeper`."""
+
+    def ensure_fresh(self, force: bool = False) -> int:
+        """Catch up with the store; returns the revision now served."""
+        ...
+
+    def lists(self) -> dict[str, HashList]:
+        """The lists by name, as served."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    upload: SeenUpload
+    hashes: FileHashes
+    revision: int
+
+
+class SeenUploadWriter:
+    """Buffered, batched storage of unmatched uploads; thread-safe.
+
+    Args:
+        store: where seen uploads are kept.
+        current_revision: reads the list store's revision (one small query).
+        keeper: brings this process's matcher up to date before a re-match.
+        match: matches one item's hashes with the (fresh) matcher.
+        actions: runs the lists' actions on hits found by a re-match.
+    """
+
+    def __init__(
+        self,
+        store: ServiceStore,
+        current_revision: Callable[[], int],
+        keeper: Rematcher,
+        match: Callable[[FileHashes], Sequence[Match]],
+        actions: ActionService,
+        interval: float = FLUSH_SECONDS,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self._store = store
+        self._current_revision = current_revision
+        self._keeper = keeper
+        self._match = match
+        self._actions = actions
+        self._interval = interval
+        self._max_batch = max(1, max_batch)
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._waiting: list[_Waiting] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        """True while the background writer runs (rows are buffered)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def add(self, upload: SeenUpload, hashes: FileHashes, revision: int) -> None:
+        """Keep an upload that matched nothing at list revision `revision`."""
+        item = _Waiting(upload, hashes, revision)
+        if not self.running:
+            self._write([item])
+            return
+        with self._lock:
+            self._waiting.append(item)
+            full = len(self._waiting) >= self._max_batch
+        if full:
+            self._wake.set()
+
+    def flush(self) -> int:
+        """Write every waiting row now; returns how many were written."""
+        with self._flush_lock:
+            with self._lock:
+                batch, self._waiting = self._waiting, []
+            if batch:
+                self._write(batch)
+            return len(batch)
+
+    def start(self) -> None:
+        """Write from a background thread from now on."""
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="seen-uploads", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread and write what is waiting."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.flush()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # the rows stay lost only if the store is down; keep serving
+                logger.exception("storing seen uploads failed")
+
+    def _write(self, batch: Sequence[_Waiting]) -> None:
+        ids = self._store.add_seen_many([item.upload for item in batch])
+        revision = self._current_revision()
+        stale = [
+            (replace(item.upload, upload_id=upload_id), item.hashes)
+            for item, upload_id in zip(batch, ids, strict=True)
+            if item.revision < revision
+        ]
+        if stale:
+            self._rematch(stale)
+
+    def _rematch(self, stale: Sequence[tuple[SeenUpload, FileHashes]]) -> None:
+        """Match rows again that a list change may have passed by while they waited."""
+        self._keeper.ensure_fresh()
+        lists: Mapping[str, HashList] = self._keeper.lists()
+        for stored, hashes in stale:
+            matches = self._match(hashes)
+            fresh = [
+                m
+                for m in matches
+                if self._store.claim_hit(stored.upload_id or 0, m.list_name, m.entry_id)
+            ]
+            if fresh:
+                self._actions.act(stored, fresh, lists, retroactive=True)
