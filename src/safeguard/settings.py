@@ -43,6 +43,7 @@ class Settings:
         batch_backend: ``local`` (process pool on this machine) or ``ray`` (Ray cluster).
         ray_address: Ray cluster to join (``auto``, ``ray://host:10001``); empty starts a
             local Ray. Used only with the ``ray`` backend.
+        intel_rules: a priority rule set (TOML) to use instead of the shipped one.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -62,6 +63,7 @@ class Settings:
     index_max_stale_seconds: int = 30
     batch_backend: str = "local"
     ray_address: str = ""
+    intel_rules: str = ""
 
     def __post_init__(self) -> None:
         if self.pdq_mode not in ("fast", "reference"):
