@@ -26,7 +26,7 @@ from safeguard.domain.errors import (
     StorageError,
 )
 from safeguard.settings import load_settings
-from safeguard.web.api import health, lists, matching, reports
+from safeguard.web.api import health, intel, lists, matching, reports
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.schemas import BatchHashQuery, HashQuery
 from safeguard.web.state import AppState
@@ -43,7 +43,8 @@ category, distance, threshold, query quality and provenance. The service never s
 keeps content; it keeps hashes and upload metadata for retroactive matching and reports.
 
 Authenticate with `Authorization: Bearer <token>` or `X-API-Key: <token>` (see
-`safeguard keys create`). Scopes: `match`, `lists:write`, `reports:review`, `admin`.
+`safeguard keys create`). Scopes: `match`, `lists:write`, `reports:review`, `intel:read`,
+`intel:write`, `admin`.
 """
 
 
@@ -128,7 +129,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     _install_error_handlers(app)
     _install_openapi(app)
-    for module in (matching, lists, reports, health, pages):
+    for module in (matching, lists, reports, intel, health, pages):
         app.include_router(module.router)
     return app
 
