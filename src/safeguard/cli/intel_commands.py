@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from safeguard.cli.app import app
@@ -87,7 +88,9 @@ def ingest(
             emit_json(record)
             continue
         for refusal in outcome.refused:
-            stderr_console.print(f"[yellow]refused[/yellow] {refusal}", highlight=False)
+            stderr_console.print(
+                f"[yellow]refused[/yellow] {escape(str(refusal))}", highlight=False, soft_wrap=True
+            )
         typer.echo(
             f"{record['added']} referral(s) added, {record['unchanged']} already held, "
             f"{len(outcome.refused)} refused, {record['subjects_created']} new subject(s)"
