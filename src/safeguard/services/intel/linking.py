@@ -11,7 +11,8 @@ rarity falls smoothly from 1 (a thing seen in two referrals) to 0 (at the cap):
 IP addresses are shared over time (one address passes from household to household), so
 they link only observations within ``ip_window`` of each other, and when both give a
 source port (carrier-grade NAT shares one address among many at once), only the same
-port; their ``df`` is the number of referrals on the address within that window.
+port. Their rarity is that of a crowd, whatever the size of the operation: ``df`` is the
+number of referrals on the address within the window and the cap is ``max_subjects``.
 
 Two subjects are in one network when the weights of everything they share add up to at
 least ``floor`` (or an analyst linked them), unless an analyst unlinked them. Networks are
@@ -40,7 +41,7 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
     IdentifierKind.PHONE.value: 0.9,
     IdentifierKind.DEVICE_ID.value: 0.9,
     IdentifierKind.SCREEN_NAME.value: 0.8,
-    IdentifierKind.IP_ADDRESS.value: 0.7,
+    IdentifierKind.IP_ADDRESS.value: 0.8,
     IdentifierKind.POSTAL_ADDRESS.value: 0.6,
     IdentifierKind.POSTCODE.value: 0.15,
     # One known image in common is weak (widely traded series); two rare ones reach the floor.
@@ -144,11 +145,11 @@ def compute_links(
         base = policy.weights.get(weight_kind(kind, key), 0.0)
         link_kind = LinkKind.IMAGE if kind == IMAGE_KIND else LinkKind.IDENTIFIER
         if kind == IdentifierKind.IP_ADDRESS.value:
-            ip_pairs, crowded = _ip_pairs(group, policy.ip_window, common)
+            ip_pairs, crowded = _ip_pairs(group, policy.ip_window, policy.max_subjects)
             if crowded:
                 too_common[key] = crowded
             for (a, b), (evidence, concurrent) in ip_pairs.items():
-                weight = round(base * rarity(concurrent, common), 4)
+                weight = round(base * rarity(concurrent, policy.max_subjects), 4)
                 if weight > 0:
                     links.append(
                         Link(a, b, link_kind, key, weight, tuple(sorted(evidence)), provenance, now)

@@ -152,6 +152,11 @@ class SqlIntelStore:
         with self._engine.connect() as conn:
             return self._by_content_keys(conn, [content_key]).get(content_key)
 
+    def referrals_by_keys(self, content_keys: Iterable[str]) -> dict[str, Referral]:
+        """The stored referrals with these content keys, by key."""
+        with self._engine.connect() as conn:
+            return self._by_content_keys(conn, list(content_keys))
+
     def referrals_of(self, subject_id: int) -> list[Referral]:
         """The subject's referrals, oldest incident first."""
         self.subject(subject_id)
