@@ -4,9 +4,10 @@ A thing (an identifier key or an image key) shared by the referrals of two subje
 them with weight ``base weight of its kind x rarity``. A thing is *too common* when it is
 seen in more referrals than ``cap = max(common_floor, max_share x N)`` (N: all referrals),
 or is held by more than ``max_subjects`` subjects: then it links no one, so a viral image,
-a carrier-grade NAT address or a public Wi-Fi ties nobody together. Below the cap,
-rarity falls smoothly from 1 (a thing seen in two referrals) to 0 (at the cap):
-``1 - ln(df / 2) / ln(cap / 2)`` for a thing seen in ``df`` referrals.
+a carrier-grade NAT address or a public Wi-Fi ties nobody together. Below the cap, rarity
+falls smoothly from 1 (a thing seen in two referrals): ``1 - ln(df / 2) / ln(scale / 2)``
+for a thing seen in ``df`` referrals, where ``scale = max(cap, rarity_scale)`` (so in a
+small operation a thing shared by a handful of referrals still counts as rare).
 
 IP addresses are shared over time (one address passes from household to household), so
 they link only observations within ``ip_window`` of each other, and when both give a
@@ -60,6 +61,7 @@ class LinkPolicy:
         weights: base weight per identifier kind, `LISTED_IMAGE` and `UNLISTED_IMAGE`.
         max_share: things in more than this share of referrals link no one.
         common_floor: ... unless seen in no more than this many referrals.
+        rarity_scale: rarity is measured against at least this many referrals.
         max_subjects: things held by more subjects than this link no one.
         ip_window: IP observations further apart than this do not link.
         floor: the summed weight at which two subjects are in one network.
@@ -69,6 +71,7 @@ class LinkPolicy:
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     max_share: float = 0.02
     common_floor: int = 25
+    rarity_scale: int = 200
     max_subjects: int = 50
     ip_window: timedelta = timedelta(hours=1)
     floor: float = 0.5
@@ -155,7 +158,7 @@ def compute_links(
                         Link(a, b, link_kind, key, weight, tuple(sorted(evidence)), provenance, now)
                     )
             continue
-        weight = round(base * rarity(seen_in, common), 4)
+        weight = round(base * rarity(seen_in, max(common, policy.rarity_scale)), 4)
         if weight <= 0:
             continue
         for (a, b), evidence in _all_pairs(group).items():
