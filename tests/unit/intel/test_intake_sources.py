@@ -52,6 +52,7 @@ def test_an_exhibit_attaches_to_a_subject_and_links_by_its_known_files() -> None
         case, exhibit, results, subject_id=subject, actor="examiner"
     )
     assert (attachment.files_examined, attachment.known_bad_files) == (3, 2)
+    assert len(ingested.added) == 1
     record = stack.subjects.record(subject)
     assert [e.exhibit_reference for e in record.exhibits] == ["EXH-3"]
     [forensic] = [r for r in record.referrals if r.source.value == "forensic-case"]
