@@ -96,7 +96,7 @@ def demo(
 
 def _intelligence_step(services: Services) -> None:
     """A small synthetic operation: referrals in, linked, ranked; the top subject explained."""
-    from safeguard.cli.intel_commands import factors_table, ranked_table
+    from safeguard.cli.intel_tables import factors_table, ranked_table
     from safeguard.services.demo.intel_demo import known_images, run_intel_demo
     from safeguard.services.demo_tour import KNOWN_BAD_LIST
     from safeguard.services.intel.records import assessment_record
