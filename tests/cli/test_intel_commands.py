@@ -99,6 +99,9 @@ def test_ingest_refuses_bad_reports_and_takes_the_rest(tmp_path: Path) -> None:
     assert code == 2
     assert "already split" in output
 
+    code, output = invoke("intel", "networks", "--json")
+    [listed] = lines(output)
+    assert sorted(listed["members"]) == sorted([first, second])
     code, output = invoke("intel", "network", str(first), "--json")
     network = lines(output)[0]
     assert sorted(network["members"]) == sorted([first, second])

@@ -116,6 +116,8 @@ def test_merge_and_split_through_the_api(api: ApiClient) -> None:
     network = api.get(f"/v1/intel/subjects/{a}/network", scope=Scope.INTEL_READ).json()
     assert b in network["members"]  # same phone, device and IP in both reports
     assert {link["kind"] for link in network["links"]} == {"identifier", "image"}
+    [listed] = api.get("/v1/intel/networks", scope=Scope.INTEL_READ).json()
+    assert listed["members"] == network["members"]
 
 
 def test_a_confirmed_platform_report_becomes_a_referral(api: ApiClient) -> None:

@@ -194,6 +194,18 @@ def network(subject_id: int, key: Reader, state: State) -> Record:
     return records.network_record(state.services.intel_links.network_of(subject_id))
 
 
+@router.get("/networks", summary="Networks")
+def list_networks(
+    key: Reader,
+    state: State,
+    min_size: Annotated[int, Query(ge=2)] = 2,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> list[Record]:
+    """Every network, biggest first: members and the links among them."""
+    found = state.services.intel_links.networks(min_size=min_size)[:limit]
+    return [records.network_record(n) for n in found]
+
+
 @router.patch("/subjects/{subject_id}/facts", summary="Record analyst facts")
 def record_facts(subject_id: int, body: FactsIn, key: Writer, state: State) -> Record:
     """Record occupation, access to children, convictions...; the band is recomputed."""
