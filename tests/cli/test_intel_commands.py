@@ -115,6 +115,12 @@ def test_ingest_refuses_bad_reports_and_takes_the_rest(tmp_path: Path) -> None:
     assert "analyst" in output
 
 
+def test_new_subject_by_hand() -> None:
+    code, output = invoke("intel", "new-subject", "--label", "Suspect K", "--reason", "named")
+    assert code == 0
+    assert "subject 1 opened: Suspect K" in output
+
+
 def test_ingest_needs_something_to_read() -> None:
     code, output = invoke("intel", "ingest")
     assert code == 2

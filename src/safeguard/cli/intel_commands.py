@@ -215,6 +215,19 @@ def network(
     console.print(table)
 
 
+@intel_app.command("new-subject")
+def new_subject(
+    label: Annotated[str, typer.Option("--label", help="A short label (an alias, a case name).")],
+    reason: ReasonOption,
+    by: ByOption = None,
+    db: DbOption = None,
+) -> None:
+    """Open a subject by hand (e.g. a suspect known before any referral; audited)."""
+    with errors_to_exit():
+        made = services_for(db).intel_subjects.create(label, by or current_actor(), reason)
+    typer.echo(f"subject {made.subject_id} opened: {made.label}")
+
+
 @intel_app.command("networks")
 def networks(
     min_size: Annotated[int, typer.Option(help="Only networks of at least this many.")] = 2,

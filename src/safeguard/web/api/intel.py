@@ -178,6 +178,19 @@ def ranked_subjects(
     return [RankedSubjectOut(**records.ranked_record(row)) for row in rows]
 
 
+class SubjectIn(Reason):
+    """A subject an analyst opens."""
+
+    label: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/subjects", summary="Open a subject", status_code=201)
+def open_subject(body: SubjectIn, key: Writer, state: State) -> Record:
+    """An analyst opens a subject (a suspect known before any referral); audited."""
+    made = state.services.intel_subjects.create(body.label, actor_of(key), body.reason)
+    return records.subject_record(made)
+
+
 @router.get("/subjects/{subject_id}", summary="One subject, everything about it")
 def subject(subject_id: int, key: Reader, state: State) -> Record:
     """Priority with every factor and its tool, overrides, identifiers and referrals.
