@@ -33,12 +33,24 @@ if TYPE_CHECKING:
     from safeguard.services.list_changes import ListAdministration
     from safeguard.services.lists import ListService
     from safeguard.services.matching import MatchService
+    from safeguard.services.people.accounts import UserAdministration
+    from safeguard.services.people.case_access import CaseAccessService
+    from safeguard.services.people.passwords import Passwords
+    from safeguard.services.people.sign_in import SignInService
+    from safeguard.services.review.exhibit_content import ExhibitContent
+    from safeguard.services.review.grading import ReviewService
+    from safeguard.services.review.preparation import ReviewPreparation
+    from safeguard.services.review.publication import PublicationService
+    from safeguard.services.review.vics_exchange import VicsExchange
+    from safeguard.services.review.wellbeing import WellbeingPreferences
     from safeguard.services.triage import TriageService
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
     from safeguard.storage.intel_store import IntelStore
     from safeguard.storage.service_store import ServiceStore
     from safeguard.storage.sql.case_store import SqlCaseStore
     from safeguard.storage.sql.hash_list_store import SqlHashListStore
+    from safeguard.storage.sql.people_store import SqlPeopleStore
+    from safeguard.storage.sql.review_store import SqlReviewStore
 
 
 @dataclass
@@ -100,7 +112,9 @@ class Services:
         from safeguard.extraction.registry import open_exhibit
         from safeguard.services.case_reports import CaseReportService
 
-        return CaseReportService(self.case_service, open_exhibit=open_exhibit)
+        return CaseReportService(
+            self.case_service, open_exhibit=open_exhibit, grades_of=self.review.graded_paths
+        )
 
     @cached_property
     def triage_service(self) -> TriageService:
@@ -246,6 +260,126 @@ class Services:
         return ListAdministration(
             self.hash_list_store, self.service_store, self.index_keeper, retroactive, import_file
         )
+
+    # --- people and access ------------------------------------------------------------------
+
+    @cached_property
+    def people_store(self) -> SqlPeopleStore:
+        """Users, sessions, case access lists and preferences, in the shared database."""
+        from safeguard.storage.sql.people_store import SqlPeopleStore
+
+        return SqlPeopleStore(self.engine)
+
+    @cached_property
+    def passwords(self) -> Passwords:
+        """Argon2id password hashing at the settings' cost."""
+        from safeguard.services.people.passwords import PasswordPolicy, Passwords
+
+        return Passwords(
+            PasswordPolicy(
+                time_cost=self.settings.password_time_cost,
+                memory_kib=self.settings.password_memory_kib,
+            )
+        )
+
+    @cached_property
+    def users(self) -> UserAdministration:
+        """Creating, disabling and changing accounts (audited)."""
+        from safeguard.services.people.accounts import UserAdministration
+
+        return UserAdministration(self.people_store, self.passwords, self.case_service.audit)
+
+    @cached_property
+    def sign_in(self) -> SignInService:
+        """Sign-in, sessions and lock-out for the web interface."""
+        from datetime import timedelta
+
+        from safeguard.services.people.sign_in import SessionPolicy, SignInService
+
+        policy = SessionPolicy(
+            idle=timedelta(minutes=self.settings.session_idle_minutes),
+            max_age=timedelta(hours=self.settings.session_max_hours),
+            max_failures=self.settings.sign_in_max_failures,
+            lockout=timedelta(minutes=self.settings.sign_in_lockout_minutes),
+        )
+        return SignInService(self.people_store, self.passwords, self.case_service.audit, policy)
+
+    @cached_property
+    def case_access(self) -> CaseAccessService:
+        """Per-case access lists."""
+        from safeguard.services.people.case_access import CaseAccessService
+
+        return CaseAccessService(self.people_store, self.case_service.audit)
+
+    # --- examiner review ------------------------------------------------------------------
+
+    @cached_property
+    def review_store(self) -> SqlReviewStore:
+        """Review items, grade history, schemes, reveal tickets and publications."""
+        from safeguard.storage.sql.review_store import SqlReviewStore
+
+        return SqlReviewStore(self.engine)
+
+    @cached_property
+    def exhibit_content(self) -> ExhibitContent:
+        """Reads chosen files back from exhibits, read-only, for thumbnails and grouping."""
+        from safeguard.extraction.contract import ExtractionLimits
+        from safeguard.extraction.registry import open_exhibit
+        from safeguard.services.review.exhibit_content import ExhibitContent
+
+        limits = ExtractionLimits(
+            max_depth=self.settings.archive_max_depth,
+            max_expanded_bytes=self.settings.archive_max_expanded_bytes,
+            max_ratio=self.settings.archive_max_ratio,
+        )
+        return ExhibitContent(open_exhibit, limits)
+
+    @cached_property
+    def review_preparation(self) -> ReviewPreparation:
+        """Lists an exhibit's items for review and groups near-duplicates."""
+        from safeguard.services.review.preparation import ReviewPreparation
+
+        return ReviewPreparation(
+            self.case_service,
+            self.review_store,
+            self.exhibit_content,
+            group_threshold=self.settings.pdq_threshold,
+        )
+
+    @cached_property
+    def review(self) -> ReviewService:
+        """The examiner's grid: pages, grading, reveals, schemes."""
+        from safeguard.services.review.grading import ReviewService
+
+        return ReviewService(self.case_service, self.review_store, self.exhibit_content)
+
+    @cached_property
+    def review_publication(self) -> PublicationService:
+        """Four-eyes publication of graded items to the local hash lists."""
+        from safeguard.services.review.publication import PublicationService
+
+        def refresh_served_index() -> None:
+            # Only a process that serves matching holds a keeper; others poll the store.
+            if "index_keeper" in self.__dict__:
+                self.index_keeper.ensure_fresh(force=True)
+
+        return PublicationService(
+            self.case_service, self.review_store, self.hash_list_store, refresh_served_index
+        )
+
+    @cached_property
+    def review_exchange(self) -> VicsExchange:
+        """VICS case files in and out of a case's grades."""
+        from safeguard.services.review.vics_exchange import VicsExchange
+
+        return VicsExchange(self.case_service, self.review)
+
+    @cached_property
+    def wellbeing(self) -> WellbeingPreferences:
+        """Per-examiner blur, greyscale and break reminders."""
+        from safeguard.services.review.wellbeing import WellbeingPreferences
+
+        return WellbeingPreferences(self.people_store)
 
     # --- intelligence ----------------------------------------------------------------------
 

@@ -43,6 +43,12 @@ class Settings:
         batch_backend: ``local`` (process pool on this machine) or ``ray`` (Ray cluster).
         ray_address: Ray cluster to join (``auto``, ``ray://host:10001``); empty starts a
             local Ray. Used only with the ``ray`` backend.
+        password_time_cost, password_memory_kib: Argon2id cost of password hashes.
+        session_idle_minutes, session_max_hours: when a web session ends unused / in all.
+        sign_in_max_failures, sign_in_lockout_minutes: consecutive failures that lock an
+            account, and for how long.
+        cookie_secure: ``auto`` (Secure when the request came over https), ``always`` (behind
+            a TLS-terminating proxy) or ``never``.
         intel_rules: a priority rule set (TOML) to use instead of the shipped one.
     """
 
@@ -63,6 +69,13 @@ class Settings:
     index_max_stale_seconds: int = 30
     batch_backend: str = "local"
     ray_address: str = ""
+    password_time_cost: int = 3
+    password_memory_kib: int = 64 * 1024
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    sign_in_max_failures: int = 5
+    sign_in_lockout_minutes: int = 15
+    cookie_secure: str = "auto"
     intel_rules: str = ""
 
     def __post_init__(self) -> None:
@@ -72,6 +85,10 @@ class Settings:
             )
         if not 0 <= self.pdq_threshold <= 256:
             raise ConfigurationError("pdq_threshold must be between 0 and 256")
+        if self.cookie_secure not in ("auto", "always", "never"):
+            raise ConfigurationError(
+                f"cookie_secure must be 'auto', 'always' or 'never', not {self.cookie_secure!r}"
+            )
         if self.batch_backend not in ("local", "ray"):
             raise ConfigurationError(
                 f"batch_backend must be 'local' or 'ray', not {self.batch_backend!r}"

@@ -37,8 +37,10 @@ def _register() -> None:
         intel_commands,
         lists_commands,
         match_command,
+        review_commands,
         scan_commands,
         service_commands,
+        users_commands,
     )
 
 

@@ -41,7 +41,7 @@ def get_report(report_id: int, key: Reviewer, state: State) -> ReportOut:
 
 
 def decide_report(
-    state: AppState, key: ApiKey, report_id: int, status: ReportStatus, note: str | None
+    state: AppState, actor: str, report_id: int, status: ReportStatus, note: str | None
 ) -> ReportOut:
     """Record a person's decision on a pending report, and audit it.
 
@@ -53,28 +53,28 @@ def decide_report(
     """
     store = state.services.service_store
     now = datetime.now(UTC)
-    report = store.decide_report(report_id, status, actor_of(key), note, now)
+    report = store.decide_report(report_id, status, actor, note, now)
     store.add_audit(
         AuditEvent(
             at=now,
-            actor=actor_of(key),
+            actor=actor,
             action=f"report.{status.value}",
             detail={"report_id": str(report_id)},
         )
     )
     if status is ReportStatus.CONFIRMED:
-        _refer(state, key, report)
+        _refer(state, actor, report)
     return ReportOut.of(report)
 
 
-def _refer(state: AppState, key: ApiKey, report: QueuedReport) -> None:
+def _refer(state: AppState, actor: str, report: QueuedReport) -> None:
     """A confirmed report becomes an intelligence referral, without anyone exporting it.
 
     The decision stands even if this fails: `safeguard intel ingest --confirmed-reports`
     takes in every confirmed report again (idempotently), so nothing is lost.
     """
     try:
-        state.services.intel_intake.ingest_confirmed_reports([report], actor=actor_of(key))
+        state.services.intel_intake.ingest_confirmed_reports([report], actor=actor)
     except SafeguardError as exc:
         logger.warning("confirmed report not yet referred to intelligence: %s", type(exc).__name__)
 
@@ -82,13 +82,13 @@ def _refer(state: AppState, key: ApiKey, report: QueuedReport) -> None:
 @router.post("/reports/{report_id}/confirm", response_model=ReportOut, summary="Confirm a report")
 def confirm_report(report_id: int, body: Decision, key: Reviewer, state: State) -> ReportOut:
     """A person confirms the report should be filed; audited. 409 if already decided."""
-    return decide_report(state, key, report_id, ReportStatus.CONFIRMED, body.note)
+    return decide_report(state, actor_of(key), report_id, ReportStatus.CONFIRMED, body.note)
 
 
 @router.post("/reports/{report_id}/dismiss", response_model=ReportOut, summary="Dismiss a report")
 def dismiss_report(report_id: int, body: Decision, key: Reviewer, state: State) -> ReportOut:
     """A person dismisses the report (e.g. a false perceptual match); audited."""
-    return decide_report(state, key, report_id, ReportStatus.DISMISSED, body.note)
+    return decide_report(state, actor_of(key), report_id, ReportStatus.DISMISSED, body.note)
 
 
 @router.get("/quarantine", response_model=list[QuarantineOut], summary="Quarantined items")
