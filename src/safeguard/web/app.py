@@ -27,7 +27,7 @@ from safeguard.domain.errors import (
     StorageError,
 )
 from safeguard.settings import load_settings
-from safeguard.web.api import health, intel, lists, matching, reports
+from safeguard.web.api import health, intel, list_augmentation, lists, matching, reports
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.people import SignInRequiredError
 from safeguard.web.schemas import BatchHashQuery, HashQuery
@@ -150,7 +150,17 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     _install_error_handlers(app)
     _install_openapi(app)
-    for module in (matching, lists, reports, intel, health, sign_in, pages, review):
+    for module in (
+        matching,
+        lists,
+        list_augmentation,
+        reports,
+        intel,
+        health,
+        sign_in,
+        pages,
+        review,
+    ):
         app.include_router(module.router)
     return app
 
