@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     from safeguard.services.case_reports import CaseReportService
     from safeguard.services.cases import CaseService
     from safeguard.services.demo_tour import DemoTour
+    from safeguard.services.intel.assessments import PriorityService
+    from safeguard.services.intel.intake import IntakeService
+    from safeguard.services.intel.links import LinkService
+    from safeguard.services.intel.subjects import SubjectService
     from safeguard.services.list_augmentation import ListAugmentation
     from safeguard.services.list_changes import ListAdministration
     from safeguard.services.lists import ListService
@@ -60,6 +64,7 @@ if TYPE_CHECKING:
     from safeguard.services.triage_farm import FarmJobResult, TriageFarm
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
     from safeguard.services.webhook_urls import WebhookPolicy
+    from safeguard.storage.intel_store import IntelStore
     from safeguard.storage.redis_rate_limits import Limiter
     from safeguard.storage.service_store import ServiceStore
     from safeguard.storage.sql.case_store import SqlCaseStore
@@ -558,6 +563,51 @@ class Services:
         from safeguard.services.review.wellbeing import WellbeingPreferences
 
         return WellbeingPreferences(self.people_store)
+
+    # --- intelligence ----------------------------------------------------------------------
+
+    @cached_property
+    def intel_store(self) -> IntelStore:
+        """Referrals, subjects, links, priorities and their audit, in the shared database."""
+        from safeguard.storage.sql.intel_store import SqlIntelStore
+
+        return SqlIntelStore(self.engine)
+
+    @cached_property
+    def intel_links(self) -> LinkService:
+        """Linking subjects (rarity-weighted, time-windowed IP), networks, analyst links."""
+        from safeguard.services.intel.links import LinkService
+
+        return LinkService(self.intel_store)
+
+    @cached_property
+    def intel_priorities(self) -> PriorityService:
+        """Priority bands from the rule set (shipped, or `intel_rules`), and overrides."""
+        from pathlib import Path
+
+        from safeguard.services.intel.assessments import PriorityService
+        from safeguard.services.intel.priorities import load_rule_set
+
+        path = Path(self.settings.intel_rules).expanduser() if self.settings.intel_rules else None
+        return PriorityService(self.intel_store, load_rule_set(path))
+
+    @cached_property
+    def intel_subjects(self) -> SubjectService:
+        """Ranked subjects, one subject's record, facts, merge and split."""
+        from safeguard.services.intel.subjects import SubjectService
+
+        return SubjectService(self.intel_store, self.intel_links, self.intel_priorities)
+
+    @cached_property
+    def intel_intake(self) -> IntakeService:
+        """Referrals in, matched against the lists, resolved to subjects."""
+        from safeguard.services.intel.intake import IntakeService, file_matcher
+
+        return IntakeService(
+            self.intel_store,
+            self.intel_subjects,
+            file_matcher(self.match_service.match_digests),
+        )
 
     # --- the newcomer's tour ----------------------------------------------------------------
 

@@ -90,6 +90,7 @@ class Settings:
         hma_api: the Hasher-Matcher-Actioner-compatible routes (``/status``, ``/h``, ``/m``,
             ``/c``): ``off`` (default), ``key`` (an API key in a header, as on ``/v1``) or
             ``loopback`` (no key, loopback clients only). See docs/hma-compatibility.md.
+        intel_rules: a priority rule set (TOML) to use instead of the shipped one.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -131,6 +132,7 @@ class Settings:
     sign_in_lockout_minutes: int = 15
     cookie_secure: str = "auto"
     hma_api: str = "off"
+    intel_rules: str = ""
 
     def __post_init__(self) -> None:
         if self.pdq_mode not in ("fast", "reference"):

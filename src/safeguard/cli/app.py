@@ -39,6 +39,7 @@ def _register() -> None:
         demo_command,
         farm_commands,
         hash_command,
+        intel_commands,
         list_augment_command,
         lists_commands,
         match_command,

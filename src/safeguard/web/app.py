@@ -30,7 +30,7 @@ from safeguard.domain.errors import (
 )
 from safeguard.settings import load_settings
 from safeguard.web import hma
-from safeguard.web.api import health, list_augmentation, lists, matching, reports
+from safeguard.web.api import health, intel, list_augmentation, lists, matching, reports
 from safeguard.web.docs_pages import install_docs
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.people import SignInRequiredError
@@ -50,7 +50,8 @@ category, distance, threshold, query quality and provenance. The service never s
 keeps content; it keeps hashes and upload metadata for retroactive matching and reports.
 
 Authenticate with `Authorization: Bearer <token>` or `X-API-Key: <token>` (see
-`safeguard keys create`). Scopes: `match`, `lists:write`, `reports:review`, `admin`.
+`safeguard keys create`). Scopes: `match`, `lists:write`, `reports:review`, `intel:read`,
+`intel:write`, `admin`.
 """
 
 
@@ -190,7 +191,17 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     _install_error_handlers(app)
     _install_openapi(app)
     install_docs(app)
-    for module in (matching, lists, list_augmentation, reports, health, sign_in, pages, review):
+    for module in (
+        matching,
+        lists,
+        list_augmentation,
+        reports,
+        intel,
+        health,
+        sign_in,
+        pages,
+        review,
+    ):
         app.include_router(module.router)
     hma.install(app, services.settings.hma_api)
     return app

@@ -1,0 +1,8 @@
+"""Use cases of the intelligence unit: intake, linking, prioritisation, subjects.
+
+- `intake`: referrals in (files, confirmed platform reports, forensic cases), idempotently.
+- `linking`: the link rules (rarity-weighted, time-windowed IP) and connected networks.
+- `links`: relinking the store, analyst links, unlinks and networks.
+- `priorities`: the versioned rule set, assessments and overrides.
+- `subjects`: ranked lists, one subject's record, merge and split.
+"""
