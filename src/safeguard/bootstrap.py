@@ -21,16 +21,25 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from safeguard.batch.contract import BatchRunner
+    from safeguard.domain.packages import DeadlinePolicy
     from safeguard.services.actions import ActionService, WebhookDispatcher
     from safeguard.services.api_keys import ApiKeyService
     from safeguard.services.case_reports import CaseReportService
     from safeguard.services.cases import CaseService
     from safeguard.services.demo_tour import DemoTour
+    from safeguard.services.intel.dashboard import DashboardService
+    from safeguard.services.intel.dissemination import DisseminationService
+    from safeguard.services.intel.outcomes import OutcomeService
+    from safeguard.services.intel.package_documents import PackageDocuments
+    from safeguard.services.intel.package_gate import PackageGate
+    from safeguard.services.intel.packages import DossierSource, PackageService
+    from safeguard.services.intel.routing import ForceRouter
     from safeguard.services.list_changes import ListAdministration
     from safeguard.services.lists import ListService
     from safeguard.services.matching import MatchService
     from safeguard.services.triage import TriageService
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
+    from safeguard.storage.package_store import PackageStore
     from safeguard.storage.service_store import ServiceStore
     from safeguard.storage.sql.case_store import SqlCaseStore
     from safeguard.storage.sql.hash_list_store import SqlHashListStore
@@ -240,6 +249,88 @@ class Services:
         )
         return ListAdministration(
             self.hash_list_store, self.service_store, self.index_keeper, retroactive, import_file
+        )
+
+    # --- intelligence packages (issue 15) ------------------------------------------------
+
+    @cached_property
+    def package_store(self) -> PackageStore:
+        """Packages, versions, outcomes and their audit log, in the shared database."""
+        from safeguard.storage.sql.package_store import SqlPackageStore
+
+        return SqlPackageStore(self.engine)
+
+    @cached_property
+    def force_router(self) -> ForceRouter:
+        """Postcode to force, from the postcode directory shipped on PyPI (offline)."""
+        from safeguard.services.intel.routing import ForceRouter
+        from safeguard.storage.postcode_directory import ShippedPostcodeDirectory
+
+        return ForceRouter(ShippedPostcodeDirectory())
+
+    @cached_property
+    def package_deadlines(self) -> DeadlinePolicy:
+        """Deadlines by risk band from ``package_deadline_hours``."""
+        from safeguard.domain.errors import ConfigurationError, InputError
+        from safeguard.domain.packages import DeadlinePolicy
+
+        try:
+            return DeadlinePolicy.from_hours(self.settings.package_deadline_hours)
+        except InputError as exc:
+            raise ConfigurationError(f"package_deadline_hours: {exc}") from exc
+
+    @cached_property
+    def package_gate(self) -> PackageGate:
+        """Access checks and audit shared by the package use cases."""
+        from safeguard.services.intel.package_gate import PackageGate
+
+        return PackageGate(self.package_store)
+
+    @cached_property
+    def package_dossiers(self) -> DossierSource:
+        """Where the package builder reads subjects from (the intelligence core)."""
+        from safeguard.services.intel.synthetic_dossiers import SyntheticDossiers
+
+        # TODO(intel-core merge): the intelligence core's subjects.
+        return SyntheticDossiers()
+
+    @cached_property
+    def packages(self) -> PackageService:
+        """Building, revising and reading packages."""
+        from safeguard.services.intel.packages import PackageService
+
+        return PackageService(
+            self.package_gate, self.package_dossiers, self.force_router, self.package_deadlines
+        )
+
+    @cached_property
+    def package_documents(self) -> PackageDocuments:
+        """Packages as HTML, JSON and PDF documents."""
+        from safeguard.services.intel.package_documents import PackageDocuments
+
+        return PackageDocuments(self.packages)
+
+    @cached_property
+    def dissemination(self) -> DisseminationService:
+        """Approve, send, acknowledge, return, action, close."""
+        from safeguard.services.intel.dissemination import DisseminationService
+
+        return DisseminationService(self.package_gate, self.packages, self.package_deadlines)
+
+    @cached_property
+    def package_outcomes(self) -> OutcomeService:
+        """Outcome reports from forces."""
+        from safeguard.services.intel.outcomes import OutcomeService
+
+        return OutcomeService(self.package_gate, self.case_store)
+
+    @cached_property
+    def operation_dashboard(self) -> DashboardService:
+        """Figures per force, nationally and over time."""
+        from safeguard.services.intel.dashboard import DashboardService
+
+        return DashboardService(
+            self.package_gate, self.case_store, title=self.settings.operation_name
         )
 
     # --- the newcomer's tour ----------------------------------------------------------------

@@ -43,6 +43,9 @@ class Settings:
         batch_backend: ``local`` (process pool on this machine) or ``ray`` (Ray cluster).
         ray_address: Ray cluster to join (``auto``, ``ray://host:10001``); empty starts a
             local Ray. Used only with the ``ray`` backend.
+        package_deadline_hours: hours a force has to act on a package, for the Very High,
+            High, Medium and Low bands (default 24 h, 72 h, 14 days, 28 days).
+        operation_name: the title of the operation dashboard.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -62,6 +65,8 @@ class Settings:
     index_max_stale_seconds: int = 30
     batch_backend: str = "local"
     ray_address: str = ""
+    package_deadline_hours: str = "24,72,336,672"
+    operation_name: str = "Operation"
 
     def __post_init__(self) -> None:
         if self.pdq_mode not in ("fast", "reference"):

@@ -1,0 +1,1 @@
+"""Intelligence use cases: subjects and referrals (core), packages, routing, outcomes."""
