@@ -91,7 +91,8 @@ def test_whole_loop_and_dashboard_figures_equal_recorded_outcomes(desk: PackageD
     assert desk.packages.listing(KENT_CONTACT) == []
     desk.dissemination.approve(SUPERVISOR, package.package_id)
     sent = desk.dissemination.send(SUPERVISOR, package.reference)
-    assert sent.state is PackageState.DISSEMINATED and sent.issued_at == T0
+    assert sent.state is PackageState.DISSEMINATED
+    assert sent.issued_at == T0
     assert [p.reference for p in desk.packages.listing(KENT_CONTACT)] == ["PKG-000001"]
     desk.dissemination.acknowledge(KENT_CONTACT, package.package_id)
     desk.cases.create_case("KENT-001", "examiner", "seized on PKG-000001", T0)
@@ -150,7 +151,8 @@ def test_other_forces_get_nothing_and_the_attempt_is_audited(desk: PackageDesk) 
         desk.packages.show(ESSEX_CONTACT, 999)
     assert "no package" in str(missing.value)
     denied = [e for e in desk.store.events(package_id) if e.action == "denied"]
-    assert {e.actor for e in denied} == {"essex.spoc"} and len(denied) == 4
+    assert {e.actor for e in denied} == {"essex.spoc"}
+    assert len(denied) == 4
 
 
 def test_four_eyes_author_cannot_approve(desk: PackageDesk) -> None:
@@ -273,7 +275,8 @@ def test_documents_carry_handling_and_no_images(desk: PackageDesk) -> None:
     page = html.decode()
     assert media.startswith("text/html")
     assert page.count("Originator consent needed.") >= 2  # every-page header and screen banner
-    assert "<img" not in page and "data:image" not in page
+    assert "<img" not in page
+    assert "data:image" not in page
     _view, body, _media = desk.documents.document(ANALYST, package.package_id, "json")
     assert b'"code": "C"' in body
 
@@ -285,7 +288,8 @@ def test_ambiguous_and_desk_routing_when_building(desk: PackageDesk) -> None:
     with pytest.raises(AmbiguousRoutingError):
         desk.packages.build(ANALYST, ref)
     built = desk.packages.build(ANALYST, ref, override=Override("metropolitan", "known address"))
-    assert built.routing.reason == "known address" and built.routing.decided_by == "ana.analyst"
+    assert built.routing.reason == "known address"
+    assert built.routing.decided_by == "ana.analyst"
     desk.dossiers.add(replace(dossier, location=Location()))
     assert desk.packages.build(ANALYST_2, ref).destination == NATIONAL_DESK
 

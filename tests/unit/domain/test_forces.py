@@ -31,8 +31,10 @@ def test_the_45_forces_with_unique_keys_and_pfa_codes() -> None:
 def test_unknown_force_and_desks() -> None:
     with pytest.raises(NotFoundError):
         force_by_key("atlantis")
-    assert is_destination(NATIONAL_DESK) and is_destination(INTERNATIONAL_QUEUE)
-    assert is_destination("kent") and not is_destination("atlantis")
+    assert is_destination(NATIONAL_DESK)
+    assert is_destination(INTERNATIONAL_QUEUE)
+    assert is_destination("kent")
+    assert not is_destination("atlantis")
     assert "National desk" in destination_name(NATIONAL_DESK)
 
 
