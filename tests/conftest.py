@@ -16,6 +16,9 @@ from sqlalchemy.exc import DBAPIError
 from safeguard.settings import Settings
 from safeguard.storage.sql.engine import make_engine
 
+# Real-browser fixtures (`browser`, `live_app`): Debian's Chromium under Playwright.
+pytest_plugins = ["tests.browser_support"]
+
 POSTGRES_URL = os.environ.get(
     "SAFEGUARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -37,12 +37,17 @@ if TYPE_CHECKING:
     from safeguard.services.list_changes import ListAdministration
     from safeguard.services.lists import ListService
     from safeguard.services.matching import MatchService
+    from safeguard.services.people.accounts import UserAdministration
+    from safeguard.services.people.case_access import CaseAccessService
+    from safeguard.services.people.passwords import Passwords
+    from safeguard.services.people.sign_in import SignInService
     from safeguard.services.triage import TriageService
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
     from safeguard.storage.package_store import PackageStore
     from safeguard.storage.service_store import ServiceStore
     from safeguard.storage.sql.case_store import SqlCaseStore
     from safeguard.storage.sql.hash_list_store import SqlHashListStore
+    from safeguard.storage.sql.people_store import SqlPeopleStore
 
 
 @dataclass
@@ -332,6 +337,56 @@ class Services:
         return DashboardService(
             self.package_gate, self.case_store, title=self.settings.operation_name
         )
+
+    # --- people and access ------------------------------------------------------------------
+
+    @cached_property
+    def people_store(self) -> SqlPeopleStore:
+        """Users, sessions, case access lists and preferences, in the shared database."""
+        from safeguard.storage.sql.people_store import SqlPeopleStore
+
+        return SqlPeopleStore(self.engine)
+
+    @cached_property
+    def passwords(self) -> Passwords:
+        """Argon2id password hashing at the settings' cost."""
+        from safeguard.services.people.passwords import PasswordPolicy, Passwords
+
+        return Passwords(
+            PasswordPolicy(
+                time_cost=self.settings.password_time_cost,
+                memory_kib=self.settings.password_memory_kib,
+            )
+        )
+
+    @cached_property
+    def users(self) -> UserAdministration:
+        """Creating, disabling and changing accounts (audited)."""
+        from safeguard.services.people.accounts import UserAdministration
+
+        return UserAdministration(self.people_store, self.passwords, self.case_service.audit)
+
+    @cached_property
+    def sign_in(self) -> SignInService:
+        """Sign-in, sessions and lock-out for the web interface."""
+        from datetime import timedelta
+
+        from safeguard.services.people.sign_in import SessionPolicy, SignInService
+
+        policy = SessionPolicy(
+            idle=timedelta(minutes=self.settings.session_idle_minutes),
+            max_age=timedelta(hours=self.settings.session_max_hours),
+            max_failures=self.settings.sign_in_max_failures,
+            lockout=timedelta(minutes=self.settings.sign_in_lockout_minutes),
+        )
+        return SignInService(self.people_store, self.passwords, self.case_service.audit, policy)
+
+    @cached_property
+    def case_access(self) -> CaseAccessService:
+        """Per-case access lists."""
+        from safeguard.services.people.case_access import CaseAccessService
+
+        return CaseAccessService(self.people_store, self.case_service.audit)
 
     # --- the newcomer's tour ----------------------------------------------------------------
 

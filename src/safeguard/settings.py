@@ -46,6 +46,12 @@ class Settings:
         package_deadline_hours: hours a force has to act on a package, for the Very High,
             High, Medium and Low bands (default 24 h, 72 h, 14 days, 28 days).
         operation_name: the title of the operation dashboard.
+        password_time_cost, password_memory_kib: Argon2id cost of password hashes.
+        session_idle_minutes, session_max_hours: when a web session ends unused / in all.
+        sign_in_max_failures, sign_in_lockout_minutes: consecutive failures that lock an
+            account, and for how long.
+        cookie_secure: ``auto`` (Secure when the request came over https), ``always`` (behind
+            a TLS-terminating proxy) or ``never``.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -67,6 +73,13 @@ class Settings:
     ray_address: str = ""
     package_deadline_hours: str = "24,72,336,672"
     operation_name: str = "Operation"
+    password_time_cost: int = 3
+    password_memory_kib: int = 64 * 1024
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    sign_in_max_failures: int = 5
+    sign_in_lockout_minutes: int = 15
+    cookie_secure: str = "auto"
 
     def __post_init__(self) -> None:
         if self.pdq_mode not in ("fast", "reference"):
@@ -75,6 +88,10 @@ class Settings:
             )
         if not 0 <= self.pdq_threshold <= 256:
             raise ConfigurationError("pdq_threshold must be between 0 and 256")
+        if self.cookie_secure not in ("auto", "always", "never"):
+            raise ConfigurationError(
+                f"cookie_secure must be 'auto', 'always' or 'never', not {self.cookie_secure!r}"
+            )
         if self.batch_backend not in ("local", "ray"):
             raise ConfigurationError(
                 f"batch_backend must be 'local' or 'ray', not {self.batch_backend!r}"

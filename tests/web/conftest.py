@@ -76,6 +76,9 @@ def service_settings(tmp_path: Path, database_url: str = "") -> Settings:
         max_upload_bytes=MAX_UPLOAD,
         max_image_pixels=4_000_000,
         api_rate_per_minute=100_000,
+        # Cheap Argon2 for tests (production default: 3 passes over 64 MiB).
+        password_time_cost=1,
+        password_memory_kib=1024,
     )
 
 

@@ -1,9 +1,11 @@
-"""The server-rendered review queue: sign-in, no images, decisions audited."""
+"""The server-rendered review queue: sign-in with an account, no images, decisions audited."""
 
 from __future__ import annotations
 
+from safeguard.domain.people import Role
 from safeguard.domain.service import Scope
 from tests.web.conftest import ApiClient
+from tests.web.signed_in import signed_in
 
 
 def _queue_a_report(api: ApiClient) -> int:
@@ -14,23 +16,18 @@ def _queue_a_report(api: ApiClient) -> int:
     return int(answer["report_id"])
 
 
-def test_review_queue_needs_a_reviewer_key(api: ApiClient) -> None:
+def test_review_queue_needs_a_reviewer(api: ApiClient) -> None:
     assert api.get("/ui/reports", scope=None).status_code == 303
-    assert api.get("/ui/login", scope=None).status_code == 200
-    refused = api.post("/ui/login", scope=None, data={"token": api.tokens[Scope.MATCH]})
-    assert refused.status_code == 403
-    assert "cannot review" in refused.text
+    # An API key is no longer a sign-in for pages.
+    assert api.get("/ui/reports", scope=Scope.REPORTS_REVIEW).status_code == 303
+    examiner = signed_in(api, "exa", Role.EXAMINER)
+    assert examiner.get("/ui/reports").status_code == 403
 
 
 def test_review_queue_shows_hashes_not_images_and_records_decisions(api: ApiClient) -> None:
     report_id = _queue_a_report(api)
-    login = api.post("/ui/login", scope=None, data={"token": api.tokens[Scope.REPORTS_REVIEW]})
-    assert login.status_code == 303
-    cookie = login.headers["set-cookie"]
-    assert "HttpOnly" in cookie
-    assert "SameSite=strict" in cookie
-    session = {"Cookie": cookie.split(";")[0]}
-    page = api.get("/ui/reports", scope=None, headers=session)
+    reviewer = signed_in(api, "rev", Role.PLATFORM_REVIEWER)
+    page = reviewer.get("/ui/reports")
     assert page.status_code == 200
     html = page.text
     assert "8" * 32 in html
@@ -39,13 +36,15 @@ def test_review_queue_shows_hashes_not_images_and_records_decisions(api: ApiClie
     assert "intelligence, not proof" in html
     assert "<img" not in html.lower()
     assert "e<script>" not in html  # escaped
-    decided = api.post(
-        f"/ui/reports/{report_id}/confirm", scope=None, headers=session, data={"note": "seen"}
-    )
+    assert page.headers["cache-control"] == "no-store"
+    forged = reviewer.post(f"/ui/reports/{report_id}/confirm", {"note": "x"}, csrf=False)
+    assert forged.status_code == 403
+    decided = reviewer.post(f"/ui/reports/{report_id}/confirm", {"note": "seen"})
     assert decided.status_code == 303
     report = api.get(f"/v1/reports/{report_id}", scope=Scope.REPORTS_REVIEW).json()
     assert report["status"] == "confirmed"
     assert report["decision_note"] == "seen"
+    assert report["decided_by"] == "user:rev"
     assert api.get("/v1/audit").json()[0]["action"] == "report.confirmed"
-    confirmed = api.get("/ui/reports", scope=None, headers=session, params={"status": "confirmed"})
-    assert "confirmed by key:" in confirmed.text
+    confirmed = reviewer.get("/ui/reports", params={"status": "confirmed"})
+    assert "confirmed by user:rev" in confirmed.text

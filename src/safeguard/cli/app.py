@@ -38,6 +38,7 @@ def _register() -> None:
         match_command,
         scan_commands,
         service_commands,
+        users_commands,
     )
 
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safeguard import __version__
 from safeguard.bootstrap import Services, build_services
@@ -28,9 +29,11 @@ from safeguard.domain.errors import (
 from safeguard.settings import load_settings
 from safeguard.web.api import health, lists, matching, reports
 from safeguard.web.metrics import MetricsMiddleware
+from safeguard.web.people import SignInRequiredError
 from safeguard.web.schemas import BatchHashQuery, HashQuery
 from safeguard.web.state import AppState
-from safeguard.web.ui import pages
+from safeguard.web.ui import pages, sign_in
+from safeguard.web.ui.rendering import render
 from safeguard.web.uploads import BodyLimitMiddleware, BodyTooLargeError
 
 logger = logging.getLogger(__name__)
@@ -68,6 +71,24 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _problem(status, str(exc))
 
         app.add_exception_handler(error_type, handler)
+
+    async def sign_in_required(request: Request, _exc: Exception) -> Response:
+        # Pages send people to the sign-in form and back; other routes answer 401.
+        if request.url.path.startswith("/ui/"):
+            return RedirectResponse(f"/ui/login?next={request.url.path}", status_code=303)
+        return _problem(401, "sign-in required")
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if request.url.path.startswith("/ui/"):
+            title = "Not found" if exc.status_code == 404 else "Not allowed"
+            return render(request, "message.html", exc.status_code, title=title, message=exc.detail)
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    app.add_exception_handler(SignInRequiredError, sign_in_required)
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
 
 def _install_openapi(app: FastAPI) -> None:
@@ -128,7 +149,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     _install_error_handlers(app)
     _install_openapi(app)
-    for module in (matching, lists, reports, health, pages):
+    for module in (matching, lists, reports, health, sign_in, pages):
         app.include_router(module.router)
     return app
 

@@ -37,7 +37,7 @@ def get_report(report_id: int, key: Reviewer, state: State) -> ReportOut:
 
 
 def decide_report(
-    state: AppState, key: ApiKey, report_id: int, status: ReportStatus, note: str | None
+    state: AppState, actor: str, report_id: int, status: ReportStatus, note: str | None
 ) -> ReportOut:
     """Record a person's decision on a pending report, and audit it.
 
@@ -47,11 +47,11 @@ def decide_report(
     """
     store = state.services.service_store
     now = datetime.now(UTC)
-    report = store.decide_report(report_id, status, actor_of(key), note, now)
+    report = store.decide_report(report_id, status, actor, note, now)
     store.add_audit(
         AuditEvent(
             at=now,
-            actor=actor_of(key),
+            actor=actor,
             action=f"report.{status.value}",
             detail={"report_id": str(report_id)},
         )
@@ -62,13 +62,13 @@ def decide_report(
 @router.post("/reports/{report_id}/confirm", response_model=ReportOut, summary="Confirm a report")
 def confirm_report(report_id: int, body: Decision, key: Reviewer, state: State) -> ReportOut:
     """A person confirms the report should be filed; audited. 409 if already decided."""
-    return decide_report(state, key, report_id, ReportStatus.CONFIRMED, body.note)
+    return decide_report(state, actor_of(key), report_id, ReportStatus.CONFIRMED, body.note)
 
 
 @router.post("/reports/{report_id}/dismiss", response_model=ReportOut, summary="Dismiss a report")
 def dismiss_report(report_id: int, body: Decision, key: Reviewer, state: State) -> ReportOut:
     """A person dismisses the report (e.g. a false perceptual match); audited."""
-    return decide_report(state, key, report_id, ReportStatus.DISMISSED, body.note)
+    return decide_report(state, actor_of(key), report_id, ReportStatus.DISMISSED, body.note)
 
 
 @router.get("/quarantine", response_model=list[QuarantineOut], summary="Quarantined items")

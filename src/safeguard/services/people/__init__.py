@@ -1,0 +1,1 @@
+"""Use cases of people and access: accounts, sign-in and sessions, case access lists."""
