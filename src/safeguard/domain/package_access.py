@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from safeguard.domain.errors import NotFoundError
+from safeguard.domain.forces import force_by_key
 from safeguard.domain.packages import VISIBLE_TO_FORCES, Package, PackageAction
+from safeguard.domain.people import User
 
 
 class PackageRole(StrEnum):
@@ -22,6 +25,10 @@ class PackageRole(StrEnum):
     FORCE_OFFICER = "force-officer"
     AUDITOR = "auditor"
 
+
+_ROLE_VALUES = frozenset(
+    {"national-analyst", "national-supervisor", "force-contact", "force-officer", "auditor"}
+)
 
 NATIONAL_ROLES = frozenset(
     {PackageRole.NATIONAL_ANALYST, PackageRole.NATIONAL_SUPERVISOR, PackageRole.AUDITOR}
@@ -91,3 +98,21 @@ class Viewer:
     def can_record_outcomes(self) -> bool:
         """A force's contact and officers report outcomes."""
         return bool(self.roles & {PackageRole.FORCE_CONTACT, PackageRole.FORCE_OFFICER})
+
+
+def viewer_of(user: User) -> Viewer:
+    """The package loop's view of a signed-in user: their package roles and force key.
+
+    A force code may be the force's key or its ONS PFA code; an unknown code leaves the
+    user with no force, so they see nothing.
+    """
+    roles = frozenset(PackageRole(r.value) for r in user.roles if r.value in _ROLE_VALUES)
+    if user.disabled:
+        roles = frozenset()
+    force = ""
+    if user.force_code:
+        try:
+            force = force_by_key(user.force_code).key
+        except NotFoundError:
+            force = ""
+    return Viewer(user.actor, roles, force)

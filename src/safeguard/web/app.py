@@ -27,12 +27,12 @@ from safeguard.domain.errors import (
     StorageError,
 )
 from safeguard.settings import load_settings
-from safeguard.web.api import health, lists, matching, reports
+from safeguard.web.api import health, lists, matching, packages, reports
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.people import SignInRequiredError
 from safeguard.web.schemas import BatchHashQuery, HashQuery
 from safeguard.web.state import AppState
-from safeguard.web.ui import pages, sign_in
+from safeguard.web.ui import package_pages, pages, sign_in
 from safeguard.web.ui.rendering import render
 from safeguard.web.uploads import BodyLimitMiddleware, BodyTooLargeError
 
@@ -149,7 +149,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     _install_error_handlers(app)
     _install_openapi(app)
-    for module in (matching, lists, reports, health, sign_in, pages):
+    for module in (matching, lists, reports, health, packages, sign_in, pages, package_pages):
         app.include_router(module.router)
     return app
 
