@@ -36,6 +36,7 @@ def _register() -> None:
         hash_command,
         lists_commands,
         match_command,
+        packages_commands,
         scan_commands,
         service_commands,
         users_commands,
