@@ -27,13 +27,17 @@ if TYPE_CHECKING:
     from safeguard.services.case_reports import CaseReportService
     from safeguard.services.cases import CaseService
     from safeguard.services.demo_tour import DemoTour
+    from safeguard.services.intel.assessments import PriorityService
     from safeguard.services.intel.dashboard import DashboardService
     from safeguard.services.intel.dissemination import DisseminationService
+    from safeguard.services.intel.intake import IntakeService
+    from safeguard.services.intel.links import LinkService
     from safeguard.services.intel.outcomes import OutcomeService
     from safeguard.services.intel.package_documents import PackageDocuments
     from safeguard.services.intel.package_gate import PackageGate
     from safeguard.services.intel.packages import DossierSource, PackageService
     from safeguard.services.intel.routing import ForceRouter
+    from safeguard.services.intel.subjects import SubjectService
     from safeguard.services.list_changes import ListAdministration
     from safeguard.services.lists import ListService
     from safeguard.services.matching import MatchService
@@ -43,6 +47,7 @@ if TYPE_CHECKING:
     from safeguard.services.people.sign_in import SignInService
     from safeguard.services.triage import TriageService
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
+    from safeguard.storage.intel_store import IntelStore
     from safeguard.storage.package_store import PackageStore
     from safeguard.storage.service_store import ServiceStore
     from safeguard.storage.sql.case_store import SqlCaseStore
@@ -387,6 +392,51 @@ class Services:
         from safeguard.services.people.case_access import CaseAccessService
 
         return CaseAccessService(self.people_store, self.case_service.audit)
+
+    # --- intelligence ----------------------------------------------------------------------
+
+    @cached_property
+    def intel_store(self) -> IntelStore:
+        """Referrals, subjects, links, priorities and their audit, in the shared database."""
+        from safeguard.storage.sql.intel_store import SqlIntelStore
+
+        return SqlIntelStore(self.engine)
+
+    @cached_property
+    def intel_links(self) -> LinkService:
+        """Linking subjects (rarity-weighted, time-windowed IP), networks, analyst links."""
+        from safeguard.services.intel.links import LinkService
+
+        return LinkService(self.intel_store)
+
+    @cached_property
+    def intel_priorities(self) -> PriorityService:
+        """Priority bands from the rule set (shipped, or `intel_rules`), and overrides."""
+        from pathlib import Path
+
+        from safeguard.services.intel.assessments import PriorityService
+        from safeguard.services.intel.priorities import load_rule_set
+
+        path = Path(self.settings.intel_rules).expanduser() if self.settings.intel_rules else None
+        return PriorityService(self.intel_store, load_rule_set(path))
+
+    @cached_property
+    def intel_subjects(self) -> SubjectService:
+        """Ranked subjects, one subject's record, facts, merge and split."""
+        from safeguard.services.intel.subjects import SubjectService
+
+        return SubjectService(self.intel_store, self.intel_links, self.intel_priorities)
+
+    @cached_property
+    def intel_intake(self) -> IntakeService:
+        """Referrals in, matched against the lists, resolved to subjects."""
+        from safeguard.services.intel.intake import IntakeService, file_matcher
+
+        return IntakeService(
+            self.intel_store,
+            self.intel_subjects,
+            file_matcher(self.match_service.match_digests),
+        )
 
     # --- the newcomer's tour ----------------------------------------------------------------
 

@@ -52,6 +52,7 @@ class Settings:
             account, and for how long.
         cookie_secure: ``auto`` (Secure when the request came over https), ``always`` (behind
             a TLS-terminating proxy) or ``never``.
+        intel_rules: a priority rule set (TOML) to use instead of the shipped one.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -80,6 +81,7 @@ class Settings:
     sign_in_max_failures: int = 5
     sign_in_lockout_minutes: int = 15
     cookie_secure: str = "auto"
+    intel_rules: str = ""
 
     def __post_init__(self) -> None:
         if self.pdq_mode not in ("fast", "reference"):
