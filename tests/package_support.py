@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
+from safeguard.bootstrap import Services
 from safeguard.domain.package_access import PackageRole, Viewer
 from safeguard.domain.packages import DeadlinePolicy
 from safeguard.services.intel.dashboard import DashboardService
@@ -85,3 +86,18 @@ def package_desk(
         outcomes=OutcomeService(gate, cases),
         dashboard=DashboardService(gate, cases, title="Operation Test"),
     )
+
+
+def seed_subject(services: Services, local: str = "kay", postcode: str = "CT1 2EH") -> str:
+    """Ingest one referral into the intelligence core; the subject's reference for packages."""
+    from safeguard.domain.intel.identifiers import Identifier, IdentifierKind
+    from tests.intel_factories import email, listed, referral
+
+    found = Identifier.of(IdentifierKind.POSTCODE, postcode)
+    services.intel_intake.ingest(
+        [referral(f"R-{local}", [email(local), found], [listed(f"E-{local}")])]
+    )
+    for ranked in services.intel_subjects.ranked():
+        if ranked.subject.label.startswith(local) or local in ranked.subject.label:
+            return str(ranked.subject.subject_id)
+    return str(services.intel_subjects.ranked()[0].subject.subject_id)

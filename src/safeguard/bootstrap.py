@@ -299,10 +299,9 @@ class Services:
     @cached_property
     def package_dossiers(self) -> DossierSource:
         """Where the package builder reads subjects from (the intelligence core)."""
-        from safeguard.services.intel.synthetic_dossiers import SyntheticDossiers
+        from safeguard.services.intel.package_sources import IntelCoreDossiers
 
-        # TODO(intel-core merge): the intelligence core's subjects.
-        return SyntheticDossiers()
+        return IntelCoreDossiers(self.intel_subjects)
 
     @cached_property
     def packages(self) -> PackageService:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import random
-from typing import cast
-
 import pytest
 from playwright.sync_api import Browser, Page
 
 from safeguard.domain.people import Role
-from safeguard.services.intel.synthetic_dossiers import SyntheticDossiers, synthetic_dossier
 from tests.browser_support import TEST_PASSWORD, LiveApp, sign_in
+from tests.package_support import seed_subject
 
 pytestmark = pytest.mark.slow
 
@@ -37,8 +34,7 @@ def test_analyst_builds_supervisor_approves_force_acknowledges_and_reports(
         ("eve", Role.FORCE_CONTACT, "E23000028"),
     ):
         services.users.create(name, TEST_PASSWORD, [role], force_code=force, actor="test")
-    dossiers = cast(SyntheticDossiers, services.package_dossiers)
-    subject = dossiers.add(synthetic_dossier(3, random.Random(3), force="kent")).reference
+    subject = seed_subject(services)
 
     ana = _person(browser, live_app, "ana")
     ana.goto(live_app.url("/ui/packages"))

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import random
-from typing import cast
 
 from safeguard.domain.people import Role
-from safeguard.services.intel.synthetic_dossiers import SyntheticDossiers, synthetic_dossier
+from tests.package_support import seed_subject
 from tests.web.conftest import ApiClient
 from tests.web.signed_in import signed_in
 
@@ -17,8 +15,7 @@ ESSEX = "E23000028"
 
 
 def _seed(api: ApiClient) -> str:
-    dossiers = cast(SyntheticDossiers, api.services.package_dossiers)
-    return dossiers.add(synthetic_dossier(7, random.Random(7), force="kent")).reference
+    return seed_subject(api.services)
 
 
 def test_loop_through_the_pages_with_force_scoping(any_api: ApiClient) -> None:
