@@ -133,7 +133,8 @@ class Dashboard:
         generated_at: when it was computed.
         by_force: (force key, force name, figures), forces with packages only.
         national: totals over `by_force`.
-        by_month: (``YYYY-MM``, figures) in date order, by the date of the action.
+        by_month: (``YYYY-MM``, figures) in date order: packages by the month they were
+            disseminated, outcome figures by the date of the action.
         workflow: package counts per workflow state, and ``overdue``.
     """
 

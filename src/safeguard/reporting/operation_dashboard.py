@@ -26,9 +26,9 @@ LABELS = {
 }
 
 
-def bar_chart_svg(title: str, bars: list[tuple[str, int]], width: int = 640) -> str:
+def bar_chart_svg(title: str, bars: list[tuple[str, int]], width: int = 760) -> str:
     """A horizontal bar chart as an inline SVG element (label, value per bar)."""
-    row, label_w, pad = 18, 190, 4
+    row, label_w, pad = 18, 290, 4
     height = max(1, len(bars)) * row + 24
     top = max((v for _, v in bars), default=0) or 1
     parts = [

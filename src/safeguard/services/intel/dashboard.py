@@ -72,6 +72,7 @@ class DashboardService:
         for package in packages:
             if package.issued_at is not None:
                 by_force[package.destination] += Figures(packages=1)
+                by_month[package.issued_at.strftime("%Y-%m")] += Figures(packages=1)
         for package_id, outcome in latest.items():
             figures = Figures(
                 premises_searched=outcome.premises_searched,
