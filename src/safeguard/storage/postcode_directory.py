@@ -18,6 +18,7 @@ import itertools
 import threading
 from array import array
 from collections import defaultdict
+from operator import itemgetter
 from pathlib import Path
 
 import brotli
@@ -33,6 +34,7 @@ PROVENANCE = (
     "after the ONS LAD-CSP-PFA lookup; Open Government Licence v3.0"
 )
 _WIDTH = 7
+_OUTWARD = itemgetter(slice(0, 4))
 _CROWN_DEPENDENCY_CODES = ("L99999999", "M99999999")
 
 
@@ -125,10 +127,11 @@ class ShippedPostcodeDirectory:
             order = sorted(range(len(codes)), key=codes.__getitem__)
             codes = [codes[i] for i in order]
             indexes = [indexes[i] for i in order]
-        for district, lad in set(zip((c[:4].rstrip() for c in codes), lads, strict=True)):
+        # C-level map over the column, then Python only over the distinct pairs.
+        for outward, lad in set(zip(map(_OUTWARD, codes), lads, strict=True)):
             force = self._forces.get(lad) if isinstance(lad, str) else None
             if force is not None:
-                self._districts[district].add(force)
+                self._districts[outward.rstrip()].add(force)
         return _LetterTable("".join(codes).encode("ascii"), array("l", indexes))
 
     def lookup(self, postcode: str) -> PostcodeAnswer | None:

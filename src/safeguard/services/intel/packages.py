@@ -219,11 +219,15 @@ class PackageService:
             routing = package.routing
         else:
             routing = self._route(viewer, dossier.location, None)
+        # A recommendation the analyst wrote stays; the band's default follows the band.
+        recommended = current.content.recommended_action
+        if recommended == RECOMMENDED_ACTIONS.get(current.content.risk.band):
+            recommended = ""
         content = self.compose(
             dossier,
             routing,
             current.content.notes if notes is None else notes,
-            current.content.recommended_action,
+            recommended,
             network=network,
         )
         if content.sha256() == current.version.sha256 and routing == package.routing:
