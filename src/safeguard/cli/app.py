@@ -34,6 +34,7 @@ def _register() -> None:
     from safeguard.cli import (  # noqa: F401
         demo_command,
         hash_command,
+        intel_commands,
         lists_commands,
         match_command,
         packages_commands,

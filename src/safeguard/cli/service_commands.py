@@ -64,7 +64,10 @@ def _key_record(key: ApiKey) -> dict[str, object]:
 def keys_create(
     name: Annotated[str, typer.Option(help="Who or what the key is for.")],
     scopes: Annotated[
-        str, typer.Option(help="Comma-separated: match, lists:write, reports:review, admin.")
+        str,
+        typer.Option(
+            help="Comma-separated: match, lists:write, reports:review, intel:read, intel:write, admin."
+        ),
     ],
     rate: Annotated[
         int | None, typer.Option(help="Requests a minute (default: the service's).", min=1)

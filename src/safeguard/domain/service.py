@@ -22,6 +22,8 @@ class Scope(StrEnum):
     MATCH = "match"
     LISTS_WRITE = "lists:write"
     REPORTS_REVIEW = "reports:review"
+    INTEL_READ = "intel:read"
+    INTEL_WRITE = "intel:write"
     ADMIN = "admin"
 
 

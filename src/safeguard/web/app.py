@@ -27,7 +27,7 @@ from safeguard.domain.errors import (
     StorageError,
 )
 from safeguard.settings import load_settings
-from safeguard.web.api import health, lists, matching, packages, reports
+from safeguard.web.api import health, intel, lists, matching, packages, reports
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.people import SignInRequiredError
 from safeguard.web.schemas import BatchHashQuery, HashQuery
@@ -46,7 +46,8 @@ category, distance, threshold, query quality and provenance. The service never s
 keeps content; it keeps hashes and upload metadata for retroactive matching and reports.
 
 Authenticate with `Authorization: Bearer <token>` or `X-API-Key: <token>` (see
-`safeguard keys create`). Scopes: `match`, `lists:write`, `reports:review`, `admin`.
+`safeguard keys create`). Scopes: `match`, `lists:write`, `reports:review`, `intel:read`,
+`intel:write`, `admin`.
 """
 
 
@@ -149,7 +150,17 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     _install_error_handlers(app)
     _install_openapi(app)
-    for module in (matching, lists, reports, health, packages, sign_in, pages, package_pages):
+    for module in (
+        matching,
+        lists,
+        reports,
+        intel,
+        health,
+        packages,
+        sign_in,
+        pages,
+        package_pages,
+    ):
         app.include_router(module.router)
     return app
 

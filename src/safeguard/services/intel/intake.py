@@ -12,14 +12,26 @@ Files are matched against the hash lists on intake (list, version, category, dis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from safeguard.domain.cases import Case, Exhibit, FileResult
 from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.errors import InputError
+from safeguard.domain.intel.grading import Grading
 from safeguard.domain.intel.identifiers import IdentifierKind
 from safeguard.domain.intel.referrals import FileMatch, Referral, content_key_of
-from safeguard.domain.intel.subjects import IntelAuditEvent, Subject, SubjectOrigin
+from safeguard.domain.intel.subjects import IntelAuditEvent, Subject, SubjectExhibit, SubjectOrigin
 from safeguard.domain.matches import Match
+from safeguard.domain.service import QueuedReport
+from safeguard.intel_intake.contract import ReadOptions, Refusal
+from safeguard.intel_intake.conversions import (
+    known_bad_files,
+    referral_from_exhibit,
+    referral_from_queued_report,
+)
+from safeguard.intel_intake.registry import detect_reader, reader_named
 from safeguard.services.intel.clock import Clock, utc_now
 from safeguard.services.intel.linking import LinkRun
 from safeguard.services.intel.subjects import SubjectService
@@ -30,21 +42,17 @@ RESOLVING_KINDS = frozenset(
 )
 """Identifier kinds that name one account, and so resolve referrals to one subject."""
 
+PLATFORM_SERVICE = "platform"
+"""The service name of accounts in the matching service's own reports."""
+
+PLATFORM_GRADING = Grading.parse("2BP")
+"""A platform's confirmed report: an untested source, corroborated by the hash match."""
+
+FORENSIC_GRADING = Grading.parse("1AP")
+"""A forensic examination: a reliable source, known directly."""
+
 FileMatcher = Callable[[Mapping[str, str]], tuple[FileMatch, ...]]
 """Matches a file's hashes (algorithm name -> hex) against the lists."""
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """A report that was not taken in, and why (file, element, reason)."""
-
-    source: str
-    element: str
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"{self.source}: {self.element}" if self.element else self.source
-        return f"{where}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +167,84 @@ class IntakeService:
             outcome = replace(outcome, link_run=link_run)
         return outcome
 
+    def ingest_files(
+        self,
+        paths: Sequence[Path],
+        *,
+        actor: str,
+        grading: Grading | None = None,
+        reader_name: str | None = None,
+        default_region: str = "GB",
+    ) -> IngestOutcome:
+        """Read report files (format detected unless named) and ingest what they hold.
+
+        A malformed report or an unreadable file is refused with the file, the element and
+        the reason; the others are ingested.
+        """
+        options = ReadOptions(self._clock(), grading or Grading(), default_region)
+        referrals, refusals = read_files(paths, options, reader_name)
+        return self.ingest(referrals, actor=actor, refused=refusals)
+
+    def ingest_confirmed_reports(
+        self,
+        reports: Iterable[QueuedReport],
+        *,
+        actor: str,
+        service: str = PLATFORM_SERVICE,
+        grading: Grading | None = None,
+    ) -> IngestOutcome:
+        """Confirmed platform reports become referrals (once each, however often called)."""
+        referrals: list[Referral] = []
+        refusals: list[Refusal] = []
+        now = self._clock()
+        for report in reports:
+            item = referral_from_queued_report(
+                report, service=service, received_at=now, grading=grading or PLATFORM_GRADING
+            )
+            if isinstance(item, Refusal):
+                refusals.append(item)
+            else:
+                referrals.append(item)
+        return self.ingest(referrals, actor=actor, refused=refusals)
+
+    def ingest_exhibit(
+        self,
+        case: Case,
+        exhibit: Exhibit,
+        results: Iterable[FileResult],
+        *,
+        subject_id: int,
+        actor: str,
+        grading: Grading | None = None,
+    ) -> tuple[SubjectExhibit, IngestOutcome]:
+        """Attach a scanned exhibit to a subject, with its counts and known-bad files.
+
+        The known-bad files become a referral of the subject, so the images found on a
+        seized device link its owner to others who hold them.
+        """
+        self.store.subject(subject_id)
+        examined = 0
+        kept: list[FileResult] = []
+        for result in results:
+            examined += 1
+            kept.append(result)
+        files = known_bad_files(kept)
+        now = self._clock()
+        attachment = self.subjects.attach_exhibit(
+            SubjectExhibit(
+                subject_id, case.number, exhibit.reference, examined, len(files), now, actor
+            )
+        )
+        referral = referral_from_exhibit(
+            case,
+            exhibit,
+            files,
+            subject_id=subject_id,
+            received_at=now,
+            grading=grading or FORENSIC_GRADING,
+        )
+        return attachment, self.ingest([referral], actor=actor)
+
     def _with_matches(self, referral: Referral) -> Referral:
         if self._match_files is None or not referral.files:
             return referral
@@ -231,3 +317,23 @@ def file_matcher(
         )
 
     return match
+
+
+def read_files(
+    paths: Sequence[Path], options: ReadOptions, reader_name: str | None = None
+) -> tuple[list[Referral], list[Refusal]]:
+    """Every report in the files: referrals read, and refusals (a bad file never stops others)."""
+    referrals: list[Referral] = []
+    refusals: list[Refusal] = []
+    for path in paths:
+        try:
+            reader = reader_named(reader_name) if reader_name else detect_reader(path)
+        except InputError as exc:
+            refusals.append(Refusal(str(path), "", str(exc).removeprefix(f"{path}: ")))
+            continue
+        for item in reader.read(path, options):
+            if isinstance(item, Refusal):
+                refusals.append(item)
+            else:
+                referrals.append(item)
+    return referrals, refusals

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from safeguard.domain.cases import AuditEvent
-from safeguard.domain.service import ApiKey, ReportStatus, Scope
+from safeguard.domain.errors import SafeguardError
+from safeguard.domain.service import ApiKey, QueuedReport, ReportStatus, Scope
 from safeguard.web.auth import actor_of, require
 from safeguard.web.review_schemas import AuditOut, Decision, DeliveryOut, QuarantineOut, ReportOut
 from safeguard.web.state import AppState, app_state
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1", tags=["review"])
 
@@ -41,6 +45,8 @@ def decide_report(
 ) -> ReportOut:
     """Record a person's decision on a pending report, and audit it.
 
+    A confirmed report is also taken in as an intelligence referral.
+
     Raises:
         NotFoundError: no such report.
         StorageError: the report was already decided.
@@ -56,7 +62,21 @@ def decide_report(
             detail={"report_id": str(report_id)},
         )
     )
+    if status is ReportStatus.CONFIRMED:
+        _refer(state, actor, report)
     return ReportOut.of(report)
+
+
+def _refer(state: AppState, actor: str, report: QueuedReport) -> None:
+    """A confirmed report becomes an intelligence referral, without anyone exporting it.
+
+    The decision stands even if this fails: `safeguard intel ingest --confirmed-reports`
+    takes in every confirmed report again (idempotently), so nothing is lost.
+    """
+    try:
+        state.services.intel_intake.ingest_confirmed_reports([report], actor=actor)
+    except SafeguardError as exc:
+        logger.warning("confirmed report not yet referred to intelligence: %s", type(exc).__name__)
 
 
 @router.post("/reports/{report_id}/confirm", response_model=ReportOut, summary="Confirm a report")
