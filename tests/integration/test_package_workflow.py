@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from safeguard.domain.cases import ExhibitKind
 from safeguard.domain.errors import AccessDeniedError, InputError, NotFoundError, StorageError
 from safeguard.domain.forces import NATIONAL_DESK
 from safeguard.domain.package_content import Location, PackageContent
@@ -95,7 +96,13 @@ def test_whole_loop_and_dashboard_figures_equal_recorded_outcomes(desk: PackageD
     assert sent.issued_at == T0
     assert [p.reference for p in desk.packages.listing(KENT_CONTACT)] == ["PKG-000001"]
     desk.dissemination.acknowledge(KENT_CONTACT, package.package_id)
-    desk.cases.create_case("KENT-001", "examiner", "seized on PKG-000001", T0)
+    case = desk.cases.create_case("KENT-001", "examiner", "seized on PKG-000001", T0)
+    laptop = desk.cases.ensure_exhibit(
+        case.case_id, "KS/1", "/evidence/ks1.e01", ExhibitKind.IMAGE_FILE, T0
+    )
+    desk.cases.ensure_exhibit(case.case_id, "KS/2", "/evidence/ks2", ExhibitKind.FOLDER, T0)
+    run = desk.cases.start_run(laptop.exhibit_id, T0, "test", "examiner", ())
+    desk.cases.finish_run(run.run_id, T0)
     outcome = desk.outcomes.record(
         KENT_OFFICER,
         package.package_id,
@@ -108,7 +115,11 @@ def test_whole_loop_and_dashboard_figures_equal_recorded_outcomes(desk: PackageD
             arrests=1,
             voluntary_interviews=1,
             charges=1,
-            devices=(SeizedDevice("laptop", "KENT-001"), SeizedDevice("phone")),
+            devices=(
+                SeizedDevice("laptop", "KENT-001", "KS/1"),
+                SeizedDevice("drive", "KENT-001", "KS/2"),  # registered, not yet scanned
+                SeizedDevice("phone"),
+            ),
             children_safeguarded=3,
             children_at_serious_risk=1,
             safeguarding_basis="in the care, custody or control of the suspect",
@@ -126,7 +137,8 @@ def test_whole_loop_and_dashboard_figures_equal_recorded_outcomes(desk: PackageD
         assert board.national.premises_searched == 2
         assert board.national.children_safeguarded == 3
         assert board.national.children_at_serious_risk == 1
-        assert board.national.devices_seized == 2
+        assert board.national.devices_seized == 3
+        assert board.national.devices_examined == 1  # counted from the completed scan
         assert board.national.packages == 1
         assert [k for k, _n, _f in board.by_force] == ["kent"]
         assert board.by_month[0][0] == "2026-03"
@@ -361,3 +373,14 @@ def test_sql_audit_outcomes_and_versions_are_append_only(
     ):
         with pytest.raises(DBAPIError), engine.begin() as conn:
             conn.execute(text(statement))
+
+
+def test_a_network_package_lists_the_linked_subjects(desk: PackageDesk) -> None:
+    lead, other = _kent_subject(desk, 1), _kent_subject(desk, 2)
+    desk.dossiers.link(lead, other)
+    package = desk.packages.build(ANALYST, lead, network=True)
+    content = desk.packages.read(ANALYST, package.package_id).content
+    assert content.network
+    assert [m.reference for m in content.linked] == [other]
+    assert desk.packages.build(ANALYST, lead).version == 1
+    assert desk.packages.read(ANALYST, 2).content.linked == ()
