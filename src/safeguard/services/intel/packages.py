@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from safeguard.domain.errors import AccessDeniedError, InputError
+from safeguard.domain.errors import AccessDeniedError, InputError, NotFoundError
 from safeguard.domain.package_access import Viewer
 from safeguard.domain.package_content import (
     DeviceLine,
@@ -300,7 +300,7 @@ class PackageService:
             number = version or (max(issued) if issued else package.version)
             if number not in issued:
                 self._gate.audit(viewer, "denied", package.package_id, version=number)
-                raise InputError(f"version {number} of {package.reference} was not issued to you")
+                raise NotFoundError(f"no package {package_ref!r} version {number}")
         chosen = next((v for v in versions if v.number == number), None)
         if chosen is None:
             raise InputError(f"{package.reference} has no version {number}")
