@@ -123,8 +123,8 @@ class IntelCoreDossiers:
         assessment = priority.assessment
         factors = tuple(
             RiskFactor(c.factor, float(c.points), c.reason, c.tool)
+            # Every factor, absent ones with 0, so the force sees what was weighed.
             for c in (assessment.contributions if assessment else ())
-            if c.points
         )
         override = priority.override
         weights: dict[int, tuple[float, str, str]] = {}
