@@ -21,6 +21,12 @@ def test_demo_runs_the_whole_flow(tmp_path: Path, isolated_env: Path) -> None:
     assert report
     html = next((out / "report").glob("*.html")).read_text()
     assert "<img" not in html  # no image is embedded unless asked for
+    # Intelligence packages: sent to several forces, outcomes recorded, dashboard written.
+    assert "Kent Police" in result.output
+    assert "Police Scotland" in result.output
+    dashboard = (out / "packages" / "dashboard.html").read_text()
+    assert 'data-national="arrests">6<' in dashboard
+    assert "<svg" in dashboard
 
 
 def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path, isolated_env: Path) -> None:
