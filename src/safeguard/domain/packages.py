@@ -245,6 +245,21 @@ class Package:
 
 
 @dataclass(frozen=True, slots=True)
+class PackageTrack:
+    """The few fields of a package that counts and flags need (cheap to read in bulk)."""
+
+    package_id: int
+    destination: str
+    state: PackageState
+    issued_at: datetime | None
+    due_at: datetime | None
+
+    def is_overdue(self, now: datetime) -> bool:
+        """As `Package.is_overdue`."""
+        return self.state in OPEN_AT_FORCE and self.due_at is not None and now > self.due_at
+
+
+@dataclass(frozen=True, slots=True)
 class PackageEvent:
     """One audit entry: every view and every change of a package (append-only).
 

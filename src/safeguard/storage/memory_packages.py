@@ -13,6 +13,7 @@ from safeguard.domain.packages import (
     Package,
     PackageEvent,
     PackageState,
+    PackageTrack,
     PackageVersion,
     RoutingDecision,
 )
@@ -84,6 +85,13 @@ class MemoryPackageStore:
             and (states is None or p.state in states)
         ]
         return sorted(chosen, key=lambda p: p.package_id, reverse=True)
+
+    def tracks(self, destination: str | None = None) -> list[PackageTrack]:
+        """The counting fields of every package."""
+        return [
+            PackageTrack(p.package_id, p.destination, p.state, p.issued_at, p.due_at)
+            for p in self.packages(destination)
+        ]
 
     def update_package(self, package: Package, expected_state: PackageState) -> Package:
         """Compare-and-set on the state."""

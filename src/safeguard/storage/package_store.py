@@ -11,6 +11,7 @@ from safeguard.domain.packages import (
     Package,
     PackageEvent,
     PackageState,
+    PackageTrack,
     PackageVersion,
     RoutingDecision,
 )
@@ -56,6 +57,10 @@ class PackageStore(Protocol):
         states: Collection[PackageState] | None = None,
     ) -> list[Package]:
         """Packages, newest first, optionally only one destination's and some states."""
+        ...
+
+    def tracks(self, destination: str | None = None) -> list[PackageTrack]:
+        """Id, destination, state, issue time and deadline of every package (one query)."""
         ...
 
     def update_package(self, package: Package, expected_state: PackageState) -> Package:

@@ -13,8 +13,8 @@ from safeguard.domain.cases import RunState
 from safeguard.domain.errors import NotFoundError
 from safeguard.domain.forces import destination_name
 from safeguard.domain.package_access import Viewer
-from safeguard.domain.package_outcomes import Dashboard, Figures, Outcome
-from safeguard.domain.packages import PackageState
+from safeguard.domain.package_outcomes import FIGURE_FIELDS, Dashboard, Figures, Outcome
+from safeguard.domain.packages import VISIBLE_TO_FORCES, PackageState
 from safeguard.services.intel.package_gate import PackageGate
 from safeguard.storage.case_store import CaseStore
 
@@ -58,53 +58,68 @@ class DashboardService:
 
     def dashboard(self, viewer: Viewer) -> Dashboard:
         """The figures the viewer may see (audited as a view)."""
-        force = None if viewer.national else (viewer.force or "-")
-        packages = [p for p in self._store.packages(destination=force) if viewer.can_see(p)]
-        visible = {p.package_id: p for p in packages}
+        if viewer.national:
+            tracks = self._store.tracks()
+        else:
+            tracks = [
+                t for t in self._store.tracks(viewer.force or "-") if t.state in VISIBLE_TO_FORCES
+            ]
+        visible = {t.package_id: t for t in tracks}
         latest: dict[int, Outcome] = {}
         for outcome in self._store.outcomes():
             if outcome.package_id in visible:
                 latest[outcome.package_id] = outcome
         examined = self._examined(list(latest.values()))
 
-        by_force: dict[str, Figures] = defaultdict(Figures)
-        by_month: dict[str, Figures] = defaultdict(Figures)
-        for package in packages:
-            if package.issued_at is not None:
-                by_force[package.destination] += Figures(packages=1)
-                by_month[package.issued_at.strftime("%Y-%m")] += Figures(packages=1)
+        # Plain integer rows while summing; Figures only at the end.
+        width = len(FIGURE_FIELDS)
+        by_force: dict[str, list[int]] = defaultdict(lambda: [0] * width)
+        by_month: dict[str, list[int]] = defaultdict(lambda: [0] * width)
+        for track in tracks:
+            if track.issued_at is not None:
+                by_force[track.destination][0] += 1
+                by_month[track.issued_at.strftime("%Y-%m")][0] += 1
         for package_id, outcome in latest.items():
-            figures = Figures(
-                premises_searched=outcome.premises_searched,
-                arrests=outcome.arrests,
-                voluntary_interviews=outcome.voluntary_interviews,
-                charges=outcome.charges,
-                devices_seized=outcome.devices_seized,
-                devices_examined=examined.get(package_id, 0),
-                children_safeguarded=outcome.children_safeguarded,
-                children_at_serious_risk=outcome.children_at_serious_risk,
-                registered_sex_offenders=1 if outcome.registered_sex_offender else 0,
+            row = (
+                0,
+                outcome.premises_searched,
+                outcome.arrests,
+                outcome.voluntary_interviews,
+                outcome.charges,
+                outcome.devices_seized,
+                examined.get(package_id, 0),
+                outcome.children_safeguarded,
+                outcome.children_at_serious_risk,
+                1 if outcome.registered_sex_offender else 0,
             )
-            by_force[visible[package_id].destination] += figures
-            by_month[outcome.occurred_on.strftime("%Y-%m")] += figures
-        national = sum(by_force.values(), Figures())
+            for target in (
+                by_force[visible[package_id].destination],
+                by_month[outcome.occurred_on.strftime("%Y-%m")],
+            ):
+                for i, value in enumerate(row):
+                    target[i] += value
+        forces = {key: Figures(*values) for key, values in by_force.items()}
+        national = (
+            Figures(*(sum(col) for col in zip(*by_force.values(), strict=True)))
+            if by_force
+            else Figures()
+        )
         now = self._gate.clock()
-        states = Counter(p.state.value for p in packages)
+        states = Counter(t.state.value for t in tracks)
         workflow = [(s.value, states.get(s.value, 0)) for s in PackageState]
-        workflow.append(("overdue", sum(1 for p in packages if p.is_overdue(now))))
+        workflow.append(("overdue", sum(1 for t in tracks if t.is_overdue(now))))
         title = self._title
         if not viewer.national:
-            title = (
-                f"{self._title}: {destination_name(viewer.force) if viewer.force else 'no force'}"
-            )
-        self._gate.audit(viewer, "viewed", None, what="dashboard", packages=len(packages))
+            where = destination_name(viewer.force) if viewer.force else "no force"
+            title = f"{self._title}: {where}"
+        self._gate.audit(viewer, "viewed", None, what="dashboard", packages=len(tracks))
         return Dashboard(
             title=title,
             generated_at=now,
             by_force=tuple(
-                (key, destination_name(key), figures) for key, figures in sorted(by_force.items())
+                (key, destination_name(key), figures) for key, figures in sorted(forces.items())
             ),
             national=national,
-            by_month=tuple(sorted(by_month.items())),
+            by_month=tuple((m, Figures(*v)) for m, v in sorted(by_month.items())),
             workflow=tuple(workflow),
         )

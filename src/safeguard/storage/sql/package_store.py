@@ -17,6 +17,7 @@ from safeguard.domain.packages import (
     Package,
     PackageEvent,
     PackageState,
+    PackageTrack,
     PackageVersion,
     RoutingDecision,
 )
@@ -217,6 +218,19 @@ class SqlPackageStore:
             query = query.where(packages.c.state.in_([s.value for s in states]))
         with self._engine.connect() as conn:
             return [_package(row) for row in conn.execute(query).mappings()]
+
+    def tracks(self, destination: str | None = None) -> list[PackageTrack]:
+        """The counting fields of every package, in one narrow query."""
+        c = packages.c
+        query = select(c.id, c.destination, c.state, c.issued_at, c.due_at).order_by(c.id.desc())
+        if destination is not None:
+            query = query.where(c.destination == destination)
+        states = {s.value: s for s in PackageState}
+        with self._engine.connect() as conn:
+            return [
+                PackageTrack(row[0], row[1], states[row[2]], _aware(row[3]), _aware(row[4]))
+                for row in conn.execute(query)
+            ]
 
     def update_package(self, package: Package, expected_state: PackageState) -> Package:
         """Compare-and-set on the state."""
