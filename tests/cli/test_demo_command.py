@@ -15,6 +15,11 @@ def test_demo_runs_the_whole_flow(tmp_path: Path, isolated_env: Path) -> None:
     result = CliRunner().invoke(app, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "known-bad" in result.output
+    # It ends with a ranked subject list from a synthetic operation, the top one explained.
+    assert "Subjects by priority" in result.output
+    assert "the viral image linked 0 subjects" in result.output
+    assert "Why subject" in result.output
+    assert "KIRAT" in result.output
     # The demo keeps its data inside its own folder, not in the user's data folder.
     assert (out / "data" / "safeguard.db").exists()
     report = json.loads(next((out / "report").glob("*.json")).read_text())

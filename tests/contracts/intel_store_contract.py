@@ -66,6 +66,7 @@ class IntelStoreContract:
         assert again == [(stored, False), (stored, False)]
         assert store.referral_count() == 1
         assert store.known_content_keys([first.content_key, "nope"]) == {first.content_key}
+        assert store.referrals_by_keys([first.content_key, "nope"]) == {first.content_key: stored}
 
     def test_key_observations_and_subjects_by_keys(self, store: IntelStore) -> None:
         a, b = _subjects(store, 2)

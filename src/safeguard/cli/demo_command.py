@@ -107,6 +107,7 @@ def demo(
     console.print(counts)
     for fmt, path in outcome.reports.items():
         console.print(f"{fmt} report: {path}")
+    _intelligence_step(services)
     _packages_step(services, outcome.folder, outcome.case_number)
     console.print(f"Everything is in {outcome.folder}")
 
@@ -125,3 +126,38 @@ def demo(
             seed.curl_command(f"http://127.0.0.1:{port}"), soft_wrap=True, highlight=False
         )
         serve_command(host="127.0.0.1", port=port, workers=1, db=None, log_level="warning")
+
+
+def _intelligence_step(services: Services) -> None:
+    """A small synthetic operation: referrals in, linked, ranked; the top subject explained."""
+    from safeguard.cli.intel_tables import factors_table, ranked_table
+    from safeguard.services.demo.intel_demo import known_images, run_intel_demo
+    from safeguard.services.demo_tour import KNOWN_BAD_LIST
+    from safeguard.services.intel.records import assessment_record
+
+    console.print(
+        "[bold cyan]»[/] Intelligence: a synthetic operation of referrals (reserved identifiers)"
+    )
+    with errors_to_exit():
+        images = known_images(services.hash_list_store.iter_entries(KNOWN_BAD_LIST), KNOWN_BAD_LIST)
+        result = run_intel_demo(services.intel_intake, services.intel_subjects, images)
+    console.print(
+        f"{result.referrals} referrals -> {result.subjects} subjects, {result.networks} networks "
+        f"found ({result.planted_networks} planted; pairs precision {result.recovery.precision:.2f}, "
+        f"recall {result.recovery.recall:.2f}); the viral image linked {result.viral_linked} subjects"
+    )
+    console.print(ranked_table(list(result.ranked), "Subjects by priority (top 10)"))
+    top = result.top
+    assessment = assessment_record(top.priority.assessment)
+    console.print(
+        factors_table(
+            assessment,
+            f"Why subject {top.subject.subject_id} ({top.subject.label}) is "
+            f"{top.priority.band.value}: score {(assessment or {}).get('score', 0)}, "
+            f"rules {(assessment or {}).get('rules_version', '')}",
+        )
+    )
+    console.print(
+        f"A band is advice with its reasons; a person decides. "
+        f"See `safeguard intel show {top.subject.subject_id}`."
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +12,7 @@ from rich.table import Table
 
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
+from safeguard.cli.intel_tables import factors_table, ranked_table
 from safeguard.cli.output import emit_json, stderr_console
 from safeguard.domain.intel.grading import Grading
 from safeguard.domain.intel.priority import Band
@@ -127,40 +128,6 @@ def subjects(
             emit_json(records.ranked_record(row))
         return
     console.print(ranked_table(rows))
-
-
-def ranked_table(rows: list[Any], title: str = "Subjects by priority") -> Table:
-    """The ranked list as a table (the demo shows it too)."""
-    table = Table(title=title)
-    for column in ("id", "subject", "band", "computed", "score", "referrals", "network"):
-        table.add_column(
-            column, justify="right" if column in ("id", "score", "referrals") else "left"
-        )
-    for row in rows:
-        record = records.ranked_record(row)
-        network = (
-            f"{record['network_id']} ({record['network_size']})" if record["network_id"] else ""
-        )
-        table.add_row(
-            str(record["id"]),
-            record["label"],
-            record["band"] + (" *" if record["overridden"] else ""),
-            record["computed_band"],
-            str(record["score"]),
-            str(record["referrals"]),
-            network,
-        )
-    return table
-
-
-def factors_table(assessment: dict[str, Any] | None, title: str) -> Table:
-    """Every factor of an assessment with its points, tool and reason."""
-    table = Table(title=title)
-    for column in ("factor", "points", "tool", "why"):
-        table.add_column(column, justify="right" if column == "points" else "left")
-    for factor in (assessment or {}).get("factors", []):
-        table.add_row(factor["factor"], str(factor["points"]), factor["tool"], factor["reason"])
-    return table
 
 
 @intel_app.command("show")

@@ -111,10 +111,11 @@ def run_package_demo(
     exhibit_reference: str,
 ) -> PackageDemoOutcome:
     """Carry the synthetic operation through and write the dashboard into `folder`."""
-    intake.ingest(
+    ingested = intake.ingest(
         [_referral(i, *spec[:3], spec[4]) for i, spec in enumerate(_SUBJECTS)], actor="demo"
     )
-    by_label = {r.subject.label: r.subject.subject_id for r in subjects.ranked()}
+    subject_of = {r.external_id: r.subject_id for r in ingested.added}
+    by_mailbox = {spec[0]: subject_of[f"DEMO-CT-{i:03d}"] for i, spec in enumerate(_SUBJECTS)}
     # What analysts recorded (no referral carries these): they raise some bands.
     facts: dict[str, dict[str, object]] = {
         "north.kent": {"occupation": "teacher", "role_with_access_to_children": True},
@@ -122,12 +123,10 @@ def run_package_demo(
         "city.road": {"other_access_to_children": True},
     }
     for mailbox, recorded in facts.items():
-        subject_id = next(sid for label, sid in by_label.items() if mailbox in label)
-        subjects.record_facts(subject_id, ANALYST.name, **recorded)
+        subjects.record_facts(int(by_mailbox[mailbox] or 0), ANALYST.name, **recorded)
     built: list[Package] = []
     for index, (mailbox, _postcode, _country, destination, _grade) in enumerate(_SUBJECTS):
-        subject_id = next(sid for label, sid in by_label.items() if mailbox in label)
-        package = packages.build(ANALYST, str(subject_id))
+        package = packages.build(ANALYST, str(by_mailbox[mailbox]))
         flow.approve(SUPERVISOR, package.package_id)
         package = flow.send(SUPERVISOR, package.package_id)
         if destination.endswith(("desk", "queue")):

@@ -46,6 +46,10 @@ class IntelStore(Protocol):
         """The referral with this content key, if stored."""
         ...
 
+    def referrals_by_keys(self, content_keys: Iterable[str]) -> dict[str, Referral]:
+        """The stored referrals with these content keys, by key (absent ones left out)."""
+        ...
+
     def referrals_of(self, subject_id: int) -> list[Referral]:
         """The subject's referrals, oldest incident first."""
         ...

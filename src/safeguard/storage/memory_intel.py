@@ -74,6 +74,10 @@ class MemoryIntelStore:
         found = self._by_key.get(content_key)
         return None if found is None else self._referrals[found]
 
+    def referrals_by_keys(self, content_keys: Iterable[str]) -> dict[str, Referral]:
+        """The stored referrals with these content keys, by key."""
+        return {k: self._referrals[self._by_key[k]] for k in set(content_keys) if k in self._by_key}
+
     def referrals_of(self, subject_id: int) -> list[Referral]:
         """The subject's referrals, oldest incident first."""
         self.subject(subject_id)

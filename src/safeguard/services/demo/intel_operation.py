@@ -209,9 +209,7 @@ def generate_operation(
     members = rng.sample(range(1, people_needed + 1), in_networks)
     network_id = 0
     while len(members) >= 3:
-        size = min(len(members), rng.randint(3, 6))
-        if len(members) - size in (1, 2):
-            size = len(members)
+        size = min(len(members), rng.randint(3, 6))  # up to 2 left over stay unplanted
         network_id += 1
         group, members = members[:size], members[size:]
         op.networks[network_id] = group

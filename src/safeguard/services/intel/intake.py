@@ -136,16 +136,14 @@ class IntakeService:
         by_key = {r.content_key: r for r, _ in stored}
         outcome = IngestOutcome(subjects_created=created, refused=list(refused))
         added_keys = {r.content_key for r, new in stored if new}
+        earlier = self.store.referrals_by_keys(known)
         for referral in keyed:
-            if referral.content_key in added_keys:
-                outcome.added.append(by_key[referral.content_key])
-                added_keys.discard(referral.content_key)
-            else:
-                existing = by_key.get(referral.content_key) or self.store.referral_by_key(
-                    referral.content_key
-                )
-                if existing is not None:
-                    outcome.unchanged.append(existing)
+            key = referral.content_key
+            if key in added_keys:
+                outcome.added.append(by_key[key])
+                added_keys.discard(key)
+            elif key in by_key or key in earlier:
+                outcome.unchanged.append(by_key.get(key) or earlier[key])
         self.store.append_audit(
             IntelAuditEvent(
                 self._clock(),

@@ -4,14 +4,16 @@ A thing (an identifier key or an image key) shared by the referrals of two subje
 them with weight ``base weight of its kind x rarity``. A thing is *too common* when it is
 seen in more referrals than ``cap = max(common_floor, max_share x N)`` (N: all referrals),
 or is held by more than ``max_subjects`` subjects: then it links no one, so a viral image,
-a carrier-grade NAT address or a public Wi-Fi ties nobody together. Below the cap,
-rarity falls smoothly from 1 (a thing seen in two referrals) to 0 (at the cap):
-``1 - ln(df / 2) / ln(cap / 2)`` for a thing seen in ``df`` referrals.
+a carrier-grade NAT address or a public Wi-Fi ties nobody together. Below the cap, rarity
+falls smoothly from 1 (a thing seen in two referrals): ``1 - ln(df / 2) / ln(scale / 2)``
+for a thing seen in ``df`` referrals, where ``scale = max(cap, rarity_scale)`` (so in a
+small operation a thing shared by a handful of referrals still counts as rare).
 
 IP addresses are shared over time (one address passes from household to household), so
 they link only observations within ``ip_window`` of each other, and when both give a
 source port (carrier-grade NAT shares one address among many at once), only the same
-port; their ``df`` is the number of referrals on the address within that window.
+port. Their rarity is that of a crowd, whatever the size of the operation: ``df`` is the
+number of referrals on the address within the window and the cap is ``max_subjects``.
 
 Two subjects are in one network when the weights of everything they share add up to at
 least ``floor`` (or an analyst linked them), unless an analyst unlinked them. Networks are
@@ -40,7 +42,7 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
     IdentifierKind.PHONE.value: 0.9,
     IdentifierKind.DEVICE_ID.value: 0.9,
     IdentifierKind.SCREEN_NAME.value: 0.8,
-    IdentifierKind.IP_ADDRESS.value: 0.7,
+    IdentifierKind.IP_ADDRESS.value: 0.8,
     IdentifierKind.POSTAL_ADDRESS.value: 0.6,
     IdentifierKind.POSTCODE.value: 0.15,
     # One known image in common is weak (widely traded series); two rare ones reach the floor.
@@ -59,6 +61,7 @@ class LinkPolicy:
         weights: base weight per identifier kind, `LISTED_IMAGE` and `UNLISTED_IMAGE`.
         max_share: things in more than this share of referrals link no one.
         common_floor: ... unless seen in no more than this many referrals.
+        rarity_scale: rarity is measured against at least this many referrals.
         max_subjects: things held by more subjects than this link no one.
         ip_window: IP observations further apart than this do not link.
         floor: the summed weight at which two subjects are in one network.
@@ -68,6 +71,7 @@ class LinkPolicy:
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     max_share: float = 0.02
     common_floor: int = 25
+    rarity_scale: int = 200
     max_subjects: int = 50
     ip_window: timedelta = timedelta(hours=1)
     floor: float = 0.5
@@ -144,17 +148,17 @@ def compute_links(
         base = policy.weights.get(weight_kind(kind, key), 0.0)
         link_kind = LinkKind.IMAGE if kind == IMAGE_KIND else LinkKind.IDENTIFIER
         if kind == IdentifierKind.IP_ADDRESS.value:
-            ip_pairs, crowded = _ip_pairs(group, policy.ip_window, common)
+            ip_pairs, crowded = _ip_pairs(group, policy.ip_window, policy.max_subjects)
             if crowded:
                 too_common[key] = crowded
             for (a, b), (evidence, concurrent) in ip_pairs.items():
-                weight = round(base * rarity(concurrent, common), 4)
+                weight = round(base * rarity(concurrent, policy.max_subjects), 4)
                 if weight > 0:
                     links.append(
                         Link(a, b, link_kind, key, weight, tuple(sorted(evidence)), provenance, now)
                     )
             continue
-        weight = round(base * rarity(seen_in, common), 4)
+        weight = round(base * rarity(seen_in, max(common, policy.rarity_scale)), 4)
         if weight <= 0:
             continue
         for (a, b), evidence in _all_pairs(group).items():

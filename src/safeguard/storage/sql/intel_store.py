@@ -8,51 +8,36 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from safeguard.domain.errors import NotFoundError, StorageError
 from safeguard.domain.intel.links import (
     KeyObservation,
-    Link,
-    LinkKind,
     MergeRecord,
-    Suppression,
 )
-from safeguard.domain.intel.priority import Assessment, Override
 from safeguard.domain.intel.referrals import Referral, linkable_keys
 from safeguard.domain.intel.subjects import (
-    IntelAuditEvent,
     Subject,
     SubjectExhibit,
     SubjectFacts,
 )
 from safeguard.storage.intel_store import check_undoable
 from safeguard.storage.sql import intel_rows as rows
+from safeguard.storage.sql.intel_decisions import INSERT_CHUNK, SqlIntelDecisions, chunks
 from safeguard.storage.sql.tables_intel import (
-    intel_assessments,
-    intel_audit,
     intel_exhibits,
-    intel_links,
     intel_merges,
-    intel_overrides,
     intel_referral_keys,
     intel_referrals,
     intel_subjects,
-    intel_suppressions,
 )
 
 _CHUNK = 500
-_INSERT_CHUNK = 2000
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-class SqlIntelStore:
+class SqlIntelStore(SqlIntelDecisions):
     """Intelligence data in the shared database."""
 
     def __init__(self, engine: Engine) -> None:
@@ -81,7 +66,7 @@ class SqlIntelStore:
                 pending.add(referral.content_key)
                 new.append(referral)
             made: dict[str, Referral] = {}
-            for chunk in _chunks(new, _INSERT_CHUNK):
+            for chunk in chunks(new, INSERT_CHUNK):
                 ids = conn.execute(
                     insert(intel_referrals).returning(
                         intel_referrals.c.id, sort_by_parameter_order=True
@@ -128,7 +113,7 @@ class SqlIntelStore:
     @staticmethod
     def _by_content_keys(conn: Connection, keys: Sequence[str]) -> dict[str, Referral]:
         found: dict[str, Referral] = {}
-        for chunk in _chunks(sorted(set(keys)), _CHUNK):
+        for chunk in chunks(sorted(set(keys)), _CHUNK):
             for row in conn.execute(
                 select(intel_referrals).where(intel_referrals.c.content_key.in_(chunk))
             ).mappings():
@@ -151,6 +136,11 @@ class SqlIntelStore:
         """The referral with this content key, if stored."""
         with self._engine.connect() as conn:
             return self._by_content_keys(conn, [content_key]).get(content_key)
+
+    def referrals_by_keys(self, content_keys: Iterable[str]) -> dict[str, Referral]:
+        """The stored referrals with these content keys, by key."""
+        with self._engine.connect() as conn:
+            return self._by_content_keys(conn, list(content_keys))
 
     def referrals_of(self, subject_id: int) -> list[Referral]:
         """The subject's referrals, oldest incident first."""
@@ -189,7 +179,7 @@ class SqlIntelStore:
         """Which of `keys` are stored content keys."""
         found: set[str] = set()
         with self._engine.connect() as conn:
-            for chunk in _chunks(sorted(set(keys)), _CHUNK):
+            for chunk in chunks(sorted(set(keys)), _CHUNK):
                 found.update(
                     conn.execute(
                         select(intel_referrals.c.content_key).where(
@@ -203,7 +193,7 @@ class SqlIntelStore:
         """For identifier keys on stored referrals, the smallest active subject holding each."""
         found: dict[str, int] = {}
         with self._engine.connect() as conn:
-            for chunk in _chunks(sorted(set(keys)), _CHUNK):
+            for chunk in chunks(sorted(set(keys)), _CHUNK):
                 query = (
                     select(intel_referral_keys.c.key, func.min(intel_referrals.c.subject_id))
                     .join(
@@ -238,7 +228,7 @@ class SqlIntelStore:
         """Store new subjects; returns them with their ids."""
         made: list[Subject] = []
         with self._engine.begin() as conn:
-            for chunk in _chunks(subjects, _INSERT_CHUNK):
+            for chunk in chunks(subjects, INSERT_CHUNK):
                 ids = conn.execute(
                     insert(intel_subjects).returning(
                         intel_subjects.c.id, sort_by_parameter_order=True
@@ -262,17 +252,6 @@ class SqlIntelStore:
         """The subject with this id (merged ones too)."""
         with self._engine.connect() as conn:
             return self._subject(conn, subject_id)
-
-    @staticmethod
-    def _subject(conn: Connection, subject_id: int) -> Subject:
-        row = (
-            conn.execute(select(intel_subjects).where(intel_subjects.c.id == subject_id))
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFoundError(f"no subject with id {subject_id}")
-        return rows.subject_of(row)
 
     def subjects(self, include_merged: bool = False) -> list[Subject]:
         """Subjects by id; merged ones only when asked."""
@@ -393,11 +372,11 @@ class SqlIntelStore:
     def _move(
         conn: Connection, referral_ids: Sequence[int], exhibit_ids: Sequence[int], to: int
     ) -> None:
-        for chunk in _chunks(referral_ids, _CHUNK):
+        for chunk in chunks(referral_ids, _CHUNK):
             conn.execute(
                 update(intel_referrals).where(intel_referrals.c.id.in_(chunk)).values(subject_id=to)
             )
-        for chunk in _chunks(exhibit_ids, _CHUNK):
+        for chunk in chunks(exhibit_ids, _CHUNK):
             conn.execute(
                 update(intel_exhibits).where(intel_exhibits.c.id.in_(chunk)).values(subject_id=to)
             )
@@ -438,220 +417,3 @@ class SqlIntelStore:
             )
         with self._engine.connect() as conn:
             return [rows.merge_of(row) for row in conn.execute(query).mappings()]
-
-    # --- links ----------------------------------------------------------------------------
-
-    def replace_computed_links(self, links: Sequence[Link]) -> None:
-        """Replace every computed link; analyst links stay."""
-        with self._engine.begin() as conn:
-            conn.execute(delete(intel_links).where(intel_links.c.kind != LinkKind.ANALYST.value))
-            for chunk in _chunks(links, _INSERT_CHUNK):
-                conn.execute(insert(intel_links), [rows.link_row(link) for link in chunk])
-
-    def add_link(self, link: Link) -> Link:
-        """Store an analyst link."""
-        with self._engine.begin() as conn:
-            self._subject(conn, link.subject_a)
-            self._subject(conn, link.subject_b)
-            made = conn.execute(
-                insert(intel_links).values(rows.link_row(link))
-            ).inserted_primary_key
-            assert made is not None
-            return replace(link, link_id=made[0])
-
-    def remove_link(self, link_id: int) -> Link:
-        """Remove an analyst link and return it."""
-        with self._engine.begin() as conn:
-            row = (
-                conn.execute(
-                    select(intel_links).where(
-                        intel_links.c.id == link_id, intel_links.c.kind == LinkKind.ANALYST.value
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
-                raise NotFoundError(f"no analyst link with id {link_id}")
-            conn.execute(delete(intel_links).where(intel_links.c.id == link_id))
-            return rows.link_of(row)
-
-    def links(self, subject_id: int | None = None) -> list[Link]:
-        """Links (of one subject), in id order."""
-        query = select(intel_links).order_by(intel_links.c.id)
-        if subject_id is not None:
-            query = query.where(
-                or_(intel_links.c.subject_a == subject_id, intel_links.c.subject_b == subject_id)
-            )
-        with self._engine.connect() as conn:
-            return [rows.link_of(row) for row in conn.execute(query).mappings()]
-
-    def add_suppression(self, suppression: Suppression) -> Suppression:
-        """Record that two subjects are not to be linked."""
-        with self._engine.begin() as conn:
-            made = conn.execute(
-                insert(intel_suppressions).values(
-                    subject_a=suppression.subject_a,
-                    subject_b=suppression.subject_b,
-                    actor=suppression.by,
-                    at=suppression.at,
-                    reason=suppression.reason,
-                )
-            ).inserted_primary_key
-            assert made is not None
-            return replace(suppression, suppression_id=made[0])
-
-    def lift_suppression(self, suppression_id: int, by: str, at: datetime) -> Suppression:
-        """Reverse a suppression (kept, marked lifted)."""
-        with self._engine.begin() as conn:
-            done = conn.execute(
-                update(intel_suppressions)
-                .where(
-                    intel_suppressions.c.id == suppression_id,
-                    intel_suppressions.c.lifted_at.is_(None),
-                )
-                .values(lifted_by=by, lifted_at=at)
-            )
-            if done.rowcount != 1:
-                raise NotFoundError(f"no active suppression with id {suppression_id}")
-            row = (
-                conn.execute(
-                    select(intel_suppressions).where(intel_suppressions.c.id == suppression_id)
-                )
-                .mappings()
-                .one()
-            )
-            return rows.suppression_of(row)
-
-    def suppressions(self, active_only: bool = True) -> list[Suppression]:
-        """Suppressions, oldest first."""
-        query = select(intel_suppressions).order_by(intel_suppressions.c.id)
-        if active_only:
-            query = query.where(intel_suppressions.c.lifted_at.is_(None))
-        with self._engine.connect() as conn:
-            return [rows.suppression_of(row) for row in conn.execute(query).mappings()]
-
-    # --- priorities -----------------------------------------------------------------------
-
-    def save_assessments(self, assessments: Sequence[Assessment]) -> None:
-        """Store computed assessments, replacing each subject's previous one."""
-        with self._engine.begin() as conn:
-            for chunk in _chunks(assessments, _INSERT_CHUNK):
-                conn.execute(
-                    delete(intel_assessments).where(
-                        intel_assessments.c.subject_id.in_([a.subject_id for a in chunk])
-                    )
-                )
-                conn.execute(
-                    insert(intel_assessments),
-                    [
-                        {
-                            "subject_id": a.subject_id,
-                            "band": a.band.value,
-                            "score": a.score,
-                            "contributions": rows.contributions_text(a.contributions),
-                            "rules_version": a.rules_version,
-                            "rules_digest": a.rules_digest,
-                            "computed_at": a.computed_at,
-                        }
-                        for a in chunk
-                    ],
-                )
-
-    def assessment(self, subject_id: int) -> Assessment | None:
-        """The subject's latest computed assessment."""
-        with self._engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(intel_assessments).where(intel_assessments.c.subject_id == subject_id)
-                )
-                .mappings()
-                .first()
-            )
-        return rows.assessment_of(row) if row is not None else None
-
-    def assessments(self) -> list[Assessment]:
-        """The latest assessment of every assessed subject."""
-        query = select(intel_assessments).order_by(intel_assessments.c.subject_id)
-        with self._engine.connect() as conn:
-            return [rows.assessment_of(row) for row in conn.execute(query).mappings()]
-
-    def add_override(self, override: Override) -> Override:
-        """Store an override, clearing the subject's earlier active one."""
-        with self._engine.begin() as conn:
-            self._subject(conn, override.subject_id)
-            conn.execute(
-                update(intel_overrides)
-                .where(
-                    intel_overrides.c.subject_id == override.subject_id,
-                    intel_overrides.c.cleared_at.is_(None),
-                )
-                .values(cleared_by=override.by, cleared_at=override.at)
-            )
-            made = conn.execute(
-                insert(intel_overrides).values(
-                    subject_id=override.subject_id,
-                    band=override.band.value,
-                    computed_band=override.computed_band.value,
-                    reason=override.reason,
-                    actor=override.by,
-                    at=override.at,
-                )
-            ).inserted_primary_key
-            assert made is not None
-            return replace(override, override_id=made[0])
-
-    def clear_override(self, subject_id: int, by: str, at: datetime) -> Override:
-        """Withdraw the subject's active override."""
-        with self._engine.begin() as conn:
-            row = (
-                conn.execute(
-                    select(intel_overrides).where(
-                        intel_overrides.c.subject_id == subject_id,
-                        intel_overrides.c.cleared_at.is_(None),
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
-                raise NotFoundError(f"subject {subject_id} has no active override")
-            conn.execute(
-                update(intel_overrides)
-                .where(intel_overrides.c.id == row["id"])
-                .values(cleared_by=by, cleared_at=at)
-            )
-            return replace(rows.override_of(row), cleared_by=by, cleared_at=at)
-
-    def overrides(self, subject_id: int | None = None) -> list[Override]:
-        """Overrides, oldest first."""
-        query = select(intel_overrides).order_by(intel_overrides.c.id)
-        if subject_id is not None:
-            query = query.where(intel_overrides.c.subject_id == subject_id)
-        with self._engine.connect() as conn:
-            return [rows.override_of(row) for row in conn.execute(query).mappings()]
-
-    # --- audit ----------------------------------------------------------------------------
-
-    def append_audit(self, event: IntelAuditEvent) -> IntelAuditEvent:
-        """Append one event and return it with its id."""
-        with self._engine.begin() as conn:
-            made = conn.execute(
-                insert(intel_audit).values(
-                    at=event.at,
-                    actor=event.actor,
-                    action=event.action,
-                    subject_id=event.subject_id,
-                    detail=json.dumps(dict(event.detail), sort_keys=True),
-                )
-            ).inserted_primary_key
-            assert made is not None
-            return replace(event, event_id=made[0])
-
-    def audit(self, subject_id: int | None = None) -> list[IntelAuditEvent]:
-        """Events in the order appended."""
-        query = select(intel_audit).order_by(intel_audit.c.id)
-        if subject_id is not None:
-            query = query.where(intel_audit.c.subject_id == subject_id)
-        with self._engine.connect() as conn:
-            return [rows.audit_of(row) for row in conn.execute(query).mappings()]
