@@ -66,7 +66,7 @@ def timed(label: str, count: int, work: Callable[[], Any]) -> tuple[float, float
         f"  {label:<44} {count:>7,} in {wall:7.2f} s wall ({count / wall:8.1f}/s), "
         f"{cpu:7.2f} s CPU ({count / max(cpu, 1e-9):8.1f}/s)"
     )
-    return count / wall
+    return count / wall, count / max(cpu, 1e-9)
 
 
 def median_time(work: Callable[[], Any], repeat: int = 5) -> tuple[float, float]:
