@@ -45,6 +45,12 @@ if TYPE_CHECKING:
     from safeguard.services.people.case_access import CaseAccessService
     from safeguard.services.people.passwords import Passwords
     from safeguard.services.people.sign_in import SignInService
+    from safeguard.services.review.exhibit_content import ExhibitContent
+    from safeguard.services.review.grading import ReviewService
+    from safeguard.services.review.preparation import ReviewPreparation
+    from safeguard.services.review.publication import PublicationService
+    from safeguard.services.review.vics_exchange import VicsExchange
+    from safeguard.services.review.wellbeing import WellbeingPreferences
     from safeguard.services.triage import TriageService
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
     from safeguard.storage.intel_store import IntelStore
@@ -53,6 +59,7 @@ if TYPE_CHECKING:
     from safeguard.storage.sql.case_store import SqlCaseStore
     from safeguard.storage.sql.hash_list_store import SqlHashListStore
     from safeguard.storage.sql.people_store import SqlPeopleStore
+    from safeguard.storage.sql.review_store import SqlReviewStore
 
 
 @dataclass
@@ -114,7 +121,9 @@ class Services:
         from safeguard.extraction.registry import open_exhibit
         from safeguard.services.case_reports import CaseReportService
 
-        return CaseReportService(self.case_service, open_exhibit=open_exhibit)
+        return CaseReportService(
+            self.case_service, open_exhibit=open_exhibit, grades_of=self.review.graded_paths
+        )
 
     @cached_property
     def triage_service(self) -> TriageService:
@@ -436,6 +445,76 @@ class Services:
             self.intel_subjects,
             file_matcher(self.match_service.match_digests),
         )
+
+    # --- examiner review ------------------------------------------------------------------
+
+    @cached_property
+    def review_store(self) -> SqlReviewStore:
+        """Review items, grade history, schemes, reveal tickets and publications."""
+        from safeguard.storage.sql.review_store import SqlReviewStore
+
+        return SqlReviewStore(self.engine)
+
+    @cached_property
+    def exhibit_content(self) -> ExhibitContent:
+        """Reads chosen files back from exhibits, read-only, for thumbnails and grouping."""
+        from safeguard.extraction.contract import ExtractionLimits
+        from safeguard.extraction.registry import open_exhibit
+        from safeguard.services.review.exhibit_content import ExhibitContent
+
+        limits = ExtractionLimits(
+            max_depth=self.settings.archive_max_depth,
+            max_expanded_bytes=self.settings.archive_max_expanded_bytes,
+            max_ratio=self.settings.archive_max_ratio,
+        )
+        return ExhibitContent(open_exhibit, limits)
+
+    @cached_property
+    def review_preparation(self) -> ReviewPreparation:
+        """Lists an exhibit's items for review and groups near-duplicates."""
+        from safeguard.services.review.preparation import ReviewPreparation
+
+        return ReviewPreparation(
+            self.case_service,
+            self.review_store,
+            self.exhibit_content,
+            group_threshold=self.settings.pdq_threshold,
+        )
+
+    @cached_property
+    def review(self) -> ReviewService:
+        """The examiner's grid: pages, grading, reveals, schemes."""
+        from safeguard.services.review.grading import ReviewService
+
+        return ReviewService(self.case_service, self.review_store, self.exhibit_content)
+
+    @cached_property
+    def review_publication(self) -> PublicationService:
+        """Four-eyes publication of graded items to the local hash lists."""
+        from safeguard.services.review.publication import PublicationService
+
+        def refresh_served_index() -> None:
+            # Only a process that serves matching holds a keeper; others poll the store.
+            if "index_keeper" in self.__dict__:
+                self.index_keeper.ensure_fresh(force=True)
+
+        return PublicationService(
+            self.case_service, self.review_store, self.hash_list_store, refresh_served_index
+        )
+
+    @cached_property
+    def review_exchange(self) -> VicsExchange:
+        """VICS case files in and out of a case's grades."""
+        from safeguard.services.review.vics_exchange import VicsExchange
+
+        return VicsExchange(self.case_service, self.review)
+
+    @cached_property
+    def wellbeing(self) -> WellbeingPreferences:
+        """Per-examiner blur, greyscale and break reminders."""
+        from safeguard.services.review.wellbeing import WellbeingPreferences
+
+        return WellbeingPreferences(self.people_store)
 
     # --- the newcomer's tour ----------------------------------------------------------------
 

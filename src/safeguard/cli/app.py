@@ -38,6 +38,7 @@ def _register() -> None:
         lists_commands,
         match_command,
         packages_commands,
+        review_commands,
         scan_commands,
         service_commands,
         users_commands,

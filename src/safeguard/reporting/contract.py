@@ -26,6 +26,7 @@ from safeguard.domain.cases import (
     match_as_record,
 )
 from safeguard.domain.errors import ConfigurationError
+from safeguard.domain.hash_lists import Category
 
 STATUS_ORDER: tuple[FileStatus, ...] = (
     FileStatus.KNOWN_BAD,
@@ -57,6 +58,8 @@ class ExhibitReport:
         counts: results per status over *all* files, hidden ones included.
         category_counts: known-bad files per category key (see `category_key`).
         hidden_known_good: how many known-good files the listing leaves out.
+        grade_counts: examiner review: items per current grade label.
+        graded: examiner review: path -> the category of the item's current grade.
     """
 
     exhibit: Exhibit
@@ -65,6 +68,8 @@ class ExhibitReport:
     counts: Mapping[FileStatus, int]
     category_counts: Mapping[str, int]
     hidden_known_good: int = 0
+    grade_counts: Mapping[str, int] = field(default_factory=dict)
+    graded: Mapping[str, Category] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -112,6 +117,14 @@ class CaseReport:
         total: Counter[str] = Counter()
         for section in self.exhibits:
             total.update(section.category_counts)
+        return dict(sorted(total.items()))
+
+    @property
+    def grade_counts(self) -> dict[str, int]:
+        """Examiner grades per label over every exhibit."""
+        total: Counter[str] = Counter()
+        for section in self.exhibits:
+            total.update(section.grade_counts)
         return dict(sorted(total.items()))
 
     @property

@@ -57,6 +57,7 @@ def _section(section: ExhibitReport) -> dict[str, object]:
         counts={s.value: section.counts.get(s, 0) for s in STATUS_ORDER},
         category_counts=dict(section.category_counts),
         hidden_known_good=section.hidden_known_good,
+        grade_counts=dict(section.grade_counts),
         runs=[_run_record(r) for r in section.runs],
         files=[result_record(r) for r in section.results],
     )
@@ -80,6 +81,7 @@ def report_document(report: CaseReport) -> dict[str, object]:
         },
         "counts": {s.value: n for s, n in report.counts.items()},
         "category_counts": report.category_counts,
+        "grade_counts": report.grade_counts,
         "hash_lists": [
             {"name": v.name, "kind": v.kind.value, "version": v.version}
             for v in report.list_versions

@@ -9,7 +9,8 @@ import base64
 import io
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, TextIO, cast
@@ -20,7 +21,7 @@ from safeguard import __version__
 from safeguard.domain.cases import Case, Exhibit, FileResult, FileStatus
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import ConfigurationError
-from safeguard.domain.hash_lists import HashEntry, Provenance
+from safeguard.domain.hash_lists import Category, HashEntry, Provenance
 from safeguard.extraction.contract import EvidenceItem, ExtractionLimits
 from safeguard.list_formats.contract import ListMetadata, ListWriter
 from safeguard.reporting.contract import (
@@ -44,6 +45,8 @@ THUMBNAIL_BLUR = 4.0
 MAX_THUMBNAILS = 500
 
 ExhibitOpener = Callable[[Path, ExtractionLimits], Iterator[EvidenceItem]]
+GradesOf = Callable[[int], Mapping[str, tuple[str, Category]]]
+"""Examiner review: exhibit id -> path -> (grade label, category) of current grades."""
 WriterLookup = Callable[[str], ListWriter]
 
 
@@ -109,7 +112,9 @@ class CaseReportService:
         open_exhibit: ExhibitOpener | None = None,
         writer_named: WriterLookup = _default_writer,
         clock: Clock = utc_now,
+        grades_of: GradesOf | None = None,
     ) -> None:
+        self._grades_of = grades_of
         self._cases = cases
         self._store = cases.store
         self._open_exhibit = open_exhibit
@@ -168,6 +173,7 @@ class CaseReportService:
                 categories[category_key(result)] += 1
             if show_known_good or result.status is not FileStatus.KNOWN_GOOD:
                 listed.append(result)
+        grades = self._grades_of(exhibit.exhibit_id) if self._grades_of else {}
         return ExhibitReport(
             exhibit=exhibit,
             runs=self._store.runs(exhibit.exhibit_id),
@@ -175,6 +181,8 @@ class CaseReportService:
             counts=dict(counts),
             category_counts=dict(sorted(categories.items())),
             hidden_known_good=0 if show_known_good else counts[FileStatus.KNOWN_GOOD],
+            grade_counts=dict(sorted(Counter(label for label, _c in grades.values()).items())),
+            graded={path: category for path, (_label, category) in grades.items()},
         )
 
     def _thumbnails(self, sections: Iterable[ExhibitReport]) -> dict[tuple[int, str], str]:
@@ -277,6 +285,10 @@ class CaseReportService:
                 if fmt == "vics" and result.status not in media:
                     continue
                 entry = result_entry(result)
+                graded = section.graded.get(result.path)
+                if entry is not None and graded is not None and fmt == "vics":
+                    # The examiner's grade, not the list's suggestion, is what the case says.
+                    entry = replace(entry, category=graded)
                 if entry is not None:
                     yield entry
 

@@ -32,7 +32,7 @@ from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.people import SignInRequiredError
 from safeguard.web.schemas import BatchHashQuery, HashQuery
 from safeguard.web.state import AppState
-from safeguard.web.ui import package_pages, pages, sign_in
+from safeguard.web.ui import package_pages, pages, review, sign_in
 from safeguard.web.ui.rendering import render
 from safeguard.web.uploads import BodyLimitMiddleware, BodyTooLargeError
 
@@ -159,6 +159,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
         packages,
         sign_in,
         pages,
+        review,
         package_pages,
     ):
         app.include_router(module.router)

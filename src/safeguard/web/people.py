@@ -16,6 +16,7 @@ Usage in a route (see /work/notes/people-access-api.md)::
   unless the user holds a role and is on the case's access list.
 - `csrf_form` / `CsrfForm`: the parsed form of a state-changing request, 403 unless it
   carries the session's CSRF secret (form field ``csrf_token`` or ``X-CSRF-Token`` header).
+- `csrf_header` / `CsrfChecked`: the same for JSON requests (``X-CSRF-Token`` header only).
 - `ensure_force(user, force_code)`: 404 unless the user may see that force's work.
 """
 
@@ -157,3 +158,13 @@ async def csrf_form(request: Request, signed: CurrentUser) -> dict[str, str]:
 
 
 CsrfForm = Annotated[dict[str, str], Depends(csrf_form)]
+
+
+async def csrf_header(request: Request, signed: CurrentUser) -> SignedIn:
+    """For JSON requests from the page's script: 403 unless ``X-CSRF-Token`` is right."""
+    if not signed.csrf_ok(request.headers.get("X-CSRF-Token")):
+        raise HTTPException(403, "the X-CSRF-Token header is missing or wrong; reload the page")
+    return signed
+
+
+CsrfChecked = Annotated[SignedIn, Depends(csrf_header)]

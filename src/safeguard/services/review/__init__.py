@@ -1,0 +1,1 @@
+"""Use cases of examiner review: prepare, show safely, grade, group, publish, exchange."""
