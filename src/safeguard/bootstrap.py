@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from safeguard.batch.contract import BatchRunner
+    from safeguard.domain.farm import ScanJob
     from safeguard.domain.packages import DeadlinePolicy
     from safeguard.services.actions import ActionService, WebhookDispatcher
     from safeguard.services.api_keys import ApiKeyService
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from safeguard.services.intel.packages import DossierSource, PackageService
     from safeguard.services.intel.routing import ForceRouter
     from safeguard.services.intel.subjects import SubjectService
+    from safeguard.services.list_augmentation import ListAugmentation
     from safeguard.services.list_changes import ListAdministration
     from safeguard.services.lists import ListService
     from safeguard.services.matching import MatchService
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from safeguard.services.review.vics_exchange import VicsExchange
     from safeguard.services.review.wellbeing import WellbeingPreferences
     from safeguard.services.triage import TriageService
+    from safeguard.services.triage_farm import FarmJobResult, TriageFarm
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
     from safeguard.storage.intel_store import IntelStore
     from safeguard.storage.package_store import PackageStore
@@ -60,6 +63,7 @@ if TYPE_CHECKING:
     from safeguard.storage.sql.hash_list_store import SqlHashListStore
     from safeguard.storage.sql.people_store import SqlPeopleStore
     from safeguard.storage.sql.review_store import SqlReviewStore
+    from safeguard.storage.sql.scan_queue import SqlScanQueue
 
 
 @dataclass
@@ -351,6 +355,47 @@ class Services:
             self.package_gate, self.case_store, title=self.settings.operation_name
         )
 
+    @cached_property
+    def list_augmentation(self) -> ListAugmentation:
+        """A list keeper publishes augmentation hashes of held originals with a list."""
+        from safeguard.services.list_augmentation import ListAugmentation
+
+        admin = self.list_administration
+        return ListAugmentation(
+            self.hash_list_store,
+            lambda name, entries, actor: admin.add_entries(name, entries, actor),
+            self.settings.max_image_pixels,
+        )
+
+    # --- the triage farm ---------------------------------------------------------------------
+
+    @cached_property
+    def scan_queue(self) -> SqlScanQueue:
+        """The farm's queue of exhibit scans, in the case database."""
+        from safeguard.storage.sql.scan_queue import SqlScanQueue
+
+        return SqlScanQueue(self.engine)
+
+    def triage_farm(self, workers: int | None = None, worker_name: str = "") -> TriageFarm:
+        """Queue exhibits and work through the queue on the settings' batch backend.
+
+        Each task scans one exhibit on whichever node the backend picks, with that node's
+        own services built from these settings (same case database, local process pool).
+        """
+        import functools
+        import os
+        import socket
+
+        from safeguard.services.triage_farm import TriageFarm
+
+        return TriageFarm(
+            self.scan_queue,
+            self.case_store,
+            self.batch_runner(workers),
+            functools.partial(run_farm_job, self.settings),
+            worker_name or f"{socket.gethostname()}:{os.getpid()}",
+        )
+
     # --- people and access ------------------------------------------------------------------
 
     @cached_property
@@ -534,6 +579,40 @@ class Services:
             runner=self.batch_runner(workers),
             workers=workers,
         )
+
+
+def run_farm_job(settings: Settings, job: ScanJob) -> FarmJobResult:
+    """One farm task: scan a queued exhibit into its case on whichever node runs this.
+
+    The node builds its own services from `settings` (the shared case database) and scans
+    with its own process pool; the scan resumes from whatever an earlier attempt committed.
+    """
+    import socket
+    import time
+    from pathlib import Path
+
+    from safeguard.services.triage_farm import FarmJobResult
+
+    started = time.monotonic()
+    local = settings.with_overrides(batch_backend="local")
+    services = build_services(local)
+    try:
+        outcome = services.triage_service.scan(
+            Path(job.exhibit_path),
+            job.case_number,
+            exhibit_reference=job.exhibit_reference,
+            examiner=job.submitted_by,
+        )
+    finally:
+        services.engine.dispose()
+    return FarmJobResult(
+        job.job_id,
+        outcome.recorded,
+        outcome.skipped,
+        {status.value: count for status, count in outcome.counts.items()},
+        socket.gethostname(),
+        time.monotonic() - started,
+    )
 
 
 def build_services(settings: Settings) -> Services:

@@ -33,8 +33,10 @@ def _register() -> None:
     # Each command group lives in its own module and registers itself on `app`.
     from safeguard.cli import (  # noqa: F401
         demo_command,
+        farm_commands,
         hash_command,
         intel_commands,
+        list_augment_command,
         lists_commands,
         match_command,
         packages_commands,

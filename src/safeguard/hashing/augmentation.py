@@ -3,7 +3,7 @@
 A crop cannot be undone from the query: the missing part is gone. When Safeguard holds the
 original (an examiner's graded library built up case after case), it can instead store the
 hashes of likely crops of it, so a cropped copy lands near one of them. PDQ moves several
-bits per 1% of crop, so the crops form a grid: three scales (90%, 80% and 70% of each
+bits per 1% of crop, so the crops form a grid: four scales (90%, 85%, 80% and 70% of each
 side), each at the centre, the four corners and the four edge midpoints, plus the picture
 cut by 15% on one side, and turned by 3 degrees each way (cut to the upright rectangle
 inside). Each stored hash carries a label such as ``crop-90-centre`` or ``rotate-3-ccw``,
@@ -27,7 +27,7 @@ from safeguard.hashing.image_decoding import as_rgb_pixels
 from safeguard.hashing.pdq import pdq_of_pixels
 from safeguard.hashing.recovery import HASH_SIDE, low_information_reason
 
-CROP_SCALES: tuple[int, ...] = (90, 80, 70)
+CROP_SCALES: tuple[int, ...] = (90, 85, 80, 70)
 """Kept share of width and height, in percent."""
 
 CROP_POSITIONS: dict[str, tuple[float, float]] = {
@@ -97,7 +97,7 @@ def _rotated_inner(image: Image.Image, degrees: float) -> Image.Image:
 def augmentation_hashes(
     rgb: npt.NDArray[np.uint8], quality_floor: int = PDQ_MATCH_QUALITY_FLOOR
 ) -> tuple[AugmentedHash, ...]:
-    """The extra hashes to store for an original (about 33; fewer when some are unfit).
+    """The extra hashes to store for an original (about 42; fewer when some are unfit).
 
     The original's own hash is not among them. Derived pictures whose PDQ quality is below
     `quality_floor` or that carry too little information are left out.

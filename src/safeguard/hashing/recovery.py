@@ -16,6 +16,10 @@ original picture:
   ``embedded-loose`` is that leaf loosely trimmed of a bubble's margin or a thin strip.
 * ``deskewed``: a picture rotated by a few degrees with its corners filled by one colour is
   turned back upright and cut to its rectangle.
+* ``uncaptioned``, ``unbannered-top``/``-bottom`` and ``unrotated-<deg>-cw``/``-ccw``: a
+  meme caption or a banner painted over the picture is filled in from around it, and a copy
+  turned by a few degrees and cut to its inner rectangle is turned back with its lost corners
+  guessed (`safeguard.hashing.occlusion`).
 
 The eight dihedral variants (rotations by 90 degrees, mirrors) are not made here: they come
 almost free from PDQ's DCT (`safeguard.hashing.pdq.pdq_dihedral_of_pixels`). Crops cannot be
@@ -44,6 +48,7 @@ from PIL import Image
 
 from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR
 from safeguard.hashing.image_decoding import as_rgb_pixels
+from safeguard.hashing.occlusion import ROTATIONS, unbannered, uncaptioned, unrotated
 from safeguard.hashing.pdq import DIHEDRAL_ORDER, pdq_dihedral_of_pixels, pdq_of_pixels
 from safeguard.hashing.picture_regions import (
     MIN_REGION_SIDE,
@@ -87,7 +92,9 @@ class RecoveredHash:
     """One extra query hash and where it came from.
 
     Attributes:
-        label: what was undone: ``trimmed``, ``trimmed-loose``, ``embedded`` or ``deskewed``.
+        label: what was undone: ``trimmed``, ``trimmed-loose``, ``embedded``,
+            ``embedded-loose``, ``deskewed``, ``uncaptioned``, ``unbannered-<side>`` or
+            ``unrotated-<degrees>-<cw|ccw>``.
         pdq: 64 hex digits.
         quality: PDQ quality of the region, 0-100.
         box: the region in the input's pixel coordinates (for ``deskewed``: the rotated
@@ -138,6 +145,7 @@ def recovery_hashes(
     rgb: npt.NDArray[np.uint8],
     quality_floor: int = PDQ_MATCH_QUALITY_FLOOR,
     dihedral: bool = False,
+    occlusion: bool = True,
 ) -> tuple[RecoveredHash, ...]:
     """Extra labelled PDQ hashes of the regions that are probably the original picture.
 
@@ -146,10 +154,13 @@ def recovery_hashes(
         quality_floor: regions whose PDQ quality is below this are left out.
         dihedral: also give each region's seven rotations and mirrors (same cost: PDQ
             derives them from one DCT).
+        occlusion: also fill in captions and banners and turn small rotations back
+            (`safeguard.hashing.occlusion`; about half the cost of recovery).
 
     Returns:
-        At most four hashes (usually none to two), each for a region distinct from the
-        whole picture and from the others; empty when nothing looks edited.
+        The regions found (usually none to two) and the four turned-back guesses
+        (``unrotated-*``, always tried: a small rotation leaves no trace to detect), each
+        distinct from the whole picture.
     """
     pixels = as_rgb_pixels(rgb)
     work, scale = _working_copy(pixels)
@@ -185,7 +196,42 @@ def recovery_hashes(
         )
         if found is not None:
             results.append(found)
+    # A frame (uniform on two sides or more) is undone by trimming; filling or turning a
+    # framed picture would only add hashes of the frame.
+    framed = any(_sides_cut(box, width, height) >= 2 for _, box in candidates[:2] if box)
+    if occlusion and not framed:
+        results += _occlusion_hashes(pixels, work, quality_floor, dihedral)
     return tuple(results)
+
+
+def _sides_cut(box: Box, width: int, height: int) -> int:
+    left, top, right, bottom = box
+    return sum((left > 1, top > 1, right < width - 1, bottom < height - 1))
+
+
+def _occlusion_hashes(
+    pixels: npt.NDArray[np.uint8],
+    work: npt.NDArray[np.uint8],
+    quality_floor: int,
+    dihedral: bool,
+) -> list[RecoveredHash]:
+    """Hashes of the picture with a caption or banner filled in, and turned back a little."""
+    whole: Box = (0, 0, pixels.shape[1], pixels.shape[0])
+    small = np.ascontiguousarray(_working_copy(pixels, HASH_SIDE)[0])
+    guesses: list[tuple[str, npt.NDArray[np.uint8], bool]] = []
+    captionless = uncaptioned(small)
+    if captionless is not None:
+        guesses.append(("uncaptioned", captionless, dihedral))
+    guesses += [(f"unbannered-{side}", filled, dihedral) for side, filled in unbannered(small)]
+    # Turned copies are not mirrored as well: eight more hashes each for a rare combination.
+    work = np.ascontiguousarray(work)
+    for degrees in ROTATIONS:
+        label = f"unrotated-{abs(degrees):g}-{'ccw' if degrees > 0 else 'cw'}"
+        guesses.append((label, unrotated(work, degrees), False))
+    found = [
+        _hash_region(label, guess, whole, quality_floor, mirror) for label, guess, mirror in guesses
+    ]
+    return [f for f in found if f is not None]
 
 
 def _working_copy(
@@ -267,6 +313,7 @@ def query_hashes(
     rgb: npt.NDArray[np.uint8],
     quality_floor: int = PDQ_MATCH_QUALITY_FLOOR,
     recovery: bool = True,
+    occlusion: bool = True,
 ) -> tuple[tuple[str, str], ...]:
     """Every hash to search for one query: (label, pdq), dihedral variants then recovered.
 
@@ -282,6 +329,6 @@ def query_hashes(
     if quality >= quality_floor and low_information_reason(pixels) is None:
         found += list(zip(DIHEDRAL_ORDER, hashes, strict=True))
     if recovery:
-        for region in recovery_hashes(pixels, quality_floor, dihedral=True):
+        for region in recovery_hashes(pixels, quality_floor, dihedral=True, occlusion=occlusion):
             found += region.labelled()
     return tuple(found)

@@ -27,7 +27,7 @@ from safeguard.domain.errors import (
     StorageError,
 )
 from safeguard.settings import load_settings
-from safeguard.web.api import health, intel, lists, matching, packages, reports
+from safeguard.web.api import health, intel, list_augmentation, lists, matching, packages, reports
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.people import SignInRequiredError
 from safeguard.web.schemas import BatchHashQuery, HashQuery
@@ -153,6 +153,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     for module in (
         matching,
         lists,
+        list_augmentation,
         reports,
         intel,
         health,

@@ -34,7 +34,7 @@ def test_labels_name_each_derived_picture(photo: Image.Image) -> None:
     assert "crop-70-bottom-right" in labels
     assert "cut-15-left" in labels
     assert "rotate-3-cw" in labels
-    assert len(labels) == len(set(labels)) == 33
+    assert len(labels) == len(set(labels)) == 42
 
 
 def test_windows_stay_inside_the_picture() -> None:
