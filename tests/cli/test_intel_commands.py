@@ -99,6 +99,9 @@ def test_ingest_refuses_bad_reports_and_takes_the_rest(tmp_path: Path) -> None:
     assert code == 2
     assert "already split" in output
 
+    code, output = invoke("intel", "networks", "--json")
+    [listed] = lines(output)
+    assert sorted(listed["members"]) == sorted([first, second])
     code, output = invoke("intel", "network", str(first), "--json")
     network = lines(output)[0]
     assert sorted(network["members"]) == sorted([first, second])
@@ -110,6 +113,12 @@ def test_ingest_refuses_bad_reports_and_takes_the_rest(tmp_path: Path) -> None:
     assert code == 0
     code, output = invoke("intel", "network", str(first))
     assert "analyst" in output
+
+
+def test_new_subject_by_hand() -> None:
+    code, output = invoke("intel", "new-subject", "--label", "Suspect K", "--reason", "named")
+    assert code == 0
+    assert "subject 1 opened: Suspect K" in output
 
 
 def test_ingest_needs_something_to_read() -> None:

@@ -116,6 +116,8 @@ def test_merge_and_split_through_the_api(api: ApiClient) -> None:
     network = api.get(f"/v1/intel/subjects/{a}/network", scope=Scope.INTEL_READ).json()
     assert b in network["members"]  # same phone, device and IP in both reports
     assert {link["kind"] for link in network["links"]} == {"identifier", "image"}
+    [listed] = api.get("/v1/intel/networks", scope=Scope.INTEL_READ).json()
+    assert listed["members"] == network["members"]
 
 
 def test_a_confirmed_platform_report_becomes_a_referral(api: ApiClient) -> None:
@@ -145,3 +147,16 @@ def test_a_confirmed_platform_report_becomes_a_referral(api: ApiClient) -> None:
         "ip:192.0.2.44",
     }
     assert referral["files"][0]["matches"][0]["list"] == "r"
+
+
+def test_an_analyst_opens_a_subject(api: ApiClient) -> None:
+    made = api.post(
+        "/v1/intel/subjects",
+        json={"label": "Suspect K", "reason": "named by a victim"},
+        scope=Scope.INTEL_WRITE,
+    )
+    assert made.status_code == 201
+    record = api.get(f"/v1/intel/subjects/{made.json()['id']}", scope=Scope.INTEL_READ).json()
+    assert record["subject"]["origin"] == "analyst"
+    assert record["audit"][0]["detail"] == {"reason": "named by a victim"}
+    assert record["priority"]["band"] == "Low"

@@ -215,6 +215,48 @@ def network(
     console.print(table)
 
 
+@intel_app.command("new-subject")
+def new_subject(
+    label: Annotated[str, typer.Option("--label", help="A short label (an alias, a case name).")],
+    reason: ReasonOption,
+    by: ByOption = None,
+    db: DbOption = None,
+) -> None:
+    """Open a subject by hand (e.g. a suspect known before any referral; audited)."""
+    with errors_to_exit():
+        made = services_for(db).intel_subjects.create(label, by or current_actor(), reason)
+    typer.echo(f"subject {made.subject_id} opened: {made.label}")
+
+
+@intel_app.command("networks")
+def networks(
+    min_size: Annotated[int, typer.Option(help="Only networks of at least this many.")] = 2,
+    limit: Annotated[int, typer.Option(help="At most this many networks.")] = 50,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every network, biggest first, with its members."""
+    with errors_to_exit():
+        found = services_for(db).intel_links.networks(min_size=min_size)[:limit]
+    if as_json:
+        for item in found:
+            emit_json(
+                {"id": item.network_id, "members": list(item.members), "links": len(item.links)}
+            )
+        return
+    table = Table(title="Networks")
+    for column in ("network", "members", "links", "subjects"):
+        table.add_column(column)
+    for item in found:
+        table.add_row(
+            str(item.network_id),
+            str(len(item.members)),
+            str(len(item.links)),
+            ", ".join(map(str, item.members)),
+        )
+    console.print(table)
+
+
 @intel_app.command("link")
 def link(
     first: Annotated[int, typer.Argument(help="Subject id.")],

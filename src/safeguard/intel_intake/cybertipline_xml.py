@@ -8,6 +8,7 @@ refused whole: reports never need them and entity expansion is an attack.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,27 @@ from typing import Any
 from safeguard.intel_intake.contract import ReadItem, ReadOptions, Refusal
 from safeguard.intel_intake.cybertipline import ReportError, referral_from_report
 
-_PROLOG_BYTES = 65536
+_PROLOG_LIMIT = 16 * 1024 * 1024
+_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+
+
+def prolog_problem(path: Path) -> str | None:
+    """Why the file's prolog (everything before the root element) is refused, if it is.
+
+    A DOCTYPE or an entity declaration anywhere before the root is refused (comments are
+    skipped, so one cannot hide the root's start), as is a prolog beyond 16 MiB.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(_PROLOG_LIMIT)
+    visible = _COMMENT.sub(b"", head)
+    root = _ROOT_START.search(visible)
+    prolog = visible[: root.start()] if root else visible
+    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+        return "DOCTYPE and entity declarations are not accepted"
+    if root is None and len(head) == _PROLOG_LIMIT:
+        return "no root element in the first 16 MiB"
+    return None
 
 
 def _local(tag: str) -> str:
@@ -57,13 +78,12 @@ class CyberTiplineXmlReader:
         """Each ``report`` element, as a referral or a refusal."""
         source = str(path)
         try:
-            with path.open("rb") as handle:
-                prolog = handle.read(_PROLOG_BYTES)
+            problem = prolog_problem(path)
         except OSError as exc:
             yield Refusal(source, "", f"cannot read the file: {exc.strerror or exc}")
             return
-        if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-            yield Refusal(source, "", "DOCTYPE and entity declarations are not accepted")
+        if problem is not None:
+            yield Refusal(source, "", problem)
             return
         count = 0
         depth = 0

@@ -146,6 +146,20 @@ def test_doctype_and_entities_are_refused(tmp_path: Path) -> None:
     assert "DOCTYPE" in item.reason
 
 
+def test_a_doctype_cannot_hide_behind_padding_or_comments(tmp_path: Path) -> None:
+    path = tmp_path / "hidden.xml"
+    path.write_text(
+        '<?xml version="1.0"?>'
+        + " " * 70_000
+        + "<!-- <report> -->"
+        + '<!DOCTYPE r [<!ENTITY a "x">]>'
+        + batch(GOOD_REPORT).split("?>", 1)[1]
+    )
+    [item] = list(reader_named("cybertipline-xml").read(path, OPTIONS))
+    assert isinstance(item, Refusal)
+    assert "DOCTYPE" in item.reason
+
+
 def test_json_reports_read_like_xml(tmp_path: Path) -> None:
     report = {
         "reportId": "CT-2001",

@@ -42,6 +42,13 @@ ENTICEMENT = "Online Enticement of Children for Sexual Act"
 NETWORK_KINDS = ("images", "device", "phone", "ip", "unlisted")
 CGNAT_ADDRESS = "198.51.100.200"
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+SHARED_ADDRESSES = tuple(
+    f"{prefix}.{host}"
+    for prefix in ("203.0.113", "192.0.2", "198.51.100")
+    for host in range(1, 255)
+    if f"{prefix}.{host}" != CGNAT_ADDRESS
+)
+"""Documentation IPv4 addresses for IP-tied networks: one each (up to 761 such networks)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +243,7 @@ def generate_operation(
             images=tuple(fresh_image(("uk-sentencing", "A")) for _ in range(3)),
             device=f"SYN{net:09d}",
             phone=drama_phone(net),
-            ip=f"203.0.113.{net % 200}",
+            ip=SHARED_ADDRESSES[((net - 1) // len(NETWORK_KINDS)) % len(SHARED_ADDRESSES)],
             meeting=START + timedelta(days=rng.randint(0, 300), minutes=rng.randint(0, 600)),
             unlisted=_unlisted(f"network-{net}"),
         )

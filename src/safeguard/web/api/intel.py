@@ -178,6 +178,19 @@ def ranked_subjects(
     return [RankedSubjectOut(**records.ranked_record(row)) for row in rows]
 
 
+class SubjectIn(Reason):
+    """A subject an analyst opens."""
+
+    label: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/subjects", summary="Open a subject", status_code=201)
+def open_subject(body: SubjectIn, key: Writer, state: State) -> Record:
+    """An analyst opens a subject (a suspect known before any referral); audited."""
+    made = state.services.intel_subjects.create(body.label, actor_of(key), body.reason)
+    return records.subject_record(made)
+
+
 @router.get("/subjects/{subject_id}", summary="One subject, everything about it")
 def subject(subject_id: int, key: Reader, state: State) -> Record:
     """Priority with every factor and its tool, overrides, identifiers and referrals.
@@ -192,6 +205,18 @@ def subject(subject_id: int, key: Reader, state: State) -> Record:
 def network(subject_id: int, key: Reader, state: State) -> Record:
     """Members and every link among them, with what they share, weight and evidence."""
     return records.network_record(state.services.intel_links.network_of(subject_id))
+
+
+@router.get("/networks", summary="Networks")
+def list_networks(
+    key: Reader,
+    state: State,
+    min_size: Annotated[int, Query(ge=2)] = 2,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> list[Record]:
+    """Every network, biggest first: members and the links among them."""
+    found = state.services.intel_links.networks(min_size=min_size)[:limit]
+    return [records.network_record(n) for n in found]
 
 
 @router.patch("/subjects/{subject_id}/facts", summary="Record analyst facts")
