@@ -81,6 +81,9 @@ class Settings:
             local Ray. Used only with the ``ray`` backend.
         chromium: the Chromium executable that prints PDF reports; empty means Debian's
             ``/usr/bin/chromium`` (or ``chromium`` on the PATH).
+        package_deadline_hours: hours a force has to act on a package, for the Very High,
+            High, Medium and Low bands (default 24 h, 72 h, 14 days, 28 days).
+        operation_name: the title of the operation dashboard.
         password_time_cost, password_memory_kib: Argon2id cost of password hashes.
         session_idle_minutes, session_max_hours: when a web session ends unused / in all.
         sign_in_max_failures, sign_in_lockout_minutes: consecutive failures that lock an
@@ -124,6 +127,8 @@ class Settings:
     batch_backend: str = "local"
     ray_address: str = ""
     chromium: str = ""
+    package_deadline_hours: str = "24,72,336,672"
+    operation_name: str = "Operation"
     password_time_cost: int = 3
     password_memory_kib: int = 64 * 1024
     session_idle_minutes: int = 30

@@ -42,6 +42,12 @@ def test_demo_runs_the_whole_flow(tmp_path: Path, isolated_env: Path) -> None:
     assert all(f["matches"] and f["category"] for f in bad.values())
     html = next((out / "report").glob("*.html")).read_text()
     assert "<img" not in html  # no image is embedded unless asked for
+    # Intelligence packages: sent to several forces, outcomes recorded, dashboard written.
+    assert "Kent Police" in result.output
+    assert "Police Scotland" in result.output
+    dashboard = (out / "packages" / "dashboard.html").read_text()
+    assert 'data-national="arrests">6<' in dashboard
+    assert "<svg" in dashboard
     if os.environ.get("CI"):
         # CI installs mtools: the demo must show the FAT image, never silently fall back.
         assert (out / "exhibit" / "demo-disk.img").is_file(), result.output

@@ -113,6 +113,13 @@ def test_farm_survives_losing_a_node_mid_scan(
     services.case_service.new_case("OP-FARM", "examiner-a")
     farm = services.triage_farm(workers=2, worker_name="driver")
     assert len(farm.submit("OP-FARM", exhibits, "examiner-a")) == EXHIBITS
+    # The driver joins on loopback too (the runner then uses this connection as it is).
+    ray.init(
+        address=cluster.address,
+        _node_ip_address="127.0.0.1",
+        include_dashboard=False,
+        log_to_driver=False,
+    )
 
     finished: list[object] = []
     worker = threading.Thread(target=lambda: finished.append(farm.work()))

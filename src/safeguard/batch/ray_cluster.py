@@ -150,7 +150,9 @@ class RayRunner:
             if self._address is None:
                 options["num_cpus"] = self._requested_workers or _local_cpus()
             options.update(self._init_options)
-            ray.init(address=self._address, **options)
+            # "local" starts a Ray of our own even when this machine runs a Ray cluster
+            # (`ray start` leaves its address where a plain init would join it).
+            ray.init(address=self._address or "local", **options)
             self._owns_ray = True
         if not self._requested_workers:
             cpus = ray.cluster_resources().get("CPU", 1)  # type: ignore[no-untyped-call]

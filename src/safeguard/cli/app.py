@@ -43,6 +43,7 @@ def _register() -> None:
         list_augment_command,
         lists_commands,
         match_command,
+        packages_commands,
         review_commands,
         scan_commands,
         service_commands,

@@ -18,6 +18,39 @@ from safeguard.domain.statuses import status_of
 console = stderr_console
 
 
+def _packages_step(services: Services, folder: Path, case_number: str) -> None:
+    """Intelligence packages: built, approved, sent to forces, acknowledged, outcomes, dashboard."""
+    from safeguard.domain.forces import destination_name
+    from safeguard.services.package_demo import run_package_demo
+
+    console.print("[bold cyan]»[/] Building intelligence packages and routing them to forces")
+    with errors_to_exit():
+        done = run_package_demo(
+            folder / "packages",
+            services.intel_intake,
+            services.intel_subjects,
+            services.packages,
+            services.dissemination,
+            services.package_outcomes,
+            services.operation_dashboard,
+            case_number,
+            "EXH-1",
+        )
+    table = Table(title="Intelligence packages (synthetic operation)")
+    for column in ("package", "band", "sent to", "state"):
+        table.add_column(column)
+    for p in done.packages:
+        table.add_row(p.reference, p.band, destination_name(p.destination), p.state.value)
+    console.print(table)
+    n = done.national
+    console.print(
+        f"Outcomes: {n.arrests} arrests, {n.premises_searched} premises searched, "
+        f"{n.devices_seized} devices seized ({n.devices_examined} examined), "
+        f"{n.children_safeguarded} children safeguarded ({n.children_at_serious_risk} at serious risk)"
+    )
+    console.print(f"dashboard page: {done.dashboard_page}")
+
+
 @app.command("demo")
 def demo(
     out: Annotated[
@@ -77,6 +110,7 @@ def demo(
     for fmt, path in outcome.reports.items():
         console.print(f"{fmt} report: {path}")
     _intelligence_step(services)
+    _packages_step(services, outcome.folder, outcome.case_number)
     console.print(f"Everything is in {outcome.folder}")
 
     if serve:

@@ -30,14 +30,14 @@ from safeguard.domain.errors import (
 )
 from safeguard.settings import load_settings
 from safeguard.web import hma
-from safeguard.web.api import health, intel, list_augmentation, lists, matching, reports
+from safeguard.web.api import health, intel, list_augmentation, lists, matching, packages, reports
 from safeguard.web.docs_pages import install_docs
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.people import SignInRequiredError
 from safeguard.web.request_gate import BodyTooLargeError, RequestGate
 from safeguard.web.schemas import BatchHashQuery, HashQuery
 from safeguard.web.state import AppState
-from safeguard.web.ui import pages, review, sign_in
+from safeguard.web.ui import package_pages, pages, review, sign_in
 from safeguard.web.ui.rendering import render
 
 logger = logging.getLogger(__name__)
@@ -198,9 +198,11 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
         reports,
         intel,
         health,
+        packages,
         sign_in,
         pages,
         review,
+        package_pages,
     ):
         app.include_router(module.router)
     hma.install(app, services.settings.hma_api)

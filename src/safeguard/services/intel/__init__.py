@@ -5,4 +5,6 @@
 - `links`: relinking the store, analyst links, unlinks and networks.
 - `priorities`: the versioned rule set, assessments and overrides.
 - `subjects`: ranked lists, one subject's record, merge and split.
+- `packages`, `routing`, `dissemination`, `outcomes`, `dashboard`: intelligence packages
+  built from subjects, routed to forces, tracked to outcomes (issue 15).
 """

@@ -108,6 +108,14 @@ async def home(
     links: list[tuple[str, str]] = []
     if signed.user.has_role(Role.EXAMINER):
         links.append(("/ui/review", "Examiner review: cases assigned to you"))
+    if signed.user.has_role(
+        Role.NATIONAL_ANALYST,
+        Role.NATIONAL_SUPERVISOR,
+        Role.FORCE_CONTACT,
+        Role.FORCE_OFFICER,
+        Role.AUDITOR,
+    ):
+        links.append(("/ui/packages", "Intelligence packages"))
     if signed.user.has_role(Role.PLATFORM_REVIEWER, Role.ADMIN):
         links.append(("/ui/reports", "Platform reports for review"))
     return render(request, "home.html", title="Safeguard", links=links)
