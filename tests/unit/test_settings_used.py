@@ -15,11 +15,8 @@ from safeguard.settings import ENV_PREFIX, Settings
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "safeguard"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 
-NOT_YET_USED = {
-    # Issue 13 wires Redis (rate limits and index-change notices shared by workers); until
-    # then the setting is read and documented as unused. Remove this once it is used.
-    "redis_url",
-}
+NOT_YET_USED: set[str] = set()
+"""Settings read and documented before anything uses them (none now)."""
 
 
 def _attributes_used(tree: ast.AST) -> set[str]:
@@ -65,13 +62,13 @@ def test_every_setting_is_documented() -> None:
     assert missing == [], f"settings missing from docs/settings.md: {missing}"
 
 
-@pytest.mark.parametrize("exempt", sorted(NOT_YET_USED))
-def test_exemptions_are_still_needed(exempt: str) -> None:
+def test_exemptions_are_still_needed() -> None:
     used: set[str] = set()
     for module in SOURCE.rglob("*.py"):
         if module.name != "settings.py":
             used |= _attributes_used(ast.parse(module.read_text()))
-    assert exempt not in used, f"{exempt} is used now: drop it from NOT_YET_USED"
+    stale = sorted(NOT_YET_USED & used)
+    assert stale == [], f"used now: drop {stale} from NOT_YET_USED"
 
 
 def test_archive_depth_setting_limits_a_scan(
