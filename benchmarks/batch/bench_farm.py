@@ -81,7 +81,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
+    import ray._private.ray_constants
     from ray.cluster_utils import Cluster
+
+    # Loopback only: Ray would otherwise rewrite 127.0.0.1 to this machine's network address.
+    ray._private.ray_constants.ENABLE_RAY_CLUSTER = False
 
     with tempfile.TemporaryDirectory(prefix="safeguard-farm-bench-") as folder:
         root = Path(folder)

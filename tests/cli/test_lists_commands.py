@@ -189,7 +189,11 @@ def test_cli_list_changes_are_audited_and_rematch_past_uploads(tmp_path: Path) -
     assert code == 0, output
     assert "1 past uploads now match" in output
     assert [r.status.value for r in services.service_store.list_reports(None, 10)] == ["pending"]
-    for command in (("disable", "later"), ("set-threshold", "later", "12"), ("remove", "later")):
+    for command in (
+        ("disable", "later"),
+        ("set-threshold", "later", "12"),
+        ("remove", "later", "--yes"),
+    ):
         code, output = invoke("lists", *command)
         assert code == 0, output
     audit = list(reversed(services.service_store.list_audit(10)))

@@ -29,7 +29,7 @@ from ray.cluster_utils import Cluster  # noqa: E402 - only with ray installed
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 EXHIBITS = 4
-PICTURES = 45
+PICTURES = 100
 
 
 def _exhibits(root: Path) -> list[Path]:
@@ -38,7 +38,12 @@ def _exhibits(root: Path) -> list[Path]:
         folder = root / f"device-{number}"
         folder.mkdir(parents=True)
         for picture in range(PICTURES):
-            write_photo(folder / f"IMG_{picture:04d}.jpg", seed=number * 1000 + picture)
+            write_photo(
+                folder / f"IMG_{picture:04d}.jpg",
+                seed=number * 1000 + picture,
+                width=320,
+                height=240,
+            )
         folders.append(folder)
     return folders
 
@@ -75,6 +80,8 @@ def database() -> Iterator[str]:
 @pytest.fixture
 def cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    # Loopback only: Ray would otherwise rewrite 127.0.0.1 to this machine's network address.
+    monkeypatch.setattr(ray._private.ray_constants, "ENABLE_RAY_CLUSTER", False)
     store = 80 * 1024 * 1024
     started = Cluster(
         initialize_head=True,
@@ -113,26 +120,27 @@ def test_farm_survives_losing_a_node_mid_scan(
     services.case_service.new_case("OP-FARM", "examiner-a")
     farm = services.triage_farm(workers=2, worker_name="driver")
     assert len(farm.submit("OP-FARM", exhibits, "examiner-a")) == EXHIBITS
-    # The driver joins on loopback too (the runner then uses this connection as it is).
-    ray.init(
-        address=cluster.address,
-        _node_ip_address="127.0.0.1",
-        include_dashboard=False,
-        log_to_driver=False,
-    )
 
     finished: list[object] = []
     worker = threading.Thread(target=lambda: finished.append(farm.work()))
     worker.start()
-    # Kill the second node once both nodes have committed part of their exhibits.
-    deadline = time.monotonic() + 120
+    # Kill the second node while two exhibits are being scanned, one on each node: each has a
+    # scan run started and not finished in the case store.
+    store = services.case_store
+    deadline = time.monotonic() + 180
+    scanning = 0
     while time.monotonic() < deadline:
-        progress = farm.status("OP-FARM")
-        if sum(1 for p in progress if 0 < p.recorded < PICTURES) >= 2:
+        case = store.case_by_number("OP-FARM")
+        scanning = sum(
+            1
+            for exhibit in store.exhibits(case.case_id)
+            if any(run.finished_at is None for run in store.runs(exhibit.exhibit_id))
+        )
+        if scanning >= 2:
             break
-        time.sleep(0.2)
+        time.sleep(0.1)
     else:
-        pytest.fail("the farm did not start two exhibits in time")
+        pytest.fail(f"the farm did not start two exhibits in time ({scanning} scanning)")
     cluster.remove_node(second, allow_graceful=False)
     worker.join(timeout=300)
     assert not worker.is_alive()
@@ -143,6 +151,10 @@ def test_farm_survives_losing_a_node_mid_scan(
     ]
     assert all(p.recorded == PICTURES for p in jobs.values())
     assert all(p.counts.get(FileStatus.KNOWN_BAD, 0) == 1 for p in jobs.values())
+    # The exhibit that was on the lost node was scanned again elsewhere, resuming: two runs.
+    case = store.case_by_number("OP-FARM")
+    runs = [len(store.runs(exhibit.exhibit_id)) for exhibit in store.exhibits(case.case_id)]
+    assert max(runs) >= 2, runs
     farm_results = _results(services, "OP-FARM")
 
     # The same exhibits scanned without Ray, into a second case, give the same results.

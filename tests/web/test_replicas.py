@@ -100,6 +100,14 @@ def replicas(
             ).stdout
             return str(json.loads(out)["token"])
 
+        # A database named explicitly is never created by accident: initialise it first.
+        subprocess.run(
+            [sys.executable, "-m", "safeguard", "db", "init"],
+            env=cli_env,
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
         admin = key("--name", "admin", "--scopes", "admin")
         limited = key("--name", "limited", "--scopes", "match", "--rate", "20")
         bases = []
