@@ -29,11 +29,13 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
     """Run the HTTP matching service (API at /v1, docs at /docs, metrics at /metrics)."""
-    from safeguard.cli.serving import serve as serve_workers
-
     with errors_to_exit():
         import_extra("uvicorn", "server", "the matching service")
         import_extra("fastapi", "server", "the matching service")
+    # Imported only now: it needs uvicorn, which the base install does not have.
+    from safeguard.cli.serving import serve as serve_workers
+
+    with errors_to_exit():
         if db:
             # Workers are fresh processes: they read the database from the environment.
             os.environ["SAFEGUARD_DATABASE_URL"] = database_url(db)
