@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
@@ -34,21 +34,10 @@ from safeguard.storage.sql.tables_cases import (
     file_results,
     scan_runs,
 )
+from safeguard.storage.sql.utc import aware as _aware
+from safeguard.storage.sql.utc import required as _required
 
 _RESULTS_PAGE = 2000
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def _required(value: datetime | None) -> datetime:
-    aware = _aware(value)
-    assert aware is not None
-    return aware
 
 
 def _case(row: RowMapping) -> Case:

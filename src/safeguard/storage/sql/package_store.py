@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -28,19 +28,8 @@ from safeguard.storage.sql.tables_packages import (
     package_versions,
     packages,
 )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def _required(value: datetime | None) -> datetime:
-    aware = _aware(value)
-    assert aware is not None
-    return aware
+from safeguard.storage.sql.utc import aware as _aware
+from safeguard.storage.sql.utc import required as _required
 
 
 def _package(row: RowMapping) -> Package:

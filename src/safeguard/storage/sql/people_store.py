@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
@@ -17,19 +17,8 @@ from safeguard.storage.sql.tables_people import (
     user_sessions,
     users,
 )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def _required(value: datetime | None) -> datetime:
-    aware = _aware(value)
-    assert aware is not None
-    return aware
+from safeguard.storage.sql.utc import aware as _aware
+from safeguard.storage.sql.utc import required as _required
 
 
 def _roles_text(roles: Iterable[Role]) -> str:

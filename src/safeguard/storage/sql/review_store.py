@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
@@ -27,20 +27,10 @@ from safeguard.storage.sql.tables_review import (
     review_publications,
     review_reveal_tickets,
 )
+from safeguard.storage.sql.utc import aware as _aware
+from safeguard.storage.sql.utc import required as _required
 
 _INSERT_CHUNK = 1000
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def _required(value: datetime | None) -> datetime:
-    aware = _aware(value)
-    assert aware is not None
-    return aware
 
 
 def _suggestion_text(suggestion: Suggestion | None) -> str | None:

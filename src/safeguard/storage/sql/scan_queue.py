@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, and_, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
@@ -11,15 +11,9 @@ from sqlalchemy.engine import RowMapping
 from safeguard.domain.errors import NotFoundError
 from safeguard.domain.farm import JobState, NewScanJob, ScanJob
 from safeguard.storage.sql.tables_farm import farm_scan_jobs as jobs_table
+from safeguard.storage.sql.utc import aware as _aware
 
 _ACTIVE = (JobState.QUEUED.value, JobState.RUNNING.value)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def _job(row: RowMapping) -> ScanJob:
