@@ -50,9 +50,19 @@ class ServiceStore(Protocol):
         """One seen upload."""
 
     def seen_with_digests(
-        self, algorithm: HashAlgorithm, values: Sequence[str]
+        self,
+        algorithm: HashAlgorithm,
+        values: Sequence[str],
+        after_id: int = 0,
+        limit: int | None = None,
     ) -> list[SeenUpload]:
-        """Seen uploads whose cryptographic digest is one of `values` (canonical hex, ≤ 1000)."""
+        """Seen uploads whose cryptographic digest is one of `values` (canonical hex, ≤ 1000).
+
+        By id, only those with an id above `after_id`, at most `limit` of them.
+        """
+
+    def seen_after(self, after_id: int, limit: int) -> list[SeenUpload]:
+        """Up to `limit` seen uploads with an id above `after_id`, by id."""
 
     def seen_pdq(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, str]]:
         """``(upload_id, pdq)`` of seen uploads with a PDQ hash and id > `after_id`, by id."""

@@ -125,19 +125,37 @@ class SqlServiceStore:
         return seen_from_row(row)
 
     def seen_with_digests(
-        self, algorithm: HashAlgorithm, values: Sequence[str]
+        self,
+        algorithm: HashAlgorithm,
+        values: Sequence[str],
+        after_id: int = 0,
+        limit: int | None = None,
     ) -> list[SeenUpload]:
-        """Seen uploads with one of these digests."""
+        """Seen uploads with one of these digests, by id."""
         column = DIGEST_COLUMNS.get(algorithm)
         if column is None or not values:
             return []
+        table = service_seen_uploads
+        query = (
+            select(table)
+            .where(and_(table.c[column].in_(list(values)), table.c.upload_id > after_id))
+            .order_by(table.c.upload_id)
+            .limit(limit)
+        )
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(service_seen_uploads)
-                .where(service_seen_uploads.c[column].in_(list(values)))
-                .order_by(service_seen_uploads.c.upload_id)
-            )
-            return [seen_from_row(r) for r in rows]
+            return [seen_from_row(r) for r in conn.execute(query)]
+
+    def seen_after(self, after_id: int, limit: int) -> list[SeenUpload]:
+        """Seen uploads after `after_id`, by id."""
+        table = service_seen_uploads
+        query = (
+            select(table)
+            .where(table.c.upload_id > after_id)
+            .order_by(table.c.upload_id)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return [seen_from_row(r) for r in conn.execute(query)]
 
     def seen_pdq(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, str]]:
         """``(upload_id, pdq)`` pairs after `after_id`."""
