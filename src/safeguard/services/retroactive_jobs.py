@@ -33,11 +33,12 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from safeguard.domain.cases import AuditEvent
-from safeguard.domain.errors import NotFoundError, StorageError
-from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, effective_pdq_threshold
+from safeguard.domain.errors import StorageError
+from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
 from safeguard.domain.retroactive_jobs import RetroactiveJob, RetroactiveState
 from safeguard.services.actions import ActionService
-from safeguard.services.retroactive import JobMatcher, RetroactiveHit
+from safeguard.services.retroactive import RetroactiveHit
+from safeguard.services.retroactive_steps import BATCH_UPLOADS, JobSteps
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.retroactive_job_store import RetroactiveJobStore
 from safeguard.storage.service_store import ServiceStore
@@ -48,9 +49,6 @@ MAX_HITS_PER_CHANGE = 1000
 """Past uploads acted on (reports drafted, webhooks queued) for one list change before its
 job is held for a person to look at."""
 
-BATCH_UPLOADS = 10_000
-"""Past uploads compared per step; the job's progress is saved after each step."""
-
 LEASE_SECONDS = 120.0
 """How long a worker holds a job after each saved step; a dead worker's job is taken over
 after this. One step must take less."""
@@ -58,9 +56,6 @@ after this. One step must take less."""
 PREPARED_GRACE = timedelta(hours=1)
 """How long a ``prepared`` job waits for its list change before a worker runs it anyway:
 longer than any import takes."""
-
-RETRY_SECONDS = 60.0
-"""Wait before a job whose step failed (e.g. the store was unreachable) is tried again."""
 
 
 def _utcnow() -> datetime:
@@ -98,12 +93,11 @@ class RetroactiveJobs:
     ) -> None:
         self._jobs = jobs
         self._store = store
-        self._lists = lists
-        self._actions = actions
-        self._default_threshold = default_threshold
         self._max_hits = max_hits
-        self._batch_size = max(1, batch_size)
         self._lease = timedelta(seconds=lease_seconds)
+        self._steps = JobSteps(
+            jobs, store, lists, actions, default_threshold, batch_size, self._lease, clock
+        )
         self._poll_interval = poll_interval
         self._clock = clock
         self._name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -189,7 +183,7 @@ class RetroactiveJobs:
         )
         if not self._jobs.update_job(opened, RetroactiveState.PREPARED):
             return self._jobs.get_job(job.job_id), []  # a worker took it already
-        return self._run_leased(opened, token, batches, release=True)
+        return self._run_leased(opened, token, batches)
 
     # --- people's decisions ---------------------------------------------------------------
 
@@ -254,7 +248,7 @@ class RetroactiveJobs:
             job = self._claim()
             if job is None:
                 break
-            done.append(self._run_leased(job, job.leased_by or "", None, release=True)[0])
+            done.append(self._run_leased(job, job.leased_by or "", None)[0])
         return done
 
     def wake(self) -> None:
@@ -304,35 +298,11 @@ class RetroactiveJobs:
         )
 
     def _run_leased(
-        self, job: RetroactiveJob, token: str, batches: int | None, *, release: bool
+        self, job: RetroactiveJob, token: str, batches: int | None
     ) -> tuple[RetroactiveJob, list[RetroactiveHit]]:
-        """Run steps of a job leased under `token`; release it when stopped before its end."""
-        hits: list[RetroactiveHit] = []
-        try:
-            matcher = self._matcher(job)
-            steps = 0
-            while job.state is RetroactiveState.RUNNING and (batches is None or steps < batches):
-                if self._stop.is_set() and batches is None:
-                    break
-                job, found, kept = self._step(job, token, matcher)
-                hits.extend(found)
-                steps += 1
-                if not kept:
-                    return self._jobs.get_job(job.job_id), hits  # taken over or cancelled
-        except Exception as exc:
-            logger.exception("retroactive job %s failed a step", job.job_id)
-            now = self._clock()
-            retry = replace(
-                job,
-                state=RetroactiveState.PENDING,
-                leased_by=None,
-                lease_until=now + timedelta(seconds=RETRY_SECONDS),
-                updated_at=now,
-                note=f"step failed ({type(exc).__name__}); retried",
-            )
-            self._jobs.update_job(retry, RetroactiveState.RUNNING, worker=token)
-            return self._jobs.get_job(job.job_id), hits
-        if job.state is RetroactiveState.RUNNING and release:
+        """Run batches of a job leased under `token`; release it if stopped before its end."""
+        job, hits = self._steps.run(job, token, batches, self._stop.is_set)
+        if job.state is RetroactiveState.RUNNING:
             released = replace(
                 job, state=RetroactiveState.PENDING, leased_by=None, lease_until=None
             )
@@ -340,96 +310,6 @@ class RetroactiveJobs:
                 job = released
                 self.wake()
         return job, hits
-
-    def _matcher(self, job: RetroactiveJob) -> JobMatcher:
-        try:
-            self._lists.get_list(job.list_name)
-        except NotFoundError:
-            return JobMatcher(())
-        entries = self._lists.iter_entries(job.list_name)
-        if job.entry_ids is None:
-            return JobMatcher(entries)
-        wanted = set(job.entry_ids)
-        return JobMatcher(e for e in entries if e.entry_id in wanted)
-
-    def _step(
-        self, job: RetroactiveJob, token: str, matcher: JobMatcher
-    ) -> tuple[RetroactiveJob, list[RetroactiveHit], bool]:
-        """One batch: match, claim and act, then save progress if still leased.
-
-        Returns:
-            The job as saved, the hits acted on, and whether the lease was still held
-            (False: another worker took the job over, or a person cancelled it).
-        """
-        try:
-            hash_list = self._lists.get_list(job.list_name)
-        except NotFoundError:
-            note = f"no list {job.list_name!r}: removed, or its change never finished"
-            return self._save(job, token, RetroactiveState.CANCELLED, job.cursor, 0, [], note)
-        if not hash_list.enabled:
-            note = "the list is disabled: past uploads were not re-matched"
-            return self._save(job, token, RetroactiveState.DONE, job.cursor, 0, [], note)
-        threshold = effective_pdq_threshold(hash_list.pdq_threshold, self._default_threshold)
-        batch = matcher.next_batch(self._store, job.cursor, self._batch_size)
-        found = matcher.matches(hash_list, batch.uploads, threshold)
-        lists = {hash_list.name: hash_list}
-        hits: list[RetroactiveHit] = []
-        checked = 0
-        for upload in batch.uploads:
-            matches = found.get(upload.upload_id)
-            if matches:
-                if job.hit_limit is not None and job.hits + len(hits) >= job.hit_limit:
-                    note = (
-                        f"held after acting on {job.hits + len(hits):,} past uploads (the limit "
-                        "for one change): so many hits suggest a mistaken entry or threshold; "
-                        "resume or cancel it"
-                    )
-                    logger.warning("retroactive job %s of %r held", job.job_id, job.list_name)
-                    cursor = upload.upload_id - 1
-                    return self._save(
-                        job, token, RetroactiveState.HELD, cursor, checked, hits, note
-                    )
-                fresh = [
-                    m
-                    for m in matches
-                    if self._store.claim_hit(upload.upload_id, m.list_name, m.entry_id)
-                ]
-                if fresh:
-                    outcome = self._actions.act(upload, fresh, lists, retroactive=True)
-                    hits.append(RetroactiveHit(upload.upload_id, tuple(fresh), outcome))
-            checked += 1
-        state = RetroactiveState.DONE if batch.exhausted else RetroactiveState.RUNNING
-        checked = max(checked, batch.checked)
-        return self._save(job, token, state, batch.cursor, checked, hits, None)
-
-    def _save(
-        self,
-        job: RetroactiveJob,
-        token: str,
-        state: RetroactiveState,
-        cursor: int,
-        checked: int,
-        hits: list[RetroactiveHit],
-        note: str | None,
-    ) -> tuple[RetroactiveJob, list[RetroactiveHit], bool]:
-        now = self._clock()
-        running = state is RetroactiveState.RUNNING
-        saved = replace(
-            job,
-            state=state,
-            cursor=max(job.cursor, cursor),
-            uploads_checked=job.uploads_checked + checked,
-            hits=job.hits + len(hits),
-            leased_by=token if running else None,
-            lease_until=now + self._lease if running else None,
-            updated_at=now,
-            finished_at=now if state.is_final else None,
-            note=note,
-        )
-        kept = self._jobs.update_job(saved, RetroactiveState.RUNNING, worker=token)
-        if not kept:
-            logger.warning("retroactive job %s was taken over or cancelled", job.job_id)
-        return saved, hits, kept
 
     def _audit(self, actor: str, verb: str, job: RetroactiveJob, **detail: str) -> None:
         self._store.add_audit(
