@@ -9,25 +9,24 @@ Two ways to find a batch's candidates, chosen by the entries:
 
 * lookup: a few exact digests and no PDQ hash: the store's digest indexes give the past
   uploads holding them (after the cursor), so a one-entry change never reads every upload;
-* scan: PDQ hashes, or many digests: the next `batch_size` past uploads are read and
-  compared in memory, PDQ ones by radius search in a `PdqIndex` built over the entries
-  (exact, never misses).
+* scan: PDQ hashes, or many digests: the hashes of the next `batch_size` past uploads (with
+  a PDQ hash, when the entries have only PDQ hashes) are read and compared in memory, PDQ
+  ones by radius search in a `PdqIndex` built over the entries (exact, never misses).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, normalise_digest
 from safeguard.domain.hash_lists import HashEntry, HashList
 from safeguard.domain.matches import Match
-from safeguard.domain.service import SeenUpload
 from safeguard.matching.pdq_index import PdqIndex
 from safeguard.services.actions import ActionOutcome
-from safeguard.storage.service_store import ServiceStore
+from safeguard.storage.service_store import SeenHashes, ServiceStore
 
 LOOKUP_BATCH = 500
 """Digests per store query (the store takes up to 1,000)."""
@@ -56,7 +55,7 @@ class Batch:
         checked: past uploads this batch covered (read, or found by digest).
     """
 
-    uploads: Sequence[SeenUpload]
+    uploads: Sequence[SeenHashes]
     cursor: int
     exhausted: bool
     checked: int
@@ -91,6 +90,7 @@ class JobMatcher:
                 np.frombuffer(b"".join(pdq_codes), dtype=np.uint8).reshape(-1, 32),
             )
         digests = sum(len(values) for values in self._exact.values())
+        self._exact_count = digests
         self._lookup = not pdq_entries and digests <= MAX_LOOKUP_DIGESTS
         self._empty = not pdq_entries and digests == 0
 
@@ -109,18 +109,21 @@ class JobMatcher:
         if self._empty:
             return Batch((), cursor, True, 0)
         if not self._lookup:
-            page = store.seen_after(cursor, batch_size)
+            if self._exact_count:
+                page = store.seen_hashes_after(cursor, batch_size)
+            else:  # PDQ entries only: uploads without a PDQ hash cannot match, skip them
+                page = [SeenHashes(i, {}, pdq) for i, pdq in store.seen_pdq(cursor, batch_size)]
             if not page:
                 return Batch((), cursor, True, 0)
             return Batch(page, page[-1].upload_id, len(page) < batch_size, len(page))
-        found: dict[int, SeenUpload] = {}
+        found: dict[int, SeenHashes] = {}
         bound: int | None = None  # a full answer may have left out uploads after its last
         for algorithm, by_value in self._exact.items():
             values = list(by_value)
             for start in range(0, len(values), LOOKUP_BATCH):
                 chunk = values[start : start + LOOKUP_BATCH]
                 rows = store.seen_with_digests(algorithm, chunk, after_id=cursor, limit=batch_size)
-                found.update((row.upload_id, row) for row in rows)
+                found.update((r.upload_id, SeenHashes(r.upload_id, r.digests, r.pdq)) for r in rows)
                 if len(rows) >= batch_size:
                     last = rows[-1].upload_id
                     bound = last if bound is None else min(bound, last)
@@ -131,14 +134,15 @@ class JobMatcher:
         return Batch(uploads, bound, False, len(uploads))
 
     def matches(
-        self, hash_list: HashList, uploads: Sequence[SeenUpload], threshold: int
+        self, hash_list: HashList, uploads: Sequence[SeenHashes], threshold: int
     ) -> Mapping[int, list[Match]]:
         """Each upload's matches against the entries, by upload id (none: left out).
 
-        PDQ matches are those within `threshold` and carry the upload's PDQ quality.
+        PDQ matches are those within `threshold`; the upload's PDQ quality is not known
+        here (the caller adds it from the stored upload).
         """
         found: dict[int, list[Match]] = {}
-        for upload in uploads:
+        for upload in uploads if self._exact_count else ():
             for algorithm, by_value in self._exact.items():
                 value = upload.digests.get(algorithm)
                 for entry in by_value.get(value, []) if value else []:
@@ -156,14 +160,13 @@ class JobMatcher:
                 for position, candidates in sorted(hits.items()):
                     upload = with_pdq[position]
                     for candidate in candidates:
-                        match = Match.of_entry(
-                            hash_list,
-                            self._pdq_entries[candidate.row_id],
-                            HashAlgorithm.PDQ,
-                            distance=candidate.distance,
-                            threshold=threshold,
-                        )
                         found.setdefault(upload.upload_id, []).append(
-                            replace(match, query_quality=upload.pdq_quality)
+                            Match.of_entry(
+                                hash_list,
+                                self._pdq_entries[candidate.row_id],
+                                HashAlgorithm.PDQ,
+                                distance=candidate.distance,
+                                threshold=threshold,
+                            )
                         )
         return found

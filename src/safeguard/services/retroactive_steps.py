@@ -161,7 +161,12 @@ class JobSteps:
                     if self._store.claim_hit(upload.upload_id, m.list_name, m.entry_id)
                 ]
                 if fresh:
-                    outcome = self._actions.act(upload, fresh, lists, retroactive=True)
+                    stored = self._store.get_seen(upload.upload_id)
+                    fresh = [
+                        m if m.is_exact else replace(m, query_quality=stored.pdq_quality)
+                        for m in fresh
+                    ]
+                    outcome = self._actions.act(stored, fresh, lists, retroactive=True)
                     hits.append(RetroactiveHit(upload.upload_id, tuple(fresh), outcome))
             checked += 1
         state = RetroactiveState.DONE if batch.exhausted else RetroactiveState.RUNNING

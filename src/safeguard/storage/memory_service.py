@@ -20,6 +20,7 @@ from safeguard.domain.service import (
     WebhookDelivery,
     WebhookTarget,
 )
+from safeguard.storage.service_store import SeenHashes
 
 
 class MemoryServiceStore:
@@ -101,10 +102,11 @@ class MemoryServiceStore:
             ]
         return found if limit is None else found[:limit]
 
-    def seen_after(self, after_id: int, limit: int) -> list[SeenUpload]:
-        """Seen uploads after `after_id`, by id."""
+    def seen_hashes_after(self, after_id: int, limit: int) -> list[SeenHashes]:
+        """The hashes of seen uploads after `after_id`, by id."""
         with self._lock:
-            return [u for i, u in sorted(self._seen.items()) if i > after_id][:limit]
+            uploads = [u for i, u in sorted(self._seen.items()) if i > after_id][:limit]
+        return [SeenHashes(u.upload_id, dict(u.digests), u.pdq) for u in uploads]
 
     def seen_pdq(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, str]]:
         """``(upload_id, pdq)`` pairs after `after_id`."""

@@ -121,7 +121,7 @@ def test_a_crashed_job_resumes_from_its_cursor_and_acts_on_each_hit_once(
         crashing.start(job, "bad")
     left = stack.jobs.get_job(job.job_id)
     assert left.state is RetroactiveState.RUNNING
-    seen = [u.upload_id for u in stack.store.seen_after(0, 1000)]
+    seen = [u.upload_id for u in stack.store.seen_hashes_after(0, 1000)]
     saved_batches = crash_on_save - 1
     assert left.cursor == (seen[5 * saved_batches - 1] if saved_batches else 0)
     # the batch being saved when it died had acted already

@@ -22,6 +22,7 @@ from safeguard.domain.service import (
     WebhookDelivery,
     WebhookTarget,
 )
+from safeguard.storage.service_store import SeenHashes
 from safeguard.storage.sql.service_rows import (
     DIGEST_COLUMNS,
     delivery_from_row,
@@ -145,17 +146,30 @@ class SqlServiceStore:
         with self._engine.connect() as conn:
             return [seen_from_row(r) for r in conn.execute(query)]
 
-    def seen_after(self, after_id: int, limit: int) -> list[SeenUpload]:
-        """Seen uploads after `after_id`, by id."""
+    def seen_hashes_after(self, after_id: int, limit: int) -> list[SeenHashes]:
+        """The hashes of seen uploads after `after_id`, by id (five columns, not the row)."""
         table = service_seen_uploads
+        columns = [table.c[column] for column in DIGEST_COLUMNS.values()]
         query = (
-            select(table)
+            select(table.c.upload_id, table.c.pdq, *columns)
             .where(table.c.upload_id > after_id)
             .order_by(table.c.upload_id)
             .limit(limit)
         )
         with self._engine.connect() as conn:
-            return [seen_from_row(r) for r in conn.execute(query)]
+            rows = conn.execute(query).all()
+        return [
+            SeenHashes(
+                int(row[0]),
+                {
+                    algorithm: value
+                    for algorithm, value in zip(DIGEST_COLUMNS, row[2:], strict=True)
+                    if value
+                },
+                row[1],
+            )
+            for row in rows
+        ]
 
     def seen_pdq(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, str]]:
         """``(upload_id, pdq)`` pairs after `after_id`."""
