@@ -62,6 +62,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _never() -> bool:
+    return False
+
+
 class RetroactiveJobs:
     """Records, runs and manages retroactive jobs; thread-safe, one per process or more.
 
@@ -183,7 +187,7 @@ class RetroactiveJobs:
         )
         if not self._jobs.update_job(opened, RetroactiveState.PREPARED):
             return self._jobs.get_job(job.job_id), []  # a worker took it already
-        return self._run_leased(opened, token, batches)
+        return self._run_leased(opened, token, batches, _never)
 
     # --- people's decisions ---------------------------------------------------------------
 
@@ -243,12 +247,15 @@ class RetroactiveJobs:
 
     def run_pending(self, max_jobs: int | None = None) -> list[RetroactiveJob]:
         """Run jobs free to run, each until it ends, is held or is lost; returns them."""
+        return self._run_pending(max_jobs, _never)
+
+    def _run_pending(self, max_jobs: int | None, stop: Callable[[], bool]) -> list[RetroactiveJob]:
         done: list[RetroactiveJob] = []
-        while (max_jobs is None or len(done) < max_jobs) and not self._stop.is_set():
+        while (max_jobs is None or len(done) < max_jobs) and not stop():
             job = self._claim()
             if job is None:
                 break
-            done.append(self._run_leased(job, job.leased_by or "", None)[0])
+            done.append(self._run_leased(job, job.leased_by or "", None, stop)[0])
         return done
 
     def wake(self) -> None:
@@ -279,7 +286,7 @@ class RetroactiveJobs:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.run_pending()
+                self._run_pending(None, self._stop.is_set)
             except Exception:  # keep the thread alive; the store may be briefly unavailable
                 logger.exception("retroactive job pass failed")
             self._wake.wait(self._poll_interval)
@@ -298,10 +305,14 @@ class RetroactiveJobs:
         )
 
     def _run_leased(
-        self, job: RetroactiveJob, token: str, batches: int | None
+        self, job: RetroactiveJob, token: str, batches: int | None, stop: Callable[[], bool]
     ) -> tuple[RetroactiveJob, list[RetroactiveHit]]:
-        """Run batches of a job leased under `token`; release it if stopped before its end."""
-        job, hits = self._steps.run(job, token, batches, self._stop.is_set)
+        """Run batches of a job leased under `token`; release it if stopped before its end.
+
+        `stop` is the background worker's: a server shutting down leaves the rest of the
+        job (released at once) to another process.
+        """
+        job, hits = self._steps.run(job, token, batches, stop)
         if job.state is RetroactiveState.RUNNING:
             released = replace(
                 job, state=RetroactiveState.PENDING, leased_by=None, lease_until=None

@@ -324,3 +324,24 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
             return
         event.wait(0.02)
     raise AssertionError("timed out")
+
+
+def test_a_stopping_worker_releases_its_job_and_inline_runs_go_on(stack: ServiceStack) -> None:
+    ids = past_uploads(stack, 30)
+    jobs = runner(stack, batch_size=1, poll_interval=0.01)
+    change = stack.admin.add_entries("bad", [entry("e1", pdq=PDQ)], "t", retroactive_batches=0)
+    assert change.retroactive_job is not None
+    job_id = change.retroactive_job.job_id
+    jobs.start_worker()
+    _wait_for(lambda: stack.jobs.get_job(job_id).state is not RetroactiveState.PENDING)
+    jobs.stop_worker()
+    left = stack.jobs.get_job(job_id)
+    assert left.state in (RetroactiveState.PENDING, RetroactiveState.DONE)
+    assert left.leased_by is None  # released at once, for any other worker
+    job = jobs.prepare("bad", ["e2"], "t")
+    stack.lists.add_entries("bad", [entry("e2", md5=MD5)])
+    job, _ = jobs.start(job, "bad")  # a stopped worker does not stop calls made inline
+    assert job.state is RetroactiveState.DONE
+    jobs.run_pending()
+    # one report per hit: e1 (PDQ) on every upload, e2 (MD5) on every third
+    assert reported_uploads(stack) == Counter(ids) + Counter(ids[::3])
