@@ -140,8 +140,7 @@ class JobSteps:
         found = matcher.matches(hash_list, batch.uploads, threshold)
         lists = {hash_list.name: hash_list}
         hits: list[RetroactiveHit] = []
-        checked = 0
-        for upload in batch.uploads:
+        for checked, upload in enumerate(batch.uploads):
             matches = found.get(upload.upload_id)
             if matches:
                 if job.hit_limit is not None and job.hits + len(hits) >= job.hit_limit:
@@ -168,10 +167,8 @@ class JobSteps:
                     ]
                     outcome = self._actions.act(stored, fresh, lists, retroactive=True)
                     hits.append(RetroactiveHit(upload.upload_id, tuple(fresh), outcome))
-            checked += 1
         state = RetroactiveState.DONE if batch.exhausted else RetroactiveState.RUNNING
-        checked = max(checked, batch.checked)
-        return self._save(job, token, state, batch.cursor, checked, hits, None)
+        return self._save(job, token, state, batch.cursor, batch.checked, hits, None)
 
     def _save(
         self,
