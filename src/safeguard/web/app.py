@@ -134,7 +134,8 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
 
     Args:
         services: the composition root (settings, stores, services).
-        background: on startup, start the index poller and the webhook dispatcher threads
+        background: on startup, start the index poller, the webhook dispatcher and the
+            retroactive job worker threads
             (tests that drive those by hand turn this off).
     """
 
@@ -151,6 +152,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
             services.webhook_dispatcher.start()
             services.upload_matching.start()
             services.seen_writer.start()
+            services.retroactive_jobs.start_worker()
             if services.list_change_listener is not None:
                 services.list_change_listener.start()
         try:
@@ -160,6 +162,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
                 if services.list_change_listener is not None:
                     services.list_change_listener.stop()
                 services.seen_writer.stop()
+                services.retroactive_jobs.stop_worker()
                 keeper.stop()
                 services.webhook_dispatcher.stop()
                 services.upload_matching.stop()
