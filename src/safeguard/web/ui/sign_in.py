@@ -11,12 +11,13 @@ import hmac
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from safeguard.domain.people import Role
 from safeguard.services.people.sign_in import SignedIn, SignInRefusedError
+from safeguard.web.client_limits import REFUSAL, retry_after
 from safeguard.web.people import (
     SESSION_COOKIE,
     CsrfForm,
@@ -82,6 +83,9 @@ async def login(request: Request, state: State) -> Response:
             state.services.sign_in.sign_in, form.get("username", ""), form.get("password", "")
         )
     except SignInRefusedError as exc:
+        # Charged to the address (once: a request without a session was charged already).
+        if (wait := await state.client_limits.charge(request.scope)) > 0:
+            raise HTTPException(429, REFUSAL, headers={"Retry-After": retry_after(wait)}) from exc
         return _login_form(request, state, 403, error=str(exc))
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
     set_session_cookie(response, request, state, signed.token)
