@@ -84,3 +84,14 @@ def test_a_database_error_falls_back_to_limits_per_process() -> None:
         assert [limiter.acquire("k", 2) > 0 for _ in range(3)] == [False, False, True]
     finally:
         engine.dispose()
+
+
+def test_the_migration_matches_the_table_definition(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from safeguard.storage.sql.schema import metadata
+
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert [diff for diff in diffs if "service_rate_buckets" in repr(diff)] == []
