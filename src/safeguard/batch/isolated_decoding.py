@@ -103,7 +103,8 @@ def _child_main(conn: Connection, options: HashOptions, memory_bytes: int) -> No
         return
     while True:
         try:
-            data, name, allowance = conn.recv()
+            name, allowance = conn.recv()
+            data = conn.recv_bytes()
         except (EOFError, OSError):
             return
         try:
@@ -285,7 +286,10 @@ class IsolatedHasher:
             self._forget(slot)
             raise DecoderCrashedError("the image decoder did not start")
         try:
-            slot.conn.send((data, name, allowance))
+            # The bytes go as they are (`send_bytes` writes from the buffer): pickling them
+            # with the rest would copy a 50 MB upload once more in the web worker.
+            slot.conn.send((name, allowance))
+            slot.conn.send_bytes(data)
         except (OSError, ValueError) as exc:
             self._forget(slot)
             raise DecoderCrashedError("the image decoder could not be reached") from exc

@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 
@@ -162,20 +163,38 @@ class RequestGate:
         seen = 0
         refusal: str | None = None
 
-        async def limited_receive() -> Message:
+        def account(message: Message) -> None:
             nonlocal seen, reserved, refusal
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                refusal = _too_large(limit, anonymous)
+            elif seen > reserved and not self.budget.reserve(seen - reserved):
+                refusal = "too many request bodies in flight; retry shortly"
+            else:
+                reserved = max(reserved, seen)
+            if refusal is not None:
+                raise BodyTooLargeError(refusal)
+
+        async def limited_receive() -> Message:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    refusal = _too_large(limit, anonymous)
-                elif seen > reserved and not self.budget.reserve(seen - reserved):
-                    refusal = "too many request bodies in flight; retry shortly"
-                else:
-                    reserved = max(reserved, seen)
-                if refusal is not None:
-                    raise BodyTooLargeError(refusal)
-            return message
+            if message["type"] != "http.request":
+                return message
+            account(message)
+            if not message.get("more_body", False):
+                return message
+            # The rest of the body is gathered here and handed on as one message: a
+            # BytesIO grows in place and gives up its buffer without a copy, where the
+            # app's join of 64 KiB chunks would hold a large body twice for a moment.
+            gathered = io.BytesIO()
+            gathered.write(message.get("body", b""))
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return message  # the client left; the body is dropped with it
+                account(message)
+                gathered.write(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return {"type": "http.request", "body": gathered.getvalue(), "more_body": False}
 
         async def refusing_send(message: Message) -> None:
             # Once the body was cut off, whatever the app answers (a route that parses the
