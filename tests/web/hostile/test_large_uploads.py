@@ -7,7 +7,15 @@ worker's budget at once; a body is read into one buffer (`RequestGate` gathers i
 app's join of chunks copies nothing), sent to the decoder without a copy, and a multipart
 part is one copy of its slice of the body. So a worker's resident memory grows by at most
 twice its body budget (about 340 MB; measured: 245 MB, three bodies and two parts) over
-the ~250 MB it holds at rest; the bound asserted is that growth, and 600 MB in all.
+the ~250 MB it holds at rest; the bound asserted is that growth, and 600 MB in all
+(measured: at most 294 MB growth, 541 MB in all; before bodies were gathered and sent to
+the decoder unpickled, 538-611 MB).
+
+Health probes: every one answers, within `PROBE_LIMIT`. Not the 100 ms of the bomb tests:
+here the test itself pushes 588 MiB through loopback TCP from twelve threads, so on a
+2-core box the kernel's copying and the client compete with the workers for the CPU
+(measured at load average 12, six concurrent uploads: raw bodies worst 200-260 ms,
+multipart 550-950 ms; twelve: 745-1300 ms).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ BUDGET_MB = 160 * 1024 * 1024 / 1e6  # SAFEGUARD_BODIES_IN_FLIGHT_BYTES, the def
 GROWTH_MB = 2 * BUDGET_MB + 30  # each admitted body held at most twice, plus the allocator's
 WORKER_RSS_MB = 600  # a worker's ~250 MB at rest (decoders, index, app) plus that growth
 BOUNDED = {200, 413, 422, 429, 503}
+PROBE_LIMIT = 2.5
 
 
 def _large_upload() -> bytes:
@@ -95,4 +104,4 @@ def test_twelve_concurrent_49_mib_uploads_stay_bounded(served: Served) -> None:
         assert peak_rss_mb(pid) < WORKER_RSS_MB, (pid, peak_rss_mb(pid))
     assert probe.failures == 0
     assert probe.latencies
-    assert probe.worst < 2.0, probe.worst
+    assert probe.worst < PROBE_LIMIT, sorted(probe.latencies)[-5:]
