@@ -8,7 +8,7 @@ a revoked key therefore stops working within
 
 A request whose token is not a cached valid key is charged to its client address's limit
 (`safeguard.web.client_limits`) before the token is looked up: over it, 429 and no
-lookup. So guessed tokens cost at most that rate in store lookups per address, and at most
+lookup. A token that was a valid key in the last hour is looked up again uncharged. So guessed tokens cost at most that rate in store lookups per address, and at most
 `KEY_LOOKUPS_PER_MINUTE` per worker from all addresses together.
 """
 
@@ -51,8 +51,11 @@ async def authenticated_key(
 ) -> ApiKey:
     """The caller's key, rate-limited; 401 without a valid key, 429 over its rate."""
     found, key = state.key_cache.lookup(token) if token is not None else (True, None)
-    if not found or key is None:
-        # No key, a known bad one, or one that needs a lookup: the address pays first.
+    revalidation = not found and token is not None and state.key_cache.was_valid(token)
+    if (not found or key is None) and not revalidation:
+        # No key, a known bad one, or a new one to look up: the address pays first. (A
+        # key that was valid is looked up again free, so that a platform's own keys never
+        # spend its address's allowance, however many workers and replicas it meets.)
         wait = await state.client_limits.charge(request.scope)
         if wait > 0:
             raise HTTPException(429, REFUSAL, headers={"Retry-After": retry_after(wait)})

@@ -21,6 +21,7 @@ from safeguard.domain.service import Scope
 from safeguard.storage.memory_rate_limits import TokenBucketLimiter
 from safeguard.web.app import create_app
 from safeguard.web.client_limits import ClientLimits
+from safeguard.web.key_cache import KeyCache
 from tests.web.conftest import service_settings
 
 RATE = 30
@@ -107,6 +108,23 @@ def test_guessed_tokens_cost_at_most_the_rate_in_store_lookups(clients: Clients)
         clients.request(NEIGHBOUR, "GET", "/v1/lists", headers=_bearer("sg_x")).status_code == 401
     )
     assert len(lookups) == left + 1
+
+
+def test_a_valid_key_is_never_refused_for_its_address(clients: Clients) -> None:
+    services = clients.services
+    # Every answer expires at once: each request of the valid key is a lookup.
+    clients.app.state.safeguard.key_cache = KeyCache(ttl=0.0)
+    valid = services.api_keys.create("platform", [Scope.MATCH]).token
+    query = {"json": {"md5": "0" * 32}}
+    first = clients.request(ATTACKER, "POST", "/v1/match", headers=_bearer(valid), **query)
+    assert first.status_code == 200, first.text
+    for _ in range(RATE):
+        clients.request(ATTACKER, "GET", "/v1/lists", headers=_bearer("sg_guess"))
+    assert clients.request(ATTACKER, "GET", "/v1/lists").status_code == 429
+    # Its lookups are revalidations: not charged, and not refused while the address is.
+    for _ in range(2 * RATE):
+        answer = clients.request(ATTACKER, "POST", "/v1/match", headers=_bearer(valid), **query)
+        assert answer.status_code == 200, answer.text
 
 
 def test_requests_without_a_key_are_limited_but_probes_are_not(clients: Clients) -> None:
