@@ -22,6 +22,7 @@ from safeguard.storage.memory_rate_limits import TokenBucketLimiter
 from safeguard.web.app import create_app
 from safeguard.web.client_limits import ClientLimits
 from safeguard.web.key_cache import KeyCache
+from tests.conftest import private_postgres_database
 from tests.web.conftest import service_settings
 
 RATE = 30
@@ -195,3 +196,29 @@ def test_client_addresses_group_ipv6_by_network() -> None:
     assert address("192.0.2.10", "198.51.100.4, 192.0.2.11") == "198.51.100.4"
     assert address("192.0.2.10", "not-an-address") == "not-an-address"
     assert address("198.51.100.8", "203.0.113.1") == "198.51.100.8"
+
+
+@pytest.mark.postgres
+def test_two_replicas_on_postgresql_share_each_addresss_bucket(
+    tmp_path: Path, portal: BlockingPortal
+) -> None:
+    with private_postgres_database("guard_client_limits") as url:
+        replicas = []
+        for name in ("a", "b"):
+            settings = service_settings(tmp_path / name, url).with_overrides(
+                unauthenticated_rate_per_minute=RATE
+            )
+            replicas.append(Clients(build_services(settings), portal))
+        try:
+            assert type(replicas[0].services.rate_limiter).__name__ == "SqlRateLimiter"
+            statuses = [
+                replicas[n % 2].request(ATTACKER, "GET", "/v1/lists").status_code
+                for n in range(RATE + 6)
+            ]
+        finally:
+            for replica in replicas:
+                replica.services.engine.dispose()
+    # RATE together, not RATE on each; a slow run may earn a token or two of refill.
+    assert RATE <= statuses.count(401) <= RATE + 3, statuses
+    assert 429 in statuses[0::2], statuses
+    assert 429 in statuses[1::2], statuses
