@@ -11,8 +11,9 @@ with a valid, cached key are never charged.
   ``Authorization``, ``X-API-Key`` or session cookie). `safeguard.web.auth` charges a
   request whose token is not a cached valid key *before* looking it up, so guessed tokens
   cost at most the client's rate in store lookups; a token that was a valid key is looked
-  up again uncharged when its cached answer expires. Session cookies and sign-ins are
-  charged when they fail. A request is charged once, whoever charges it first.
+  up again uncharged when its cached answer expires. Every sign-in attempt is charged
+  before its password is hashed; session cookies are charged when they fail. A request is
+  charged once, whoever charges it first.
 * **Answered locally.** When the shared bucket says "wait", the address is remembered in
   this process until then, so a flood is refused without a round trip to the limiter.
 * **Outside the limit:** ``/healthz``, ``/readyz`` and ``/metrics`` (probes and scrapers),

@@ -76,6 +76,18 @@ def _counting(services: Services, name: str, target: object) -> list[str]:
     return calls
 
 
+def _counting_call(target: object, name: str) -> list[tuple[object, ...]]:
+    calls: list[tuple[object, ...]] = []
+    original = getattr(target, name)
+
+    def counted(*args: object) -> object:
+        calls.append(args)
+        return original(*args)
+
+    setattr(target, name, counted)
+    return calls
+
+
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -153,6 +165,20 @@ def test_guessed_session_cookies_are_limited_too(clients: Clients) -> None:
     assert statuses[RATE:] == [429] * 10
     # Charged when they fail: the lookup that finds the bucket empty is the last one.
     assert len(resolves) == RATE + 1
+
+
+def test_sign_in_attempts_are_charged_before_the_password_is_hashed(clients: Clients) -> None:
+    services = clients.services
+    attempts = _counting_call(services.sign_in, "sign_in")
+    # A made-up Authorization header: the gate takes it for credentials, the page does not.
+    headers = {"Authorization": "Basic eDp5", "Cookie": "safeguard_login_csrf=s3cret"}
+    form = {"login_csrf": "s3cret", "username": "nobody", "password": "guess"}
+    statuses = [
+        clients.request(ATTACKER, "POST", "/ui/login", headers=headers, data=form).status_code
+        for _ in range(RATE + 5)
+    ]
+    assert statuses == [403] * RATE + [429] * 5
+    assert len(attempts) == RATE
 
 
 def test_a_trusted_proxy_names_the_client_and_others_cannot(

@@ -73,6 +73,10 @@ async def login_page(request: Request, state: State) -> Response:
 @router.post("/login")
 async def login(request: Request, state: State) -> Response:
     """Check the name and password; on success start a session and go on."""
+    # Every attempt costs a password hash: charged to the address first (once: a request
+    # without credentials was charged by the gate already).
+    if (wait := await state.client_limits.charge(request.scope)) > 0:
+        raise HTTPException(429, REFUSAL, headers={"Retry-After": retry_after(wait)})
     form = await read_form(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     presented = form.get("login_csrf", "")
@@ -83,9 +87,6 @@ async def login(request: Request, state: State) -> Response:
             state.services.sign_in.sign_in, form.get("username", ""), form.get("password", "")
         )
     except SignInRefusedError as exc:
-        # Charged to the address (once: a request without a session was charged already).
-        if (wait := await state.client_limits.charge(request.scope)) > 0:
-            raise HTTPException(429, REFUSAL, headers={"Retry-After": retry_after(wait)}) from exc
         return _login_form(request, state, 403, error=str(exc))
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
     set_session_cookie(response, request, state, signed.token)
