@@ -342,12 +342,21 @@ class Services:
 
     @cached_property
     def rate_limiter(self) -> Limiter:
-        """Per-key rate limits: shared through Redis when ``redis_url`` is set, else per process."""
+        """Rate limits per key and per client address, shared or per process.
+
+        Shared through Redis when ``redis_url`` is set, else through the database when it
+        is PostgreSQL; per process on SQLite.
+        """
         from safeguard.storage.memory_rate_limits import TokenBucketLimiter
 
         local = TokenBucketLimiter()
         if not self.settings.redis_url:
-            return local
+            if self.engine.dialect.name != "postgresql":
+                return local
+            from safeguard.storage.sql.rate_limits import SqlRateLimiter
+
+            # Opening `engine` above brought the schema (and the buckets' table) up to date.
+            return SqlRateLimiter(self.engine, local)
         from safeguard.storage.redis_rate_limits import RedisRateLimiter
 
         # One Redis may serve several deployments: each store's buckets have their own keys.

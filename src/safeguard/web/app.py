@@ -190,6 +190,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
         max_body_bytes=settings.max_upload_bytes,
         unauthenticated_body_bytes=settings.unauthenticated_body_bytes,
         bodies_in_flight_bytes=settings.bodies_in_flight_bytes,
+        client_limits=state.client_limits,
     )
     _install_error_handlers(app)
     _install_openapi(app)
