@@ -72,7 +72,7 @@ class SqlRateLimiter:
     """Token buckets in ``service_rate_buckets``; thread-safe.
 
     Args:
-        engine: the store's PostgreSQL engine, its schema at ``service_0002`` or later.
+        engine: the store's PostgreSQL engine, its schema at ``service_0003`` or later.
         fallback: the in-process limiter used while the database errors.
         retry_seconds: after a failure, how long to use the fallback before trying again.
     """

@@ -1,15 +1,15 @@
 """Matching service: token buckets of rate limits shared by replicas through PostgreSQL.
 
-Revision ID: service_0002
-Revises: service_0001
+Revision ID: service_0003
+Revises: service_0002
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "service_0002"
-down_revision = "service_0001"
+revision = "service_0003"
+down_revision = "service_0002"
 branch_labels = None
 depends_on = None
 
