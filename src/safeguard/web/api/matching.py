@@ -10,7 +10,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +19,7 @@ from safeguard.domain.errors import InputError
 from safeguard.domain.service import ApiKey, Scope, UploadContext
 from safeguard.hashing.contract import PixelBudget
 from safeguard.services.upload_matching import ItemResult
-from safeguard.web.auth import require
+from safeguard.web.auth import SECURITY_REQUIREMENTS, key_with_scope, require
 from safeguard.web.schemas import (
     MAX_BATCH_ITEMS,
     BatchHashItemOut,
@@ -271,20 +271,21 @@ async def hash_batch(request: Request, key: Matcher, state: State) -> BatchHashR
     "/match",
     response_model=MatchResponse,
     summary="Match an upload (file body) or hashes (JSON body)",
-    openapi_extra=_MATCH_BODY,
+    openapi_extra={**_MATCH_BODY, "security": SECURITY_REQUIREMENTS},
     responses={413: {"description": "Too large"}, 422: {"description": "Not decodable"}},
 )
-async def match(
-    request: Request,
-    key: Matcher,
-    state: State,
-) -> MatchResponse:
+async def match(request: Request) -> Response:
     """Known or not, and what to do: matches with list, category, distance, quality, provenance.
 
     Send the file as the body (any content type but JSON; a one-file multipart form as
     ``curl -F file=@x.jpg`` sends is accepted too), with the upload's context in the query
     string; or send `HashQuery` JSON with hashes computed by the platform.
     """
+    # The hot path: the key is checked and the answer serialised here rather than by
+    # FastAPI's dependency resolution and response validation, which together cost more
+    # CPU than the lookup (benchmarks/service/bench_hot_path.py).
+    await key_with_scope(request, Scope.MATCH)
+    state = await app_state(request)
     body = await request.body()
     service = state.services.upload_matching
     if _is_json(request):
@@ -292,7 +293,7 @@ async def match(
         # Hashes that match nothing are answered from memory here, without a thread hop.
         found = service.match_hashes_at_once(query.digests(), query.pdq_quality, query.context())
         if found is not None:
-            return _record(state, found)
+            return _json_response(_record(state, found))
         result = await run_in_threadpool(
             service.match_hashes, query.digests(), query.pdq_quality, query.context()
         )
@@ -305,7 +306,12 @@ async def match(
             name, body = files[0]
             upload = replace(upload, file_name=upload.file_name or name)
         result = await _cancellable(request, service.match_upload, body, upload, None)
-    return _record(state, result)
+    return _json_response(_record(state, result))
+
+
+def _json_response(answer: BaseModel) -> Response:
+    """`answer` as JSON, as FastAPI would serialise it for its declared response model."""
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.post(
