@@ -69,6 +69,8 @@ class Phase:
         return self.server_cpu / self.requests * 1000 if self.requests else 0.0
 
     def line(self, cores: int) -> str:
+        if not self.latencies:
+            return f"| {self.name} | skipped |"
         ordered = sorted(self.latencies)
         p50 = statistics.median(ordered) * 1000
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
@@ -205,6 +207,16 @@ def main() -> None:
     parser.add_argument("--hash-requests", type=int, default=5000)
     parser.add_argument("--upload-requests", type=int, default=600)
     parser.add_argument("--phase-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="run each worker under cProfile (profiled_serve.py) and write its stats here; "
+        "the CPU figures are then inflated by the profiler",
+    )
+    parser.add_argument(
+        "--skip-uploads", action="store_true", help="hash phase only (profiling runs)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="safeguard-bench-") as folder:
@@ -256,11 +268,17 @@ def main() -> None:
             "SAFEGUARD_DATA_DIR": str(data_dir),
             "SAFEGUARD_INDEX_POLL_MS": "1000",
         }
-        server = subprocess.Popen(
-            [
+        if args.profile is None:
+            command = [
                 *(sys.executable, "-m", "safeguard", "serve", "--port", str(port)),
                 *("--workers", str(args.workers), "--db", url),
-            ],
+            ]
+        else:
+            profiled = Path(__file__).with_name("profiled_serve.py")
+            command = [sys.executable, str(profiled), str(args.profile.resolve())]
+            command += [str(port), str(args.workers), url]
+        server = subprocess.Popen(
+            command,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -293,9 +311,18 @@ def main() -> None:
                 encode(synthetic_photo(5000 + i, 1152, 864), quality=85) for i in range(18)
             ]
             uploads = [*planted_photos[:2], *unknown_photos]
+            json_type = "application/json"
+
+            def query_of(number: int) -> bytes:
+                return hash_bodies[(number * 7919) % len(hash_bodies)]
 
             # Warm each worker's code paths before timing.
-            drive(port, token, args.concurrency, 40, 30, lambda n: (uploads[n % 20], "image/jpeg"))
+            if args.skip_uploads:
+                drive(port, token, args.concurrency, 200, 30, lambda n: (query_of(n), json_type))
+            else:
+                drive(
+                    port, token, args.concurrency, 40, 30, lambda n: (uploads[n % 20], "image/jpeg")
+                )
             by_hash = measured(
                 server.pid,
                 lambda: drive(
@@ -314,7 +341,7 @@ def main() -> None:
                     port,
                     token,
                     args.concurrency,
-                    args.upload_requests,
+                    0 if args.skip_uploads else args.upload_requests,
                     args.phase_seconds,
                     lambda n: (uploads[n % len(uploads)], "image/jpeg"),
                 ),
