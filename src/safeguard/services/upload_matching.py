@@ -60,6 +60,9 @@ class Matcher(Protocol):
         ...
 
 
+_ALGORITHMS_BY_NAME: dict[str, HashAlgorithm] = {a.value: a for a in HashAlgorithm}
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -339,11 +342,10 @@ class UploadMatchingService:
     ) -> FileHashes:
         crypto: dict[HashAlgorithm, str] = {}
         pdq: str | None = None
-        known = {a.value for a in HashAlgorithm}
         for name, value in digests.items():
-            if str(name).lower() not in known:
+            algorithm = _ALGORITHMS_BY_NAME.get(str(name).lower())
+            if algorithm is None:
                 raise InputError(f"unsupported hash algorithm {name!r}")
-            algorithm = HashAlgorithm(str(name).lower())
             canonical = normalise_digest(algorithm, value)
             if algorithm is HashAlgorithm.PDQ:
                 pdq = canonical

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -267,13 +268,21 @@ async def hash_batch(request: Request, key: Matcher, state: State) -> BatchHashR
     return BatchHashResponse(items=await _cancellable(request, run))
 
 
-@router.post(
-    "/match",
-    response_model=MatchResponse,
-    summary="Match an upload (file body) or hashes (JSON body)",
-    openapi_extra={**_MATCH_BODY, "security": SECURITY_REQUIREMENTS},
-    responses={413: {"description": "Too large"}, 422: {"description": "Not decodable"}},
-)
+class RequestOnlyRoute(APIRoute):
+    """A route whose endpoint takes the `Request` and returns a `Response` all by itself.
+
+    It is documented from its declaration as any route is (body, responses, security), but
+    served by the endpoint alone: no per-request parameter resolution, response validation
+    or serialisation by FastAPI, which for ``/v1/match`` by hash cost more CPU than the
+    lookup. For endpoints of signature ``(request: Request) -> Response`` only.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The endpoint itself."""
+        endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        return endpoint
+
+
 async def match(request: Request) -> Response:
     """Known or not, and what to do: matches with list, category, distance, quality, provenance.
 
@@ -307,6 +316,18 @@ async def match(request: Request) -> Response:
             upload = replace(upload, file_name=upload.file_name or name)
         result = await _cancellable(request, service.match_upload, body, upload, None)
     return _json_response(_record(state, result))
+
+
+router.add_api_route(
+    "/match",
+    match,
+    methods=["POST"],
+    response_model=MatchResponse,
+    summary="Match an upload (file body) or hashes (JSON body)",
+    openapi_extra={**_MATCH_BODY, "security": SECURITY_REQUIREMENTS},
+    responses={413: {"description": "Too large"}, 422: {"description": "Not decodable"}},
+    route_class_override=RequestOnlyRoute,
+)
 
 
 def _json_response(answer: BaseModel) -> Response:
