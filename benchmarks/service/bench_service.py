@@ -63,6 +63,7 @@ class Phase:
     errors: int
     known: int
     server_cpu: float = 0.0
+    loop_cpu: float = 0.0
 
     @property
     def cpu_ms_per_request(self) -> float:
@@ -109,10 +110,29 @@ def process_tree_cpu(root: int) -> float:
     return sum(times.get(pid, 0.0) for pid in tree)
 
 
+def loop_threads_cpu(root: int) -> float:
+    """CPU seconds of the main threads of `root`'s descendants (each worker's event loop)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or entry.name == str(root):
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != root:  # workers are the supervisor's children
+                continue
+            main = (entry / "task" / entry.name / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(main[11]) + int(main[12])) / ticks
+    return total
+
+
 def measured(server: int, run: Callable[[], Phase]) -> Phase:
-    before = process_tree_cpu(server)
+    before, loops_before = process_tree_cpu(server), loop_threads_cpu(server)
     phase = run()
     phase.server_cpu = process_tree_cpu(server) - before
+    phase.loop_cpu = loop_threads_cpu(server) - loops_before
     return phase
 
 
@@ -393,6 +413,12 @@ def main() -> None:
     print(by_hash.line(args.workers))
     print(by_upload.line(args.workers))
     print()
+    if by_hash.requests:
+        print(
+            f"by hash, server CPU ms/req in the workers' event-loop threads: "
+            f"{by_hash.loop_cpu / by_hash.requests * 1000:.2f} (the rest: other threads, "
+            "such as the batched writes and thread-pool matches, and other processes)"
+        )
     print(
         f"in-process MatchService.match_digests by PDQ (the lookup alone, same run): "
         f"{lookup_ms:.3f} ms CPU; server CPU per /v1/match by hash / lookup = "

@@ -194,7 +194,8 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     )
     _install_error_handlers(app)
     _install_openapi(app)
-    # Routes are tried in order: the API's (``/v1/match`` first) before the docs pages.
+    # Routes are tried in order: ``/v1/match`` (the hot path) first, the docs pages last.
+    matching.add_match_route(app.router)
     for module in (
         matching,
         lists,
