@@ -64,6 +64,7 @@ class Phase:
     known: int
     server_cpu: float = 0.0
     loop_cpu: float = 0.0
+    loop_system_cpu: float = 0.0
 
     @property
     def cpu_ms_per_request(self) -> float:
@@ -110,10 +111,11 @@ def process_tree_cpu(root: int) -> float:
     return sum(times.get(pid, 0.0) for pid in tree)
 
 
-def loop_threads_cpu(root: int) -> float:
-    """CPU seconds of the main threads of `root`'s descendants (each worker's event loop)."""
+def loop_threads_cpu(root: int) -> tuple[float, float]:
+    """User and system CPU seconds of the main threads of `root`'s children (the workers'
+    event loops)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    user = system = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or entry.name == str(root):
             continue
@@ -124,15 +126,18 @@ def loop_threads_cpu(root: int) -> float:
             main = (entry / "task" / entry.name / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(main[11]) + int(main[12])) / ticks
-    return total
+        user += int(main[11]) / ticks
+        system += int(main[12]) / ticks
+    return user, system
 
 
 def measured(server: int, run: Callable[[], Phase]) -> Phase:
     before, loops_before = process_tree_cpu(server), loop_threads_cpu(server)
     phase = run()
     phase.server_cpu = process_tree_cpu(server) - before
-    phase.loop_cpu = loop_threads_cpu(server) - loops_before
+    loops_after = loop_threads_cpu(server)
+    phase.loop_cpu = loops_after[0] - loops_before[0]
+    phase.loop_system_cpu = loops_after[1] - loops_before[1]
     return phase
 
 
@@ -414,10 +419,12 @@ def main() -> None:
     print(by_upload.line(args.workers))
     print()
     if by_hash.requests:
+        per = 1000 / by_hash.requests
         print(
             f"by hash, server CPU ms/req in the workers' event-loop threads: "
-            f"{by_hash.loop_cpu / by_hash.requests * 1000:.2f} (the rest: other threads, "
-            "such as the batched writes and thread-pool matches, and other processes)"
+            f"{by_hash.loop_cpu * per:.2f} user + {by_hash.loop_system_cpu * per:.2f} system "
+            "(the rest: other threads, such as the batched writes and thread-pool matches, "
+            "and other processes)"
         )
     print(
         f"in-process MatchService.match_digests by PDQ (the lookup alone, same run): "

@@ -62,3 +62,24 @@ def test_bad_bodies_get_422_with_the_reason(api: ApiClient) -> None:
     assert "NUL" in detail(b'{"md5": "' + b"0" * 32 + b'", "content_id": "a\\u0000b"}')
     assert "md5" in detail(b'{"md5": "zz"}')
     assert "at least one" in detail(b"{}")
+
+
+def test_a_block_only_match_is_answered_without_waiting_for_its_record(api: ApiClient) -> None:
+    md5 = "0" * 31 + "7"
+    assert api.post("/v1/lists", json={"name": "blocking", "actions": ["block"]}).status_code == 201
+    added = api.post(
+        "/v1/lists/blocking/entries", json={"entries": [{"entry_id": "k", "md5": md5}]}
+    )
+    assert added.status_code == 200
+    writer = api.services.seen_writer
+    writer.start()  # as a running server does
+    try:
+        answer = api.post("/v1/match", json={"md5": md5}, scope=Scope.MATCH).json()
+    finally:
+        writer.stop()
+    assert answer["known"] is True
+    assert answer["block"] is True
+    assert answer["actions"] == ["block"]
+    assert answer["upload_id"] is None
+    assert [m["entry_id"] for m in answer["matches"]] == ["k"]
+    assert api.services.service_store.count_seen() == 1  # written when the writer stopped
