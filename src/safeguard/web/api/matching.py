@@ -299,7 +299,8 @@ async def match(request: Request) -> Response:
     service = state.services.upload_matching
     if _is_json(request):
         query: HashQuery = _json_model(body, HashQuery)
-        # Hashes that match nothing are answered from memory here, without a thread hop.
+        # Hashes that match nothing (or only lists that just block) are answered here,
+        # on the event loop, without a thread hop; their records are written in batches.
         found = service.match_hashes_at_once(query.digests(), query.pdq_quality, query.context())
         if found is not None:
             return _json_response(_record(state, found))
