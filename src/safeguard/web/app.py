@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from safeguard import __version__
 from safeguard.batch.isolated_decoding import CancelledDecodeError, DecoderCrashedError
 from safeguard.bootstrap import Services, build_services
+from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import (
     AccessDeniedError,
     ConfigurationError,
@@ -148,6 +149,9 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
             if start is not None:
                 start()  # decode subprocesses import their decoders while the index loads
             keeper.ensure_fresh()
+            # The first search loads the index's compiled kernels (seconds on a busy box):
+            # here, rather than in the first request a worker answers.
+            services.upload_matching.lookup({HashAlgorithm.PDQ: "0" * 64})
             keeper.start()
             services.webhook_dispatcher.start()
             services.upload_matching.start()
@@ -194,7 +198,8 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
     )
     _install_error_handlers(app)
     _install_openapi(app)
-    install_docs(app)
+    # Routes are tried in order: ``/v1/match`` (the hot path) first, the docs pages last.
+    matching.add_match_route(app.router)
     for module in (
         matching,
         lists,
@@ -209,6 +214,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
         package_pages,
     ):
         app.include_router(module.router)
+    install_docs(app)
     hma.install(app, services.settings.hma_api)
     return app
 

@@ -139,7 +139,8 @@ class MatchResponse(BaseModel):
     upload_id: int | None = Field(
         None,
         description="Id of the kept hash record; null for hashes sent as JSON that matched "
-        "nothing (a running service stores those records in batches, within a second).",
+        "nothing or only lists whose actions store nothing (block): a running service "
+        "stores those records in batches, within a second.",
     )
     hashes: HashRecord
     matches: list[MatchOut]
