@@ -9,7 +9,7 @@ and queried in place, never copied (a full set is over 150 GB).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from safeguard.domain.matches import (
 )
 from safeguard.domain.service import action_field
 from safeguard.list_formats.contract import ErrorPolicy, ListMetadata, ReadReport
+from safeguard.list_formats.entry_columns import DIGEST_COLUMN, ColumnarEntries, EntryColumns
 from safeguard.list_formats.hashdeep import HashdeepWriter, columns_for
 from safeguard.list_formats.nsrl import NsrlDatabase, NsrlReader
 from safeguard.list_formats.registry import detect_reader, reader_named, writer_named
@@ -154,15 +155,70 @@ class ImportCounts:
         }
 
 
-def _counted(
-    entries: Iterator[HashEntry], on_progress: Callable[[int], None]
-) -> Iterator[HashEntry]:
-    count = 0
-    for count, entry in enumerate(entries, start=1):
-        yield entry
-        if count % PROGRESS_EVERY == 0:
-            on_progress(count)
-    on_progress(count)
+class _ImportWatch:
+    """Watches entries on their way to the store: progress, and a sample for `_overlaps`.
+
+    The sample is the first `OVERLAP_SAMPLE` cryptographic digests of the file (one per
+    entry, SHA-256 before SHA-1 before MD5), taken as the entries pass, so spotting a double
+    import never reads the stored list back.
+    """
+
+    _SAMPLED = (HashAlgorithm.SHA256, HashAlgorithm.SHA1, HashAlgorithm.MD5)
+
+    def __init__(self, on_progress: Callable[[int], None] | None) -> None:
+        self._on_progress = on_progress
+        self.sample: dict[HashAlgorithm, list[str]] = {}
+        self.sampled = 0
+
+    def entries(self, entries: Iterator[HashEntry]) -> Iterator[HashEntry]:
+        """`entries`, watched (batches stay batches for a store that writes columns)."""
+        if isinstance(entries, ColumnarEntries):
+            return ColumnarEntries(self._batches(entries.batches()))
+        return self._entries(entries)
+
+    def _entries(self, entries: Iterator[HashEntry]) -> Iterator[HashEntry]:
+        count = 0
+        for count, entry in enumerate(entries, start=1):
+            if self.sampled < OVERLAP_SAMPLE:
+                digests = entry.digests
+                self._take((algorithm, digests.get(algorithm)) for algorithm in self._SAMPLED)
+            yield entry
+            if count % PROGRESS_EVERY == 0:
+                self._progress(count)
+        self._progress(count)
+
+    def _batches(self, batches: Iterator[EntryColumns]) -> Iterator[EntryColumns]:
+        count = 0
+        mark = PROGRESS_EVERY
+        for batch in batches:
+            columns = [
+                (algorithm, batch.columns[DIGEST_COLUMN[algorithm]])
+                for algorithm in self._SAMPLED
+                if DIGEST_COLUMN[algorithm] in batch.columns
+            ]
+            for row in range(batch.rows if columns else 0):
+                if self.sampled >= OVERLAP_SAMPLE:
+                    break
+                self._take((algorithm, values[row]) for algorithm, values in columns)
+            count += batch.rows
+            yield batch
+            # The same reports as entry by entry, each `PROGRESS_EVERY` entries passed.
+            for passed in range(mark, count + 1, PROGRESS_EVERY):
+                self._progress(passed)
+            mark = count - count % PROGRESS_EVERY + PROGRESS_EVERY
+        self._progress(count)
+
+    def _take(self, digests: Iterable[tuple[HashAlgorithm, object]]) -> None:
+        """Sample the first digest present of (algorithm, value or None) in sample order."""
+        for algorithm, value in digests:
+            if value:
+                self.sample.setdefault(algorithm, []).append(str(value))
+                self.sampled += 1
+                return
+
+    def _progress(self, count: int) -> None:
+        if self._on_progress is not None:
+            self._on_progress(count)
 
 
 def check_threshold(threshold: int) -> int:
@@ -249,35 +305,22 @@ class ListService:
             hash_list = self._list_for(
                 path, parsed.metadata, name, kind, source, version, threshold, checked_action
             )
-            entries = parsed.entries
-            if on_progress is not None:
-                entries = _counted(entries, on_progress)
-            stored = self._store.import_list(hash_list, entries)
-        sampled, overlaps = self._overlaps(stored.name)
+            watch = _ImportWatch(on_progress)
+            stored = self._store.import_list(hash_list, watch.entries(parsed.entries))
+        overlaps = self._overlaps(stored.name, watch.sample)
         return ImportOutcome(
-            stored, reader.name, report=parsed.report, overlaps=overlaps, sampled=sampled
+            stored, reader.name, report=parsed.report, overlaps=overlaps, sampled=watch.sampled
         )
 
-    def _overlaps(self, name: str, sample: int = OVERLAP_SAMPLE) -> tuple[int, dict[str, int]]:
-        # The first entries with a cryptographic digest, looked up in every other list.
-        wanted: dict[HashAlgorithm, list[str]] = {}
-        sampled = 0
-        for entry in self._store.iter_entries(name):
-            for algorithm in (HashAlgorithm.SHA256, HashAlgorithm.SHA1, HashAlgorithm.MD5):
-                value = entry.digests.get(algorithm)
-                if value:
-                    wanted.setdefault(algorithm, []).append(value)
-                    sampled += 1
-                    break
-            if sampled >= sample:
-                break
+    def _overlaps(self, name: str, wanted: dict[HashAlgorithm, list[str]]) -> dict[str, int]:
+        """How many of the `wanted` digests each other list holds (see `duplicate_warning`)."""
         found: dict[str, set[str]] = {}
         for algorithm, values in wanted.items():
             for stored in self._store.find_exact(algorithm, values):
                 if stored.hash_list.name != name:
                     value = stored.entry.digests.get(algorithm, "")
                     found.setdefault(stored.hash_list.name, set()).add(value.lower())
-        return sampled, {other: len(values) for other, values in sorted(found.items())}
+        return {other: len(values) for other, values in sorted(found.items())}
 
     @staticmethod
     def _list_for(
