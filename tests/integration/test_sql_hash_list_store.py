@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from sqlalchemy import Engine, inspect, text
 
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import InvalidDigestError
-from safeguard.domain.hash_lists import HashEntry
+from safeguard.domain.hash_lists import HashEntry, Provenance
 from safeguard.list_formats.entry_columns import ColumnarEntries, EntryColumns
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.sql import hash_list_store as sql_module
@@ -304,12 +306,26 @@ def test_sqlite_import_lets_other_writers_in_while_the_file_is_read(
 
 
 def test_column_batches_store_what_entries_store(sql_store: SqlHashListStore) -> None:
-    # Categories, provenance and missing digests travel in columns as in entries.
-    entries = [make_entry(i, pdq=i % 2 == 0) for i in range(30)]
+    # Categories, provenance (flags and dates too) and missing digests travel in columns.
+    entries = [
+        replace(
+            make_entry(i, pdq=i % 2 == 0),
+            provenance=Provenance(
+                source_record_id=f"r{i}",
+                victim_identified=None if i % 3 == 0 else i % 3 == 1,
+                first_seen=date(2020, 1, 1 + i % 28) if i % 4 else None,
+                last_seen=date(2021, 2, 1 + i % 28) if i % 5 else None,
+            ),
+            file_name=f"f{i}.jpg" if i % 2 else None,
+            size=i * 10 if i % 3 else None,
+        )
+        for i in range(30)
+    ]
     batches = [EntryColumns.of_entries(entries[:10]), EntryColumns.of_entries(entries[10:])]
     sql_store.import_list(bad_list("by-entries"), entries)
     sql_store.import_list(bad_list("by-columns"), ColumnarEntries(iter(batches)))
-    assert list(sql_store.iter_entries("by-columns")) == list(sql_store.iter_entries("by-entries"))
+    assert list(sql_store.iter_entries("by-columns")) == entries
+    assert list(sql_store.iter_entries("by-entries")) == entries
     # A re-import by difference takes the batches too.
     changed = [*entries[:5], make_entry(99)]
     sql_store.import_list(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import repeat
 from typing import Any
 
@@ -480,6 +480,25 @@ def entry_from_row(row: Sequence[Any]) -> HashEntry:
         file_name=file_name,
         size=size,
     )
+
+
+_VICTIM, _FIRST_SEEN, _LAST_SEEN = 12, 13, 14
+
+
+def sqlite_values(row: Sequence[Any]) -> Sequence[Any]:
+    """An entry row read from SQLite's driver with the types SQLAlchemy would give it.
+
+    SQLite stores a flag as 0/1 and a date as ISO text; the row's first columns are
+    `ENTRY_COLUMNS`.
+    """
+    victim, first_seen, last_seen = row[_VICTIM], row[_FIRST_SEEN], row[_LAST_SEEN]
+    if victim is None and first_seen is None and last_seen is None:
+        return row
+    values = list(row)
+    values[_VICTIM] = None if victim is None else bool(victim)
+    values[_FIRST_SEEN] = None if first_seen is None else date.fromisoformat(first_seen)
+    values[_LAST_SEEN] = None if last_seen is None else date.fromisoformat(last_seen)
+    return values
 
 
 ENTRY_COLUMNS = [

@@ -41,12 +41,14 @@ from safeguard.storage.sql.hash_list_rows import (
     LIST_PREFIX,
     DeferredIndexes,
     bulk_insert,
+    driver_rows,
     entry_batches,
     entry_from_row,
     entry_row,
     insert_columns,
     large_cache,
     list_from_row,
+    sqlite_values,
 )
 from safeguard.storage.sql.list_replacement import (
     drop_staging,
@@ -72,6 +74,11 @@ _LOOKUP_CHUNK = 500
 """Values per IN (...) clause; keeps every dialect well inside its bound-parameter limit."""
 
 _REVISION_SQL = "SELECT revision FROM hash_list_state WHERE id = 1"
+
+_STREAM_SQL = (
+    f"SELECT {', '.join(column.name for column in ENTRY_COLUMNS)} FROM hash_list_entries"
+    " WHERE list_id = ? ORDER BY id"
+)
 
 LIST_CHANGES_CHANNEL = "safeguard_list_changes"
 """PostgreSQL channel notified with the new revision by every committed list change."""
@@ -446,15 +453,15 @@ class SqlHashListStore:
         return self._stream_entries(list_id)
 
     def _stream_entries(self, list_id: int) -> Iterator[HashEntry]:
+        # Straight from the driver in batches (`driver_rows`): a whole list is read by
+        # exports and by retroactive matching, and SQLAlchemy's result rows cost more per
+        # row than building the entry. The cursor (server-side on PostgreSQL) is closed
+        # even when the caller stops early.
         with self._engine.connect() as conn:
-            result = conn.execution_options(yield_per=INSERT_BATCH).execute(
-                select(*ENTRY_COLUMNS).where(_e.list_id == list_id).order_by(_e.id)
-            )
-            # Closed even when the caller stops early: PostgreSQL streams through a
-            # server-side cursor, which must not be left to the garbage collector.
-            with result:
-                for row in result:
-                    yield entry_from_row(row)
+            sqlite = conn.dialect.name == "sqlite"
+            for batch in driver_rows(conn, _STREAM_SQL, (list_id,)):
+                for row in batch:
+                    yield entry_from_row(sqlite_values(row) if sqlite else row)
 
     @staticmethod
     def _stored_entries(conn: Connection, *conditions: Any) -> Iterator[StoredEntry]:
