@@ -214,7 +214,8 @@ class ColumnarEntries(Iterator[HashEntry]):
         return next(self._entries)
 
     def close(self) -> None:
-        """Close the batches' source now rather than when it is collected."""
+        """Close the batches' source now rather than when it is collected; iteration ends."""
+        self._entries = iter(())
         close = getattr(self._batches, "close", None)
         if close is not None:
             close()

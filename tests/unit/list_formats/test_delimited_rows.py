@@ -18,9 +18,27 @@ from safeguard.list_formats.contract import ReadReport
 from safeguard.list_formats.delimited import DelimitedReader
 from safeguard.list_formats.delimited_rows import numbered_rows
 from safeguard.list_formats.entry_columns import ColumnarEntries, EntryColumns
+from tests.contracts.list_reader_contract import ListReaderContract
 from tests.unit.list_formats.samples import stand_in, write_text
 
 ITEMS = [stand_in(seed) for seed in range(6)]
+
+
+class TestPlainLayoutReaderContract(ListReaderContract):
+    """The reader contract on the column-batch path (an ``id,pdq`` list)."""
+
+    @pytest.fixture
+    def reader(self) -> DelimitedReader:
+        return DelimitedReader()
+
+    @pytest.fixture
+    def example(self, tmp_path: Path) -> Path:
+        rows = "".join(f"e{i},{item.pdq}\n" for i, item in enumerate(ITEMS))
+        return write_text(tmp_path / "list.csv", "id,pdq\n" + rows)
+
+    @pytest.fixture
+    def expected_count(self) -> int:
+        return len(ITEMS)
 
 
 def csv_module_rows(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
