@@ -9,13 +9,13 @@ and queried in place, never copied (a full set is over 150 GB).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import ConfigurationError
-from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
+from safeguard.domain.hash_lists import HashList, ListKind
 from safeguard.domain.matches import (
     DEFAULT_PDQ_THRESHOLD,
     check_pdq_threshold,
@@ -23,10 +23,10 @@ from safeguard.domain.matches import (
 )
 from safeguard.domain.service import action_field
 from safeguard.list_formats.contract import ErrorPolicy, ListMetadata, ReadReport
-from safeguard.list_formats.entry_columns import DIGEST_COLUMN, ColumnarEntries, EntryColumns
 from safeguard.list_formats.hashdeep import HashdeepWriter, columns_for
 from safeguard.list_formats.nsrl import NsrlDatabase, NsrlReader
 from safeguard.list_formats.registry import detect_reader, reader_named, writer_named
+from safeguard.services.import_watch import ImportWatch
 from safeguard.storage.hash_list_store import HashListStore
 
 EXPORT_FORMATS: tuple[str, ...] = (
@@ -43,12 +43,6 @@ EXPORT_FORMATS: tuple[str, ...] = (
 """Formats `ListService.export` writes."""
 
 _READER_ALIASES = {"csv": "delimited", "tsv": "delimited", "md5sum": "checksum-text"}
-
-OVERLAP_SAMPLE = 200
-"""Entries of a newly imported list looked up in the other lists to spot a double import."""
-
-PROGRESS_EVERY = 10_000
-"""Entries between two progress reports of an import."""
 
 DEFAULT_KIND = ListKind.KNOWN_BAD
 """Kind of a list whose file and caller say nothing: a false alarm is safer than a miss."""
@@ -155,72 +149,6 @@ class ImportCounts:
         }
 
 
-class _ImportWatch:
-    """Watches entries on their way to the store: progress, and a sample for `_overlaps`.
-
-    The sample is the first `OVERLAP_SAMPLE` cryptographic digests of the file (one per
-    entry, SHA-256 before SHA-1 before MD5), taken as the entries pass, so spotting a double
-    import never reads the stored list back.
-    """
-
-    _SAMPLED = (HashAlgorithm.SHA256, HashAlgorithm.SHA1, HashAlgorithm.MD5)
-
-    def __init__(self, on_progress: Callable[[int], None] | None) -> None:
-        self._on_progress = on_progress
-        self.sample: dict[HashAlgorithm, list[str]] = {}
-        self.sampled = 0
-
-    def entries(self, entries: Iterator[HashEntry]) -> Iterator[HashEntry]:
-        """`entries`, watched (batches stay batches for a store that writes columns)."""
-        if isinstance(entries, ColumnarEntries):
-            return ColumnarEntries(self._batches(entries.batches()))
-        return self._entries(entries)
-
-    def _entries(self, entries: Iterator[HashEntry]) -> Iterator[HashEntry]:
-        count = 0
-        for count, entry in enumerate(entries, start=1):
-            if self.sampled < OVERLAP_SAMPLE:
-                digests = entry.digests
-                self._take((algorithm, digests.get(algorithm)) for algorithm in self._SAMPLED)
-            yield entry
-            if count % PROGRESS_EVERY == 0:
-                self._progress(count)
-        self._progress(count)
-
-    def _batches(self, batches: Iterator[EntryColumns]) -> Iterator[EntryColumns]:
-        count = 0
-        mark = PROGRESS_EVERY
-        for batch in batches:
-            columns = [
-                (algorithm, batch.columns[DIGEST_COLUMN[algorithm]])
-                for algorithm in self._SAMPLED
-                if DIGEST_COLUMN[algorithm] in batch.columns
-            ]
-            for row in range(batch.rows if columns else 0):
-                if self.sampled >= OVERLAP_SAMPLE:
-                    break
-                self._take((algorithm, values[row]) for algorithm, values in columns)
-            count += batch.rows
-            yield batch
-            # The same reports as entry by entry, each `PROGRESS_EVERY` entries passed.
-            for passed in range(mark, count + 1, PROGRESS_EVERY):
-                self._progress(passed)
-            mark = count - count % PROGRESS_EVERY + PROGRESS_EVERY
-        self._progress(count)
-
-    def _take(self, digests: Iterable[tuple[HashAlgorithm, object]]) -> None:
-        """Sample the first digest present of (algorithm, value or None) in sample order."""
-        for algorithm, value in digests:
-            if value:
-                self.sample.setdefault(algorithm, []).append(str(value))
-                self.sampled += 1
-                return
-
-    def _progress(self, count: int) -> None:
-        if self._on_progress is not None:
-            self._on_progress(count)
-
-
 def check_threshold(threshold: int) -> int:
     """Return a PDQ threshold after checking it makes matching meaningful.
 
@@ -305,7 +233,7 @@ class ListService:
             hash_list = self._list_for(
                 path, parsed.metadata, name, kind, source, version, threshold, checked_action
             )
-            watch = _ImportWatch(on_progress)
+            watch = ImportWatch(on_progress)
             stored = self._store.import_list(hash_list, watch.entries(parsed.entries))
         overlaps = self._overlaps(stored.name, watch.sample)
         return ImportOutcome(

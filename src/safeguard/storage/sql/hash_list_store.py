@@ -33,6 +33,7 @@ from safeguard.storage.hash_list_store import (
     list_on_import,
     normalised_entry,
 )
+from safeguard.storage.sql.entry_batches import entry_batches, insert_columns
 from safeguard.storage.sql.hash_list_changes import digest_rows, pdq_delta, removed_rows
 from safeguard.storage.sql.hash_list_rows import (
     DIGEST_COLUMNS,
@@ -42,10 +43,8 @@ from safeguard.storage.sql.hash_list_rows import (
     DeferredIndexes,
     bulk_insert,
     driver_rows,
-    entry_batches,
     entry_from_row,
     entry_row,
-    insert_columns,
     large_cache,
     list_from_row,
     sqlite_values,
