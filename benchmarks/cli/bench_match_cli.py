@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -82,24 +81,27 @@ def queries_for(
 def run_cli(
     args: list[str], env: dict[str, str], stdout: int | None = None
 ) -> tuple[float, float, float, str]:
-    """Run ``safeguard ARGS``; wall s, CPU s (user + sys of the child), peak RSS MiB, stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("safeguard")), *args],
-        env=env,
-        stdout=subprocess.PIPE if stdout is None else stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"safeguard {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    # ru_maxrss of children is the largest of any child so far; each size runs import first.
-    return wall, cpu, after.ru_maxrss / 1024, done.stdout or ""
+    """Run ``safeguard ARGS``; wall s, CPU s (user + sys), peak RSS MiB, stdout.
+
+    CPU and RSS are this command's own (`os.wait4`), not the largest of every child so far.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("safeguard")), *args],
+            env=env,
+            stdout=out if stdout is None else stdout,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text, errors = out.read().decode(), err.read().decode()
+    if process.returncode != 0:
+        raise SystemExit(f"safeguard {' '.join(args)} failed:\n{errors[-3000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text
 
 
 class ServerCpu:
