@@ -5,7 +5,9 @@ Not a timed test: run it by hand. For each size N it
 1. writes a PDQ list (threatexchange/HMA CSV layout: ``id,pdq``; random stand-in codes,
    never hashes of real content) and times ``safeguard lists import`` of it, as a
    command, on SQLite (a file in a temporary data folder) and, with ``--postgres``, on a
-   throwaway PostgreSQL database; wall time, the command's CPU time and its peak RSS;
+   throwaway PostgreSQL database; wall time, the command's CPU time, the PostgreSQL
+   server's CPU time for that database (when the server runs on this machine) and the
+   command's peak RSS. ``--import-only`` stops here;
 2. runs ``safeguard match --hashes Q.txt --algorithm pdq --json`` with one query
    (start-up: imports, index load, store) and with Q queries (half planted within
    0..31 bits of a listed code, half random), three times each. Lookups per second
@@ -22,6 +24,7 @@ Usage (from the repository root):
 
     uv run --no-sync python benchmarks/cli/bench_match_cli.py --sizes 1e6 [--queries 20000]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--recall 200]
+        [--import-only]
 """
 
 from __future__ import annotations
@@ -29,17 +32,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+from sqlalchemy.engine import make_url
 
 from safeguard.matching.brute_force import brute_force_search
 from safeguard.matching.pdq_index import PdqIndex
@@ -77,24 +81,77 @@ def queries_for(
 def run_cli(
     args: list[str], env: dict[str, str], stdout: int | None = None
 ) -> tuple[float, float, float, str]:
-    """Run ``safeguard ARGS``; wall s, CPU s (user + sys of the child), peak RSS MiB, stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("safeguard")), *args],
-        env=env,
-        stdout=subprocess.PIPE if stdout is None else stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"safeguard {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    # ru_maxrss of children is the largest of any child so far; each size runs import first.
-    return wall, cpu, after.ru_maxrss / 1024, done.stdout or ""
+    """Run ``safeguard ARGS``; wall s, CPU s (user + sys), peak RSS MiB, stdout.
+
+    CPU and RSS are this command's own (`os.wait4`), not the largest of every child so far.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("safeguard")), *args],
+            env=env,
+            stdout=out if stdout is None else stdout,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text, errors = out.read().decode(), err.read().decode()
+    if process.returncode != 0:
+        raise SystemExit(f"safeguard {' '.join(args)} failed:\n{errors[-3000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text
+
+
+class ServerCpu:
+    """CPU seconds PostgreSQL's own processes spend on one database while a command runs.
+
+    The server does the COPY, the index builds and the checks: on a shared machine that is
+    part of an import's cost. A thread reads ``pg_stat_activity`` every `interval` seconds
+    for the backends (and parallel workers) on `database` and their ``/proc`` CPU counters;
+    each process counts at its last reading. Only for a server on this machine, read by a
+    user allowed to see its processes; otherwise `seconds` is None.
+    """
+
+    def __init__(self, admin_url: str, database: str, interval: float = 0.05) -> None:
+        self._engine = make_engine(admin_url)
+        self._database = database
+        self._interval = interval
+        self._stop = threading.Event()
+        self._last: dict[int, float] = {}
+        self._failed = False
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> ServerCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._engine.dispose()
+
+    def _watch(self) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            while not self._stop.is_set():
+                pids = conn.exec_driver_sql(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (self._database,),
+                ).scalars()
+                for pid in pids:
+                    try:
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    self._last[pid] = (int(fields[11]) + int(fields[12])) / ticks
+                self._stop.wait(self._interval)
+
+    @property
+    def seconds(self) -> float | None:
+        """The CPU seconds seen, or None when no server process could be read."""
+        return sum(self._last.values()) if self._last else None
 
 
 def bench_size(
@@ -105,6 +162,9 @@ def bench_size(
     label: str,
     seed: int,
     repeats: int = 3,
+    *,
+    import_only: bool = False,
+    admin_url: str | None = None,
 ) -> dict[str, object]:
     rng = np.random.default_rng(seed)
     codes = rng.integers(0, 256, size=(count, 32), dtype=np.uint8)
@@ -117,13 +177,32 @@ def bench_size(
             env["SAFEGUARD_DB"] = db_url
         list_file = folder / "list.csv"
         write_list(list_file, codes)
-        imp_wall, imp_cpu, imp_rss, _ = run_cli(
-            ["lists", "import", str(list_file), "--name", "bench", "--kind", "known-bad"], env
-        )
+        if db_url is not None:
+            run_cli(["db", "init"], env)  # a server database is created empty, not by import
+        import_args = ["lists", "import", str(list_file), "--name", "bench", "--kind", "known-bad"]
+        server_cpu: float | None = None
+        if admin_url is not None and db_url is not None:
+            with ServerCpu(admin_url, str(make_url(db_url).database)) as server:
+                imp_wall, imp_cpu, imp_rss, _ = run_cli(import_args, env)
+            server_cpu = server.seconds
+        else:
+            imp_wall, imp_cpu, imp_rss, _ = run_cli(import_args, env)
+        on_server = "" if server_cpu is None else f" + {server_cpu:.1f} s PostgreSQL server CPU"
         print(
-            f"[{label} N={count:,}] import: {imp_wall:.1f} s wall, {imp_cpu:.1f} s CPU, peak RSS {imp_rss:.0f} MiB",
+            f"[{label} N={count:,}] import: {imp_wall:.1f} s wall, {imp_cpu:.1f} s CPU{on_server}, "
+            f"peak RSS {imp_rss:.0f} MiB",
             flush=True,
         )
+        imported = {
+            "store": label,
+            "entries": count,
+            "import_wall_s": round(imp_wall, 2),
+            "import_cpu_s": round(imp_cpu, 2),
+            "import_server_cpu_s": None if server_cpu is None else round(server_cpu, 2),
+            "import_peak_rss_mib": round(imp_rss),
+        }
+        if import_only:
+            return imported
         query_codes = queries_for(rng, codes, queries)
         many = folder / "queries.txt"
         many.write_text("\n".join(_hex(query_codes)) + "\n", encoding="utf-8")
@@ -185,11 +264,7 @@ def bench_size(
         flush=True,
     )
     return {
-        "store": label,
-        "entries": count,
-        "import_wall_s": round(imp_wall, 2),
-        "import_cpu_s": round(imp_cpu, 2),
-        "import_peak_rss_mib": round(imp_rss),
+        **imported,
         "startup_wall_s": round(w1, 3),
         "startup_cpu_s": round(c1, 3),
         "queries": queries,
@@ -209,20 +284,38 @@ def main() -> None:
     parser.add_argument("--recall", type=int, default=200, help="queries checked by brute force")
     parser.add_argument("--postgres", help="server URL to create a throwaway database on")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--import-only", action="store_true", help="time `lists import` only, not match"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     results = []
     for size in (int(float(s)) for s in args.sizes.split(",")):
         if not args.no_sqlite:
-            results.append(bench_size(size, args.queries, args.recall, None, "sqlite", 1))
+            results.append(
+                bench_size(
+                    size, args.queries, args.recall, None, "sqlite", 1, import_only=args.import_only
+                )
+            )
         if args.postgres:
             admin = make_engine(args.postgres)
-            name = f"sg_bench_{uuid.uuid4().hex[:10]}"
+            name = f"import_bench_{uuid.uuid4().hex[:10]}"
             with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
             url = admin.url.set(database=name).render_as_string(hide_password=False)
             try:
-                results.append(bench_size(size, args.queries, args.recall, url, "postgresql", 1))
+                results.append(
+                    bench_size(
+                        size,
+                        args.queries,
+                        args.recall,
+                        url,
+                        "postgresql",
+                        1,
+                        import_only=args.import_only,
+                        admin_url=args.postgres,
+                    )
+                )
             finally:
                 with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
