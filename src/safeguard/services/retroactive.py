@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, normalise_digest
+from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm
 from safeguard.domain.hash_lists import HashEntry, HashList
 from safeguard.domain.matches import Match
 from safeguard.matching.pdq_index import PdqIndex
@@ -65,7 +65,9 @@ class JobMatcher:
     """A list change's added entries, compiled to match past uploads batch by batch.
 
     Args:
-        entries: the added entries (read once).
+        entries: the added entries (read once), as the list store holds them: their
+            digests already in canonical form (the store refuses others), so they are
+            not normalised again here.
     """
 
     def __init__(self, entries: Iterable[HashEntry]) -> None:
@@ -77,11 +79,10 @@ class JobMatcher:
         for entry in entries:
             for algorithm, value in entry.digests.items():
                 if algorithm in self._exact:
-                    canonical = normalise_digest(algorithm, value)
-                    self._exact[algorithm].setdefault(canonical, []).append(entry)
+                    self._exact[algorithm].setdefault(value, []).append(entry)
                 elif algorithm is HashAlgorithm.PDQ:
                     pdq_entries.append(entry)
-                    pdq_codes.append(bytes.fromhex(normalise_digest(algorithm, value)))
+                    pdq_codes.append(bytes.fromhex(value))
         self._pdq_entries = pdq_entries
         self._pdq_index: PdqIndex | None = None
         if pdq_entries:

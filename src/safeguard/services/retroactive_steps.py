@@ -82,7 +82,11 @@ class JobSteps:
         """
         hits: list[RetroactiveHit] = []
         try:
-            matcher = self._matcher(job)
+            # Nothing kept after the cursor (a new service, or all covered): the job ends at its
+            # first step without reading the change's entries, which for a large import would
+            # cost seconds and memory in proportion to the list.
+            pending = self._store.seen_hashes_after(job.cursor, 1)
+            matcher = self._matcher(job) if pending else JobMatcher(())
             steps = 0
             while job.state is RetroactiveState.RUNNING and (batches is None or steps < batches):
                 if batches is None and stop():

@@ -345,3 +345,20 @@ def test_a_stopping_worker_releases_its_job_and_inline_runs_go_on(stack: Service
     jobs.run_pending()
     # one report per hit: e1 (PDQ) on every upload, e2 (MD5) on every third
     assert reported_uploads(stack) == Counter(ids) + Counter(ids[::3])
+
+
+def test_a_job_with_no_past_uploads_ends_without_reading_the_entries(
+    stack: ServiceStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first import into a new service: reading every entry would cost seconds per
+    # million and memory in proportion, for nothing to compare them with.
+    def refuse(name: str) -> object:
+        raise AssertionError("entries read")
+
+    job = stack.retroactive.prepare("bad", ["e1"], "t")
+    stack.lists.add_entries("bad", [entry("e1", pdq=PDQ, md5=MD5)])
+    monkeypatch.setattr(stack.lists, "iter_entries", refuse)
+    stack.retroactive.start(job, "bad")
+    done = stack.jobs.get_job(job.job_id)
+    assert done.state is RetroactiveState.DONE
+    assert (done.uploads_checked, done.hits) == (0, 0)
