@@ -56,7 +56,7 @@ class PdqDelta:
     """
 
     added_ids: Sequence[int]
-    added_codes: bytes
+    added_codes: bytes | bytearray
     removed_ids: Sequence[int]
     revision: int
 

@@ -18,7 +18,9 @@ from safeguard.storage.sql.hash_list_rows import driver_rows
 def pdq_delta(conn: Connection, after: int, upto: int) -> PdqDelta:
     """PDQ rows added in revisions ``after < r <= upto`` and still present, and those removed."""
     ids = array("q")
-    codes: list[bytes] = []
+    # One growing buffer, not a bytes object per row: at 10M rows the per-row objects
+    # and their join cost about 1 GB more than the 320 MB of codes.
+    codes = bytearray()
     for batch in driver_rows(
         conn,
         "SELECT id, pdq_bits FROM hash_list_entries WHERE pdq_bits IS NOT NULL"
@@ -26,8 +28,8 @@ def pdq_delta(conn: Connection, after: int, upto: int) -> PdqDelta:
         (after, upto),
     ):
         ids.extend(row[0] for row in batch)
-        codes.extend(bytes(row[1]) for row in batch)
-    return PdqDelta(ids, b"".join(codes), removed_rows(conn, after, upto, pdq_only=True), upto)
+        codes += b"".join(row[1] for row in batch)
+    return PdqDelta(ids, codes, removed_rows(conn, after, upto, pdq_only=True), upto)
 
 
 def digest_rows(conn: Connection, column: str, after: int, upto: int) -> DigestRows:
