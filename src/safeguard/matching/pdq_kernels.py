@@ -122,7 +122,10 @@ def _query_chunk(query: NDArray[np.uint8], positions: NDArray[np.int16], width: 
     return value
 
 
-_GATHER = 8  # bucket entries copied per probe without a branch; larger buckets take a loop
+# Bucket entries copied per probe without a branch; larger buckets take a loop. Buckets hold
+# one to a few codes at the default widths (about one at 1 million, 2.4 and 9.5 at 10 million):
+# 4 measured 10-15 % faster than 8 at 1 million (fewer wasted loads and stores per probe).
+_GATHER = 4
 
 
 @_compiled
