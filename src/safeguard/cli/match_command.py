@@ -106,8 +106,10 @@ def _print_human(
         console.print(f"    {escape(_describe(match))}", highlight=False)
 
 
-def _with_matches(record: dict[str, object], matches: Sequence[Match]) -> dict[str, object]:
-    record["verdict"] = verdict_of(matches).value
+def _with_matches(
+    record: dict[str, object], matches: Sequence[Match], verdict: Verdict | None = None
+) -> dict[str, object]:
+    record["verdict"] = (verdict or verdict_of(matches)).value
     record["matches"] = [match_as_record(m) for m in matches]
     return record
 
@@ -159,9 +161,10 @@ def _match_hash_file(
             queries += 1
             matches = next(found) if query.error is None and query.digests else []
             errors += query.error is not None
-            bad += verdict_of(matches) is Verdict.KNOWN_BAD
+            verdict = verdict_of(matches) if matches else Verdict.UNKNOWN
+            bad += verdict is Verdict.KNOWN_BAD
             if as_json:
-                records.append(_with_matches(query.as_record(), matches))
+                records.append(_with_matches(query.as_record(), matches, verdict))
             else:
                 label = f"{file.name}:{query.line}"
                 _print_human(console, label, matches, query.error)

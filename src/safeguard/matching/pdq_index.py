@@ -15,6 +15,7 @@ Changes go to a small delta segment searched by brute force, and removals to a t
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -398,9 +399,7 @@ class PdqIndex:
     ) -> _Hits:
         return self._split(pdq_kernels.scan_search, queries, threshold, codes64, dead)
 
-    def _split(
-        self, kernel: Callable[..., int], queries: NDArray[np.uint8], *args: Any
-    ) -> _Hits:
+    def _split(self, kernel: Callable[..., int], queries: NDArray[np.uint8], *args: Any) -> _Hits:
         """Run `kernel` over runs of query rows on `search_threads` threads; hits in row order."""
         rows = queries.shape[0]
         parts = min(self.search_threads, rows // MIN_ROWS_PER_THREAD)
@@ -410,7 +409,7 @@ class PdqIndex:
         pool = _search_pool()
         futures = [
             pool.submit(_collect, kernel, queries[start:end], *args)
-            for start, end in zip(bounds[:-1], bounds[1:], strict=True)
+            for start, end in itertools.pairwise(bounds)
         ]
         found = [future.result() for future in futures]
         return (

@@ -30,6 +30,10 @@ from safeguard.list_formats.checksum_text import ChecksumTextReader
 from safeguard.list_formats.contract import ErrorPolicy, ListReader, ParsedList, ReadReport
 from safeguard.list_formats.registry import detect_reader
 
+_RECORD_KEYS = tuple((algorithm, algorithm.value) for algorithm in HashAlgorithm)
+"""Each algorithm with its JSON key, in the order records list them (read once, not per query:
+an enum's ``value`` is a Python-level property)."""
+
 
 @dataclass(frozen=True, slots=True)
 class HashQuery:
@@ -50,9 +54,10 @@ class HashQuery:
     def as_record(self) -> dict[str, object]:
         """The query as JSON fields: each value under its algorithm's key."""
         record: dict[str, object] = {"line": self.line}
-        for algorithm in HashAlgorithm:
-            if algorithm in self.digests:
-                record[algorithm.value] = self.digests[algorithm]
+        for algorithm, key in _RECORD_KEYS:
+            value = self.digests.get(algorithm)
+            if value is not None:
+                record[key] = value
         if HashAlgorithm.PDQ in self.digests:
             record["pdq_quality"] = self.pdq_quality
         record["error"] = self.error
