@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
@@ -153,9 +154,10 @@ def _match_hash_file(
     console = Console(soft_wrap=True)
     queries = errors = bad = 0
     summary = QueryFileSummary()
-    for batch in _chunks(read_hash_queries(file, algorithm, summary), HASH_BATCH):
-        usable = [q for q in batch if q.error is None and q.digests]
-        found = iter(service.match_digests_many([(q.digests, q.pdq_quality) for q in usable]))
+
+    def write(batch: list[HashQuery], found_batch: Future[list[list[Match]]]) -> None:
+        nonlocal queries, errors, bad
+        found = iter(found_batch.result())
         records: list[dict[str, object]] = []
         for query in batch:
             queries += 1
@@ -170,6 +172,20 @@ def _match_hash_file(
                 _print_human(console, label, matches, query.error)
         if records:
             emit_json_lines(records)
+
+    # Batch k is matched on a worker thread while this one writes batch k - 1 and reads
+    # batch k + 1: the index search releases the GIL, so reading, matching and writing
+    # overlap on a machine with a second core. Output stays in file order.
+    with ThreadPoolExecutor(1, thread_name_prefix="match-hashes") as matcher:
+        pending: tuple[list[HashQuery], Future[list[list[Match]]]] | None = None
+        for batch in _chunks(read_hash_queries(file, algorithm, summary), HASH_BATCH):
+            usable = [(q.digests, q.pdq_quality) for q in batch if q.error is None and q.digests]
+            submitted = matcher.submit(service.match_digests_many, usable)
+            if pending is not None:
+                write(*pending)
+            pending = (batch, submitted)
+        if pending is not None:
+            write(*pending)
     report = summary.report
     notice = Console(stderr=True)
     notice.print(
