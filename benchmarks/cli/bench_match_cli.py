@@ -34,6 +34,7 @@ Usage (from the repository root):
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -41,6 +42,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import uuid
@@ -194,6 +196,12 @@ def time_match(
 ) -> MatchTiming:
     """Time ``match --hashes`` with one query and with all of them (medians of `repeats`)."""
     queries = query_codes.shape[0]
+    # Bytecode as an installed package has it: this machine's shell sets
+    # PYTHONDONTWRITEBYTECODE, which makes every start compile from source (seconds of
+    # CPU that vary from run to run and blur the difference taken beyond start-up).
+    for source in {sysconfig.get_paths()["purelib"], str(Path(__file__).parents[2] / "src")}:
+        compileall.compile_dir(source, quiet=2, workers=2)
+    env = {key: value for key, value in env.items() if key != "PYTHONDONTWRITEBYTECODE"}
     many = folder / "queries.txt"
     many.write_text("\n".join(_hex(query_codes)) + "\n", encoding="utf-8")
     one = folder / "one.txt"
