@@ -68,6 +68,16 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+def _forget_pool_after_fork() -> None:
+    """A forked child has none of the parent's threads: it starts a pool of its own."""
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def _search_pool() -> ThreadPoolExecutor:
     """One pool for every index: the kernels release the GIL, so threads run them in parallel."""
     global _pool

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import multiprocessing
+import os
 from pathlib import Path
 
 import numpy as np
@@ -306,3 +308,23 @@ def test_search_batch_split_over_threads_gives_the_same_answers(random_set, stra
     assert index.search_batch(rows, starts, 31) == alone
     assert sum(len(found) for found in alone.values()) >= 150  # 160 planted within 31
     assert pdq_index.usable_cpus() >= 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
+def test_a_forked_child_searches_with_threads_of_its_own(random_set) -> None:
+    ids, codes = random_set
+    index = PdqIndex.build(ids, codes)
+    rows = codes[:200]
+    starts = np.arange(rows.shape[0] + 1, dtype=np.int64)
+    index.search_threads = 2
+    expected = index.search_batch(rows, starts, 31)  # the parent's pool now has threads
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        found = pool.apply_async(_search_in_child, (index, rows, starts)).get(timeout=60)
+    assert found == expected
+
+
+def _search_in_child(
+    index: PdqIndex, rows: NDArray[np.uint8], starts: NDArray[np.int64]
+) -> dict[int, list[MatchCandidate]]:
+    return index.search_batch(rows, starts, 31)
