@@ -5,13 +5,15 @@ Not a timed test: run it by hand. For each size N it
 1. writes a PDQ list (threatexchange/HMA CSV layout: ``id,pdq``; random stand-in codes,
    never hashes of real content) and times ``safeguard lists import`` of it, as a
    command, on SQLite (a file in a temporary data folder) and, with ``--postgres``, on a
-   throwaway PostgreSQL database; wall time, the command's CPU time and its peak RSS;
+   throwaway PostgreSQL database; wall time, the command's CPU time, the PostgreSQL
+   server's CPU time for that database (when the server runs on this machine) and the
+   command's peak RSS. ``--import-only`` stops here;
 2. runs ``safeguard match --hashes Q.txt --algorithm pdq --json`` with one query
    (start-up: imports, index load, store) and with Q queries (half planted within
    0..31 bits of a listed code, half random), three times each. Lookups per second
    *beyond start-up* are ``(Q - 1) / (t_Q - t_1)`` on the medians, in wall time and in
    the command's CPU time;
-   Each command's own peak RSS is read with ``wait4``;
+   Each command's own CPU time and peak RSS are read with ``wait4``;
 3. in the same run, the engine on its own in this process, on the index the command saved
    (memory-mapped): `PdqIndex.search` one query per call, and `PdqIndex.search_batch` of
    every query on one thread (per CPU-second: the rate the command is compared with) and on
@@ -28,7 +30,7 @@ Usage (from the repository root):
 
     uv run --no-sync python benchmarks/cli/bench_match_cli.py --sizes 1e6 [--queries 20000]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--recall 200]
-        [--reuse-data /var/tmp/sg-bench]
+        [--import-only] [--reuse-data /var/tmp/sg-bench]
 """
 
 from __future__ import annotations
@@ -37,13 +39,13 @@ import argparse
 import compileall
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -52,6 +54,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from sqlalchemy.engine import make_url
 
 from safeguard.matching.brute_force import brute_force_search
 from safeguard.matching.pdq_index import PdqIndex
@@ -89,45 +92,119 @@ def queries_for(
 def run_cli(
     args: list[str], env: dict[str, str], stdout: int | None = None
 ) -> tuple[float, float, float, str]:
-    """Run ``safeguard ARGS``; wall s, CPU s (user + sys of the child), peak RSS MiB, stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("safeguard")), *args],
-        env=env,
-        stdout=subprocess.PIPE if stdout is None else stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"safeguard {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    # ru_maxrss of children is the largest of any child so far; each size runs import first.
-    return wall, cpu, after.ru_maxrss / 1024, done.stdout or ""
+    """Run ``safeguard ARGS``; wall s, CPU s (user + sys), peak RSS MiB, stdout.
+
+    CPU and RSS are this command's own (`os.wait4`), not the largest of every child so far.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("safeguard")), *args],
+            env=env,
+            stdout=out if stdout is None else stdout,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text, errors = out.read().decode(), err.read().decode()
+    if process.returncode != 0:
+        raise SystemExit(f"safeguard {' '.join(args)} failed:\n{errors[-3000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text
+
+
+class ServerCpu:
+    """CPU seconds PostgreSQL's own processes spend on one database while a command runs.
+
+    The server does the COPY, the index builds and the checks: on a shared machine that is
+    part of an import's cost. A thread reads ``pg_stat_activity`` every `interval` seconds
+    for the backends (and parallel workers) on `database` and their ``/proc`` CPU counters;
+    each process counts at its last reading. Only for a server on this machine, read by a
+    user allowed to see its processes; otherwise `seconds` is None.
+    """
+
+    def __init__(self, admin_url: str, database: str, interval: float = 0.05) -> None:
+        self._engine = make_engine(admin_url)
+        self._database = database
+        self._interval = interval
+        self._stop = threading.Event()
+        self._last: dict[int, float] = {}
+        self._failed = False
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> ServerCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._engine.dispose()
+
+    def _watch(self) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            while not self._stop.is_set():
+                pids = conn.exec_driver_sql(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (self._database,),
+                ).scalars()
+                for pid in pids:
+                    try:
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    self._last[pid] = (int(fields[11]) + int(fields[12])) / ticks
+                self._stop.wait(self._interval)
+
+    @property
+    def seconds(self) -> float | None:
+        """The CPU seconds seen, or None when no server process could be read."""
+        return sum(self._last.values()) if self._last else None
 
 
 def import_list(
-    folder: Path, codes: NDArray[np.uint8], env: dict[str, str], label: str
-) -> dict[str, float]:
+    folder: Path,
+    codes: NDArray[np.uint8],
+    env: dict[str, str],
+    label: str,
+    db_url: str | None = None,
+    admin_url: str | None = None,
+) -> dict[str, object]:
     """Write the list to `folder` and import it with ``safeguard lists import`` (timed)."""
+    count = codes.shape[0]
     list_file = folder / "list.csv"
     write_list(list_file, codes)
-    imp_wall, imp_cpu, imp_rss, _ = run_cli(
-        ["lists", "import", str(list_file), "--name", "bench", "--kind", "known-bad"], env
-    )
+    if db_url is not None:
+        run_cli(["db", "init"], env)  # a server database is created empty, not by import
+    import_args = ["lists", "import", str(list_file), "--name", "bench", "--kind", "known-bad"]
+    server_cpu: float | None = None
+    if admin_url is not None and db_url is not None:
+        with ServerCpu(admin_url, str(make_url(db_url).database)) as server:
+            imp_wall, imp_cpu, imp_rss, _ = run_cli(import_args, env)
+        server_cpu = server.seconds
+    else:
+        imp_wall, imp_cpu, imp_rss, _ = run_cli(import_args, env)
     list_file.unlink()
+    on_server = "" if server_cpu is None else f" + {server_cpu:.1f} s PostgreSQL server CPU"
     print(
-        f"[{label} N={codes.shape[0]:,}] import: {imp_wall:.1f} s wall, {imp_cpu:.1f} s CPU, "
+        f"[{label} N={count:,}] import: {imp_wall:.1f} s wall, {imp_cpu:.1f} s CPU{on_server}, "
         f"peak RSS {imp_rss:.0f} MiB",
         flush=True,
     )
-    return {"import_wall_s": imp_wall, "import_cpu_s": imp_cpu, "import_peak_rss_mib": imp_rss}
+    return {
+        "store": label,
+        "entries": count,
+        "import_wall_s": round(imp_wall, 2),
+        "import_cpu_s": round(imp_cpu, 2),
+        "import_server_cpu_s": None if server_cpu is None else round(server_cpu, 2),
+        "import_peak_rss_mib": round(imp_rss),
+    }
 
 
-def reused_store(folder: Path, codes: NDArray[np.uint8], env: dict[str, str]) -> dict[str, float]:
+def reused_store(folder: Path, codes: NDArray[np.uint8], env: dict[str, str]) -> dict[str, object]:
     """Point `env` at a SQLite data folder kept under `folder`, importing the list only once.
 
     For repeated match timings at 10 million entries, where the import takes minutes. The
@@ -137,7 +214,7 @@ def reused_store(folder: Path, codes: NDArray[np.uint8], env: dict[str, str]) ->
     env["SAFEGUARD_DATA_DIR"] = str(folder / "data")
     marker = folder / "imported.json"
     if marker.is_file():
-        figures: dict[str, float] = json.loads(marker.read_text(encoding="utf-8"))
+        figures: dict[str, object] = json.loads(marker.read_text(encoding="utf-8"))
         print(f"[reused {folder}] import figures of the run that made it: {figures}", flush=True)
         return figures
     if folder.exists():
@@ -146,32 +223,6 @@ def reused_store(folder: Path, codes: NDArray[np.uint8], env: dict[str, str]) ->
     figures = import_list(folder, codes, env, "sqlite")
     marker.write_text(json.dumps(figures) + "\n", encoding="utf-8")
     return figures
-
-
-def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
-    """Run ``safeguard ARGS``: wall s, CPU s (user + sys) and peak RSS MiB of this child alone.
-
-    `run_cli` reads the children's rusage, whose peak RSS is the largest of any child so
-    far (the import's); `os.wait4` gives the one command's own.
-    """
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
-        started = time.perf_counter()
-        child = subprocess.Popen(
-            [str(Path(sys.executable).with_name("safeguard")), *args],
-            env=env,
-            stdout=out,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert child.stderr is not None
-        errors = child.stderr.read()
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - started
-        if child.returncode != 0:
-            raise SystemExit(f"safeguard {' '.join(args)} failed:\n{errors[-3000:]}")
-        out.seek(0)
-        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read()
 
 
 @dataclass
@@ -210,11 +261,11 @@ def time_match(
     # First call builds and saves the indexes (or maps the saved ones into the page cache);
     # it is not timed. On a shared machine the CPU time of one run varies by tens of per
     # cent: medians of `repeats` runs each.
-    run_measured([*match_args, str(one)], env)
+    run_cli([*match_args, str(one)], env)
     ones, manys = [], []
     for _ in range(repeats):
-        ones.append(run_measured([*match_args, str(one)], env))
-        manys.append(run_measured([*match_args, str(many)], env))
+        ones.append(run_cli([*match_args, str(one)], env))
+        manys.append(run_cli([*match_args, str(many)], env))
     w1 = statistics.median(r[0] for r in ones)
     c1 = statistics.median(r[1] for r in ones)
     wq = statistics.median(r[0] for r in manys)
@@ -241,6 +292,9 @@ def bench_size(
     label: str,
     seed: int,
     repeats: int = 3,
+    *,
+    import_only: bool = False,
+    admin_url: str | None = None,
     reuse_data: Path | None = None,
 ) -> dict[str, object]:
     rng = np.random.default_rng(seed)
@@ -251,12 +305,15 @@ def bench_size(
         env.pop("SAFEGUARD_DB", None)
         env.pop("SAFEGUARD_DATABASE_URL", None)
         if reuse_data is not None:
-            imported = reused_store(reuse_data / f"{label}-{count}-seed{seed}", codes, env)
+            reused = reused_store(reuse_data / f"{label}-{count}-seed{seed}", codes, env)
+            imported = {"store": label, "entries": count, **reused}
         else:
             env["SAFEGUARD_DATA_DIR"] = str(folder / "data")
             if db_url is not None:
                 env["SAFEGUARD_DB"] = db_url
-            imported = import_list(folder, codes, env, label)
+            imported = import_list(folder, codes, env, label, db_url, admin_url)
+        if import_only:
+            return imported
         query_codes = queries_for(rng, codes, queries)
         timed = time_match(folder, query_codes, env, label, count, repeats)
         engine = time_engine(Path(env["SAFEGUARD_DATA_DIR"]) / "index", codes, query_codes)
@@ -283,9 +340,7 @@ def bench_size(
         flush=True,
     )
     return {
-        "store": label,
-        "entries": count,
-        **{key: round(value, 2) for key, value in imported.items()},
+        **imported,
         "startup_wall_s": round(timed.startup_wall, 3),
         "startup_cpu_s": round(timed.startup_cpu, 3),
         "queries": queries,
@@ -346,6 +401,9 @@ def main() -> None:
     parser.add_argument("--recall", type=int, default=200, help="queries checked by brute force")
     parser.add_argument("--postgres", help="server URL to create a throwaway database on")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--import-only", action="store_true", help="time `lists import` only, not match"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument(
         "--reuse-data",
@@ -359,17 +417,35 @@ def main() -> None:
         if not args.no_sqlite:
             results.append(
                 bench_size(
-                    size, args.queries, args.recall, None, "sqlite", 1, reuse_data=args.reuse_data
+                    size,
+                    args.queries,
+                    args.recall,
+                    None,
+                    "sqlite",
+                    1,
+                    import_only=args.import_only,
+                    reuse_data=args.reuse_data,
                 )
             )
         if args.postgres:
             admin = make_engine(args.postgres)
-            name = f"sg_bench_{uuid.uuid4().hex[:10]}"
+            name = f"import_bench_{uuid.uuid4().hex[:10]}"
             with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
             url = admin.url.set(database=name).render_as_string(hide_password=False)
             try:
-                results.append(bench_size(size, args.queries, args.recall, url, "postgresql", 1))
+                results.append(
+                    bench_size(
+                        size,
+                        args.queries,
+                        args.recall,
+                        url,
+                        "postgresql",
+                        1,
+                        import_only=args.import_only,
+                        admin_url=args.postgres,
+                    )
+                )
             finally:
                 with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

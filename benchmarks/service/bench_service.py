@@ -63,12 +63,16 @@ class Phase:
     errors: int
     known: int
     server_cpu: float = 0.0
+    loop_cpu: float = 0.0
+    loop_system_cpu: float = 0.0
 
     @property
     def cpu_ms_per_request(self) -> float:
         return self.server_cpu / self.requests * 1000 if self.requests else 0.0
 
     def line(self, cores: int) -> str:
+        if not self.latencies:
+            return f"| {self.name} | skipped |"
         ordered = sorted(self.latencies)
         p50 = statistics.median(ordered) * 1000
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
@@ -107,10 +111,33 @@ def process_tree_cpu(root: int) -> float:
     return sum(times.get(pid, 0.0) for pid in tree)
 
 
+def loop_threads_cpu(root: int) -> tuple[float, float]:
+    """User and system CPU seconds of the main threads of `root`'s children (the workers'
+    event loops)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    user = system = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or entry.name == str(root):
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != root:  # workers are the supervisor's children
+                continue
+            main = (entry / "task" / entry.name / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        user += int(main[11]) / ticks
+        system += int(main[12]) / ticks
+    return user, system
+
+
 def measured(server: int, run: Callable[[], Phase]) -> Phase:
-    before = process_tree_cpu(server)
+    before, loops_before = process_tree_cpu(server), loop_threads_cpu(server)
     phase = run()
     phase.server_cpu = process_tree_cpu(server) - before
+    loops_after = loop_threads_cpu(server)
+    phase.loop_cpu = loops_after[0] - loops_before[0]
+    phase.loop_system_cpu = loops_after[1] - loops_before[1]
     return phase
 
 
@@ -205,6 +232,16 @@ def main() -> None:
     parser.add_argument("--hash-requests", type=int, default=5000)
     parser.add_argument("--upload-requests", type=int, default=600)
     parser.add_argument("--phase-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="run each worker under cProfile (profiled_serve.py) and write its stats here; "
+        "the CPU figures are then inflated by the profiler",
+    )
+    parser.add_argument(
+        "--skip-uploads", action="store_true", help="hash phase only (profiling runs)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="safeguard-bench-") as folder:
@@ -256,11 +293,17 @@ def main() -> None:
             "SAFEGUARD_DATA_DIR": str(data_dir),
             "SAFEGUARD_INDEX_POLL_MS": "1000",
         }
-        server = subprocess.Popen(
-            [
+        if args.profile is None:
+            command = [
                 *(sys.executable, "-m", "safeguard", "serve", "--port", str(port)),
                 *("--workers", str(args.workers), "--db", url),
-            ],
+            ]
+        else:
+            profiled = Path(__file__).with_name("profiled_serve.py")
+            command = [sys.executable, str(profiled), str(args.profile.resolve())]
+            command += [str(port), str(args.workers), url]
+        server = subprocess.Popen(
+            command,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -293,9 +336,18 @@ def main() -> None:
                 encode(synthetic_photo(5000 + i, 1152, 864), quality=85) for i in range(18)
             ]
             uploads = [*planted_photos[:2], *unknown_photos]
+            json_type = "application/json"
+
+            def query_of(number: int) -> bytes:
+                return hash_bodies[(number * 7919) % len(hash_bodies)]
 
             # Warm each worker's code paths before timing.
-            drive(port, token, args.concurrency, 40, 30, lambda n: (uploads[n % 20], "image/jpeg"))
+            if args.skip_uploads:
+                drive(port, token, args.concurrency, 200, 30, lambda n: (query_of(n), json_type))
+            else:
+                drive(
+                    port, token, args.concurrency, 40, 30, lambda n: (uploads[n % 20], "image/jpeg")
+                )
             by_hash = measured(
                 server.pid,
                 lambda: drive(
@@ -314,7 +366,7 @@ def main() -> None:
                     port,
                     token,
                     args.concurrency,
-                    args.upload_requests,
+                    0 if args.skip_uploads else args.upload_requests,
                     args.phase_seconds,
                     lambda n: (uploads[n % len(uploads)], "image/jpeg"),
                 ),
@@ -366,6 +418,14 @@ def main() -> None:
     print(by_hash.line(args.workers))
     print(by_upload.line(args.workers))
     print()
+    if by_hash.requests:
+        per = 1000 / by_hash.requests
+        print(
+            f"by hash, server CPU ms/req in the workers' event-loop threads: "
+            f"{by_hash.loop_cpu * per:.2f} user + {by_hash.loop_system_cpu * per:.2f} system "
+            "(the rest: other threads, such as the batched writes and thread-pool matches, "
+            "and other processes)"
+        )
     print(
         f"in-process MatchService.match_digests by PDQ (the lookup alone, same run): "
         f"{lookup_ms:.3f} ms CPU; server CPU per /v1/match by hash / lookup = "

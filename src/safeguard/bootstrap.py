@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from safeguard.services.people.passwords import Passwords
     from safeguard.services.people.sign_in import SignInService
     from safeguard.services.report_review import ReportReview
+    from safeguard.services.retroactive_jobs import RetroactiveJobs
     from safeguard.services.review.exhibit_content import ExhibitContent
     from safeguard.services.review.grading import ReviewService
     from safeguard.services.review.preparation import ReviewPreparation
@@ -341,12 +342,21 @@ class Services:
 
     @cached_property
     def rate_limiter(self) -> Limiter:
-        """Per-key rate limits: shared through Redis when ``redis_url`` is set, else per process."""
+        """Rate limits per key and per client address, shared or per process.
+
+        Shared through Redis when ``redis_url`` is set, else through the database when it
+        is PostgreSQL; per process on SQLite.
+        """
         from safeguard.storage.memory_rate_limits import TokenBucketLimiter
 
         local = TokenBucketLimiter()
         if not self.settings.redis_url:
-            return local
+            if self.engine.dialect.name != "postgresql":
+                return local
+            from safeguard.storage.sql.rate_limits import SqlRateLimiter
+
+            # Opening `engine` above brought the schema (and the buckets' table) up to date.
+            return SqlRateLimiter(self.engine, local)
         from safeguard.storage.redis_rate_limits import RedisRateLimiter
 
         # One Redis may serve several deployments: each store's buckets have their own keys.
@@ -380,12 +390,28 @@ class Services:
         return ReportReview(self.service_store)
 
     @cached_property
+    def retroactive_jobs(self) -> RetroactiveJobs:
+        """Re-matching of past uploads after list changes, as resumable jobs.
+
+        The web app starts their background worker; the CLI runs them itself.
+        """
+        from safeguard.services.retroactive_jobs import RetroactiveJobs
+        from safeguard.storage.sql.retroactive_jobs import SqlRetroactiveJobStore
+
+        return RetroactiveJobs(
+            SqlRetroactiveJobStore(self.engine),
+            self.service_store,
+            self.hash_list_store,
+            self.service_actions,
+            self.settings.pdq_threshold,
+        )
+
+    @cached_property
     def list_administration(self) -> ListAdministration:
         """List management through the service: audited, re-matched, served at once."""
         from safeguard.domain.hash_lists import HashList
         from safeguard.services.list_changes import ListAdministration
         from safeguard.services.lists import ImportOutcome
-        from safeguard.services.retroactive import RetroactiveMatcher
 
         list_service = self.list_service
 
@@ -399,14 +425,11 @@ class Services:
                 version=current.version or None,
             )
 
-        retroactive = RetroactiveMatcher(
-            self.service_store, self.service_actions, self.settings.pdq_threshold
-        )
         return ListAdministration(
             self.hash_list_store,
             self.service_store,
             self.index_keeper,
-            retroactive,
+            self.retroactive_jobs,
             import_file,
             list_service=list_service,
             webhook_policy=self.webhook_policy,

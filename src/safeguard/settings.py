@@ -63,6 +63,11 @@ class Settings:
         sqlite_busy_timeout_ms: how long a SQLite write waits for another writer's lock.
         unauthenticated_body_bytes: largest body accepted from a request carrying no
             credentials (sign-in forms and the like); larger ones get 413 unread.
+        unauthenticated_rate_per_minute: requests without a valid key (none, an unknown or
+            revoked one, a failed sign-in) one client address may make a minute; over it
+            429 with Retry-After. 0 turns the limit off.
+        trusted_proxies: comma-separated addresses or networks (CIDR) of reverse proxies
+            whose ``X-Forwarded-For`` names the client; empty: the socket's peer is the client.
         bodies_in_flight_bytes: request bodies one service worker holds at once, all
             requests together; a request that would go over gets 503 with Retry-After.
         metrics_token: bearer token a Prometheus scraper sends for ``/metrics``; when empty,
@@ -113,6 +118,8 @@ class Settings:
     decode_memory_mb: int = 1536
     sqlite_busy_timeout_ms: int = 30000
     unauthenticated_body_bytes: int = 8192
+    unauthenticated_rate_per_minute: int = 300
+    trusted_proxies: str = ""
     bodies_in_flight_bytes: int = 160 * 1024 * 1024
     metrics_token: str = ""
     webhook_allowed_hosts: str = ""

@@ -24,7 +24,7 @@ from safeguard.domain.service import (
     WebhookDelivery,
     WebhookTarget,
 )
-from safeguard.storage.service_store import ServiceStore
+from safeguard.storage.service_store import SeenHashes, ServiceStore
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 MD5 = "0" * 31 + "1"
@@ -93,6 +93,15 @@ class ServiceStoreContract:
         assert store.seen_pdq(after_id=first) == []
         with pytest.raises(NotFoundError):
             store.get_seen(999)
+
+    def test_seen_uploads_in_pages_after_a_cursor(self, store: ServiceStore) -> None:
+        ids = store.add_seen_many([a_seen() for _ in range(5)])
+        assert [u.upload_id for u in store.seen_hashes_after(0, 2)] == ids[:2]
+        assert [u.upload_id for u in store.seen_hashes_after(ids[1], 10)] == ids[2:]
+        assert store.seen_hashes_after(ids[-1], 10) == []
+        page = store.seen_with_digests(HashAlgorithm.MD5, [MD5], after_id=ids[0], limit=2)
+        assert [u.upload_id for u in page] == ids[1:3]
+        assert store.seen_hashes_after(0, 1) == [SeenHashes(ids[0], {HashAlgorithm.MD5: MD5}, PDQ)]
 
     def test_hits_are_claimed_once(self, store: ServiceStore) -> None:
         assert store.claim_hit(1, "bad", "e1") is True

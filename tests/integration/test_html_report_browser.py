@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 from safeguard.reporting.contract import renderer_named
 from tests.integration.browser_tools import chromium
@@ -45,3 +46,23 @@ def test_chromium_renders_the_report_with_the_json_counts(tmp_path: Path) -> Non
     assert parsed.status_counts == expected
     assert parsed.scripts == 0
     assert parsed.images == []
+
+
+def test_column_heads_fit_their_columns_on_a_laptop_screen(
+    tmp_path: Path, browser: Browser
+) -> None:
+    # The devices table has a column per status ("unknown-image", ...): at 1280 px its heads
+    # once ran into each other; each head's text must fit inside its own cell.
+    page_file = tmp_path / "report.html"
+    with page_file.open("w", encoding="utf-8") as stream:
+        renderer_named("html").render(_report(), stream)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(page_file.as_uri())
+        overflowing = page.eval_on_selector_all(
+            "table th",
+            "heads => heads.filter(h => h.scrollWidth > h.clientWidth + 1).map(h => h.textContent)",
+        )
+    finally:
+        page.close()
+    assert overflowing == []

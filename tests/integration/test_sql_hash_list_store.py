@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from safeguard.domain.digests import HashAlgorithm
-from safeguard.domain.hash_lists import HashEntry
+from safeguard.domain.errors import InvalidDigestError
+from safeguard.domain.hash_lists import HashEntry, Provenance
+from safeguard.list_formats.entry_columns import ColumnarEntries, EntryColumns
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.sql import hash_list_store as sql_module
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
@@ -152,7 +156,6 @@ def test_match_service_follows_the_sql_change_log(
 
 
 def _entry_indexes(engine: Engine) -> set[str]:
-    from sqlalchemy import inspect
 
     return {str(ix["name"]) for ix in inspect(engine).get_indexes("hash_list_entries")}
 
@@ -225,7 +228,6 @@ def test_sqlite_import_keeps_indexes_when_other_lists_are_larger(
 def test_removal_log_migration_upgrades_a_lists_0001_database(tmp_path: Path) -> None:
     from alembic import command
     from alembic.config import Config
-    from sqlalchemy import inspect
 
     from safeguard.storage.sql.engine import MIGRATIONS_DIR
 
@@ -260,14 +262,18 @@ def test_first_import_defers_indexes_on_every_engine(
 
     store = SqlHashListStore(any_engine)
     indexes = _entry_indexes(any_engine)
+    foreign_keys = inspect(any_engine).get_foreign_keys("hash_list_entries")
+    assert foreign_keys  # PostgreSQL drops it for a first import, and adds it back
     monkeypatch.setattr(hash_list_rows, "DEFER_INDEXES_AFTER_ROWS", 10)
     entries = [make_entry(i) for i in range(INSERT_BATCH + 20)]
     with pytest.raises(ValueError, match="half-way"):
         store.import_list(bad_list(), failing(entries, INSERT_BATCH + 5))
     assert _entry_indexes(any_engine) == indexes
     assert store.all_lists() == []
+    assert inspect(any_engine).get_foreign_keys("hash_list_entries") == foreign_keys
     assert store.import_list(bad_list(), entries).entry_count == len(entries)
     assert _entry_indexes(any_engine) == indexes
+    assert inspect(any_engine).get_foreign_keys("hash_list_entries") == foreign_keys
     (found,) = store.find_exact(HashAlgorithm.SHA1, [digest_of("sha1", 7)])
     assert found.entry.entry_id == "e7"
 
@@ -297,3 +303,43 @@ def test_sqlite_import_lets_other_writers_in_while_the_file_is_read(
     assert store.import_list(bad_list(), entries()).entry_count == INSERT_BATCH * 2
     assert writes == [INSERT_BATCH + 10]
     other.dispose()
+
+
+def test_column_batches_store_what_entries_store(sql_store: SqlHashListStore) -> None:
+    # Categories, provenance (flags and dates too) and missing digests travel in columns.
+    entries = [
+        replace(
+            make_entry(i, pdq=i % 2 == 0),
+            provenance=Provenance(
+                source_record_id=f"r{i}",
+                victim_identified=None if i % 3 == 0 else i % 3 == 1,
+                first_seen=date(2020, 1, 1 + i % 28) if i % 4 else None,
+                last_seen=date(2021, 2, 1 + i % 28) if i % 5 else None,
+            ),
+            file_name=f"f{i}.jpg" if i % 2 else None,
+            size=i * 10 if i % 3 else None,
+        )
+        for i in range(30)
+    ]
+    batches = [EntryColumns.of_entries(entries[:10]), EntryColumns.of_entries(entries[10:])]
+    sql_store.import_list(bad_list("by-entries"), entries)
+    sql_store.import_list(bad_list("by-columns"), ColumnarEntries(iter(batches)))
+    assert list(sql_store.iter_entries("by-columns")) == entries
+    assert list(sql_store.iter_entries("by-entries")) == entries
+    # A re-import by difference takes the batches too.
+    changed = [*entries[:5], make_entry(99)]
+    sql_store.import_list(
+        bad_list("by-columns"), ColumnarEntries(iter([EntryColumns.of_entries(changed)]))
+    )
+    assert list(sql_store.iter_entries("by-columns")) == changed
+
+
+def test_column_batches_with_non_canonical_digests_are_refused(sql_store: SqlHashListStore) -> None:
+    entries = [make_entry(i) for i in range(3)]
+    sql_store.import_list(bad_list(), entries)
+    revision = sql_store.current_revision()
+    odd = EntryColumns.of_columns(1, {"entry_id": ["x"], "md5": [digest_of("md5", 1).upper()]})
+    with pytest.raises(InvalidDigestError, match="md5"):
+        sql_store.import_list(bad_list(), ColumnarEntries(iter([odd])))
+    assert list(sql_store.iter_entries("bad")) == entries
+    assert sql_store.current_revision() == revision

@@ -6,10 +6,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from safeguard.storage.retroactive_job_store import RetroactiveJobStore
 from safeguard.storage.service_store import ServiceStore
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
+from safeguard.storage.sql.retroactive_jobs import SqlRetroactiveJobStore
 from safeguard.storage.sql.service_store import SqlServiceStore
 from tests.conftest import private_postgres_database
+from tests.contracts.retroactive_job_store_contract import RetroactiveJobStoreContract
 from tests.contracts.service_store_contract import ServiceStoreContract
 
 
@@ -42,6 +45,7 @@ def postgres_engine(postgres_url: str) -> Iterator[Engine]:
             "service_webhook_targets",
             "service_webhook_deliveries",
             "service_audit",
+            "service_retroactive_jobs",
         ):
             conn.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
@@ -76,3 +80,52 @@ def test_decision_rolls_back_when_its_audit_entry_cannot_be_written(sqlite_engin
     with pytest.raises(Exception, match="service_audit"):
         ReportReview(store).decide(report_id, ReportStatus.CONFIRMED, "alice")
     assert store.get_report(report_id).status is ReportStatus.PENDING
+
+
+class TestSqliteRetroactiveJobStore(RetroactiveJobStoreContract):
+    @pytest.fixture
+    def jobs(self, sqlite_engine: Engine) -> RetroactiveJobStore:
+        return SqlRetroactiveJobStore(sqlite_engine)
+
+
+@pytest.mark.postgres
+class TestPostgresRetroactiveJobStore(RetroactiveJobStoreContract):
+    @pytest.fixture
+    def jobs(self, postgres_engine: Engine) -> RetroactiveJobStore:
+        return SqlRetroactiveJobStore(postgres_engine)
+
+
+def test_retroactive_jobs_schema_matches_the_table_definition(sqlite_engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from safeguard.storage.sql.schema import metadata
+
+    with sqlite_engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert [d for d in diffs if "service_retroactive_jobs" in repr(d)] == []
+
+
+@pytest.mark.postgres
+def test_two_claimers_racing_on_postgres_get_each_job_once(postgres_engine: Engine) -> None:
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    from safeguard.domain.retroactive_jobs import RetroactiveJob, RetroactiveState
+
+    store = SqlRetroactiveJobStore(postgres_engine)
+    now = datetime.now(UTC)
+    for _ in range(20):
+        store.add_job(RetroactiveJob("bad", now, "t", state=RetroactiveState.PENDING))
+    taken: list[tuple[str, int]] = []
+
+    def claim_all(worker: str) -> None:
+        while (job := store.claim_job(worker, now, now + timedelta(minutes=2), now)) is not None:
+            taken.append((worker, job.job_id))
+
+    threads = [threading.Thread(target=claim_all, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(job_id for _, job_id in taken) == sorted(j.job_id for j in store.list_jobs())

@@ -8,8 +8,11 @@ decoding out of the calling process:
   the web worker is inherited), each with ``RLIMIT_AS`` set to ``memory_bytes``, so a
   decode that asks for too much memory fails inside it (an error record, or the process
   dies) and never in the caller.
-* **Priority.** Subprocesses run at ``nice`` 10, so a worker's event loop (health checks,
-  hash queries) is scheduled before decoding when the CPUs are busy.
+* **Priority.** Subprocesses run `DECODER_NICENESS` (10) steps below their web worker
+  (``nice``), so a worker's event loop (health checks, hash queries) is scheduled before
+  decoding when the CPUs are busy. The parent lowers a new subprocess's priority as soon as
+  it exists, so that not even its interpreter start-up competes with the worker at equal
+  priority; the subprocess sets the same value again itself (not cumulatively).
 * **Concurrency and waiting.** At most ``workers`` decodes run at once per calling
   process; a call waits up to ``wait_seconds`` for a free one, then raises
   `OverloadedError` (the web layer answers 503 with Retry-After).
@@ -26,6 +29,7 @@ The overhead on an ordinary upload is one pipe round trip of its bytes and its h
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -49,6 +53,14 @@ logger = logging.getLogger(__name__)
 _CONTEXT = multiprocessing.get_context("spawn")
 _READY = "ready"
 _STARTUP_SECONDS = 60.0
+
+DECODER_NICENESS = 10
+"""How many ``nice`` steps below its web worker a decode subprocess runs."""
+
+
+def _decoder_priority() -> int:
+    """The ``nice`` value decode subprocesses of this process get (at most 19)."""
+    return min(19, os.getpriority(os.PRIO_PROCESS, 0) + DECODER_NICENESS)
 
 
 class CancelledDecodeError(SafeguardError):
@@ -80,14 +92,16 @@ def hash_with_limit(
     return hashes, width * height
 
 
-def _child_main(conn: Connection, options: HashOptions, memory_bytes: int) -> None:
+def _child_main(conn: Connection, options: HashOptions, memory_bytes: int, niceness: int) -> None:
     """A decode subprocess: hash what arrives on `conn` until it closes."""
     import resource
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this one ends
     # Below the web worker in CPU priority: health checks and cheap requests go first.
-    os.nice(10)
+    # (The parent set it already; set, not added, so it is the same either way.)
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)
     # Imported (and every decoder loaded) before the limit and the first upload, so
     # neither pays for it.
     import safeguard.hashing.pipeline  # noqa: F401
@@ -103,7 +117,8 @@ def _child_main(conn: Connection, options: HashOptions, memory_bytes: int) -> No
         return
     while True:
         try:
-            data, name, allowance = conn.recv()
+            name, allowance = conn.recv()
+            data = conn.recv_bytes()
         except (EOFError, OSError):
             return
         try:
@@ -126,13 +141,19 @@ class _Slot:
         saved = {k: os.environ.get(k) for k in env_threads}
         os.environ.update(env_threads)  # inherited by the spawned child only at start
         try:
+            niceness = _decoder_priority()
             self.process: BaseProcess = _CONTEXT.Process(
                 target=_child_main,
-                args=(child, options, memory_bytes),
+                args=(child, options, memory_bytes, niceness),
                 name="safeguard-decoder",
                 daemon=True,
             )
             self.process.start()
+            # At once, before the interpreter in it has started: its imports (a second of
+            # CPU) then never compete with the worker's event loop at equal priority.
+            if self.process.pid is not None:
+                with contextlib.suppress(OSError):
+                    os.setpriority(os.PRIO_PROCESS, self.process.pid, niceness)
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -285,7 +306,10 @@ class IsolatedHasher:
             self._forget(slot)
             raise DecoderCrashedError("the image decoder did not start")
         try:
-            slot.conn.send((data, name, allowance))
+            # The bytes go as they are (`send_bytes` writes from the buffer): pickling them
+            # with the rest would copy a 50 MB upload once more in the web worker.
+            slot.conn.send((name, allowance))
+            slot.conn.send_bytes(data)
         except (OSError, ValueError) as exc:
             self._forget(slot)
             raise DecoderCrashedError("the image decoder could not be reached") from exc

@@ -44,6 +44,7 @@ def _register() -> None:
         lists_commands,
         match_command,
         packages_commands,
+        retroactive_commands,
         review_commands,
         scan_commands,
         service_commands,

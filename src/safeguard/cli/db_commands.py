@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from safeguard.bootstrap import SchemaState, store_status
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import emit_json
 from safeguard.domain.errors import StorageError
 from safeguard.settings import Settings, database_url, load_settings
+
+if TYPE_CHECKING:
+    from safeguard.bootstrap import StoreStatus
 
 db_app = typer.Typer(
     help="The store: create it, upgrade its schema, show where it is.", no_args_is_help=True
@@ -26,6 +28,13 @@ def _settings(db: str | None) -> Settings:
     return settings
 
 
+def _store_status(settings: Settings) -> StoreStatus:
+    # Imported when run: `safeguard --help` need not load the store's wiring.
+    from safeguard.bootstrap import store_status
+
+    return store_status(settings)
+
+
 def _where(db: str | None) -> str:
     return "" if db is None else f" --db {db}"
 
@@ -33,21 +42,25 @@ def _where(db: str | None) -> str:
 @db_app.command("init")
 def init_command(db: DbOption = None) -> None:
     """Create the database (a SQLite file whose folder exists, or an empty PostgreSQL one)."""
+    from safeguard.bootstrap import SchemaState
+
     with errors_to_exit():
-        before = store_status(_settings(db))
+        before = _store_status(_settings(db))
         if before.state is SchemaState.CURRENT:
             typer.echo(f"{before.url} is already a Safeguard database; nothing to do.")
             return
         services_for(db, create=True).engine.dispose()
-        after = store_status(_settings(db))
+        after = _store_status(_settings(db))
     typer.echo(f"Created the Safeguard database at {after.url}.")
 
 
 @db_app.command("upgrade")
 def upgrade_command(db: DbOption = None) -> None:
     """Bring an existing database to this version's schema."""
+    from safeguard.bootstrap import SchemaState
+
     with errors_to_exit():
-        before = store_status(_settings(db))
+        before = _store_status(_settings(db))
         if before.state in (SchemaState.MISSING, SchemaState.EMPTY):
             raise StorageError(
                 f"no Safeguard database at {before.url}; create it with "
@@ -66,9 +79,11 @@ def info_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Show the resolved store, its state and the data folder; changes nothing."""
+    from safeguard.bootstrap import SchemaState
+
     with errors_to_exit():
         settings = _settings(db)
-        status = store_status(settings)
+        status = _store_status(settings)
     record = {
         "database": status.url,
         "sqlite_file": None if status.sqlite_path is None else str(status.sqlite_path),

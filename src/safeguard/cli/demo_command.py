@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from safeguard.bootstrap import Services
 from safeguard.cli.app import app
 from safeguard.cli.context import errors_to_exit, services_for
 from safeguard.cli.output import stderr_console
 from safeguard.domain.statuses import status_of
+
+if TYPE_CHECKING:
+    from safeguard.bootstrap import Services
 
 console = stderr_console
 

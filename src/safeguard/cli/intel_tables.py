@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
 from safeguard.services.intel import records
-from safeguard.services.intel.subjects import RankedSubject
+
+if TYPE_CHECKING:
+    from safeguard.services.intel.subjects import RankedSubject
 
 
 def ranked_table(rows: list[RankedSubject], title: str = "Subjects by priority") -> Table:

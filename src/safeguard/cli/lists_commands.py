@@ -99,12 +99,24 @@ def import_command(
         bool, typer.Option(help="Skip malformed records instead of refusing the file.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the stored list as JSON.")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            help="Re-match past uploads before returning (--no-wait: leave it to the server "
+            "or `lists retroactive run`)."
+        ),
+    ] = True,
     db: DbOption = None,
 ) -> None:
     """Import a hash list; all or nothing. Importing a name again replaces its entries.
 
-    An NSRL RDSv3 database is registered and queried where it lies, not copied.
+    An NSRL RDSv3 database is registered and queried where it lies, not copied. Past
+    uploads are then re-matched against the list by a retroactive job, saved after every
+    batch (see `safeguard lists retroactive`).
     """
+    # Registered on `lists_app`, so imported only once this module is.
+    from safeguard.cli.retroactive_commands import job_line, job_record
+
     with errors_to_exit():
         # Checked before the store is opened or the file read: nothing is written on a typo.
         if threshold is not None:
@@ -122,6 +134,7 @@ def import_command(
             outcome, change = services_for(db).list_administration.import_list_file(
                 file,
                 cli_actor(),
+                None if wait else 0,
                 name=name,
                 kind=kind,
                 format_name=format_name,
@@ -148,6 +161,8 @@ def import_command(
             )
             if not outcome.in_place:
                 record["counts"] = outcome.counts.as_record()
+            job = change.retroactive_job
+            record["retroactive_job"] = None if job is None else job_record(job)
             emit_json(record)
             return
         if outcome.in_place:
@@ -163,6 +178,9 @@ def import_command(
             print_import_counts(file.name, outcome.counts)
         if change.retroactive:
             typer.echo(f"{len(change.retroactive):,} past uploads now match; their actions ran.")
+        job = change.retroactive_job
+        if job is not None and not outcome.in_place and (job.note or not job.state.is_final):
+            typer.echo(job_line(job), err=True)
 
 
 def print_import_counts(file_name: str, counts: ImportCounts) -> None:

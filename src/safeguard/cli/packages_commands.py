@@ -11,21 +11,23 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from safeguard.bootstrap import Services
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import stderr_console
 from safeguard.domain.forces import destination_name
-from safeguard.domain.package_access import Viewer, viewer_of
-from safeguard.domain.package_outcomes import Outcome, SeizedDevice
-from safeguard.domain.packages import Package
-from safeguard.reporting.operation_dashboard import dashboard_csv, render_dashboard_html
-from safeguard.services.intel.packages import Override
+
+if TYPE_CHECKING:
+    from safeguard.bootstrap import Services
+    from safeguard.domain.package_access import Viewer
+    from safeguard.domain.packages import Package
+
+# The package, outcome and dashboard modules are imported by the commands that use them,
+# so that `safeguard --help` does not load them.
 
 packages_app = typer.Typer(help="Intelligence packages: build, approve, send, track, outcomes.")
 app.add_typer(packages_app, name="packages", no_args_is_help=True)
@@ -36,6 +38,8 @@ console = stderr_console
 
 
 def _viewer(services: Services, username: str) -> Viewer:
+    from safeguard.domain.package_access import viewer_of
+
     return viewer_of(services.users.find(username))
 
 
@@ -62,6 +66,8 @@ def build(
     """Build a draft package for a subject (or its network)."""
     with errors_to_exit():
         services = services_for(db)
+        from safeguard.services.intel.packages import Override
+
         override = Override(route_to, reason) if route_to else None
         package = services.packages.build(
             _viewer(services, as_user), subject, network=network, override=override, notes=notes
@@ -132,6 +138,8 @@ def outcome(
     db: DbOption = None,
 ) -> None:
     """Record what happened on a package (the destination force's contact or officers)."""
+    from safeguard.domain.package_outcomes import Outcome, SeizedDevice
+
     with errors_to_exit():
         services = services_for(db)
         report = Outcome(
@@ -233,6 +241,8 @@ def dashboard(
     db: DbOption = None,
 ) -> None:
     """Write the operation dashboard as an HTML page (inline SVG charts) or CSV."""
+    from safeguard.reporting.operation_dashboard import dashboard_csv, render_dashboard_html
+
     with errors_to_exit():
         services = services_for(db)
         board = services.operation_dashboard.dashboard(_viewer(services, as_user))

@@ -7,11 +7,10 @@ examiner role and be on the case's access list, exactly as in the web grid.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from safeguard.bootstrap import Services
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.lists_commands import lists_app
@@ -19,6 +18,9 @@ from safeguard.cli.output import emit_json, stderr_console
 from safeguard.domain.cases import Case
 from safeguard.domain.errors import AccessDeniedError
 from safeguard.domain.people import Role, User
+
+if TYPE_CHECKING:
+    from safeguard.bootstrap import Services
 
 review_app = typer.Typer(help="Examiner review: prepare exhibits, VICS case files in and out.")
 app.add_typer(review_app, name="review", no_args_is_help=True)

@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from safeguard.bootstrap import Services
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import announce_lists, emit_json, stderr_console
@@ -22,6 +21,7 @@ from safeguard.domain.errors import SafeguardError
 from safeguard.reporting.contract import STATUS_ORDER
 
 if TYPE_CHECKING:
+    from safeguard.bootstrap import Services
     from safeguard.services.triage_model import ScanProgress
 
 case_app = typer.Typer(help="Open and inspect cases.", no_args_is_help=True)

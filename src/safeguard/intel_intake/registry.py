@@ -8,7 +8,6 @@ Detection asks readers in registration order.
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from safeguard.domain.errors import InputError
@@ -40,6 +39,9 @@ def _load_plugins() -> None:
     if _plugins_loaded:
         return
     _plugins_loaded = True
+    # Imported on first use: reading package metadata costs start-up time of every command.
+    from importlib.metadata import entry_points
+
     for point in entry_points(group=READER_ENTRY_POINTS):
         loaded = point.load()
         register_reader(loaded() if isinstance(loaded, type) else loaded)

@@ -16,7 +16,7 @@ which a SHA-256 value has only about one time in twenty, so the file's values de
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
 from itertools import islice
 from pathlib import Path
@@ -31,6 +31,12 @@ from safeguard.list_formats.contract import (
     ParsedList,
     ReadReport,
     derived_entry_id,
+)
+from safeguard.list_formats.entry_columns import (
+    BATCH_ROWS,
+    DIGEST_COLUMN,
+    ColumnarEntries,
+    EntryColumns,
 )
 from safeguard.list_formats.record_parsing import RecordError, guard_records, parse_digest
 
@@ -150,14 +156,56 @@ class ChecksumTextReader:
         stated = {"bare_64_digit_values": bare_64.value} if bare_64 is not None else {}
         metadata = ListMetadata(format_name=self.name, suggested_name=path.stem, stated=stated)
         chosen = bare_64 or HashAlgorithm.SHA256
-        entries = guard_records(
-            _numbered_lines(path, source),
-            lambda number, line: _line_entry(line, chosen),
-            source=source,
-            policy=errors,
-            report=report,
+
+        def parse(number: int, line: str) -> HashEntry:
+            return _line_entry(line, chosen)
+
+        entries = ColumnarEntries(
+            _bare_value_batches(
+                _numbered_lines(path, source), chosen, parse, source, errors, report
+            )
         )
         return ParsedList(metadata, entries, report)
+
+
+def _bare_value_batches(
+    lines: Generator[tuple[int, str], None, None],
+    bare_64: HashAlgorithm,
+    parse: Callable[[int, str], HashEntry],
+    source: str,
+    policy: ErrorPolicy,
+    report: ReadReport,
+) -> Iterator[EntryColumns]:
+    """The lines in batches of columns, each batch taken whole when it can be.
+
+    A batch of bare lower-case digests of one length (``threatexchange dataset -S``
+    output) becomes columns at once; any other batch is parsed line by line.
+    """
+    try:
+        while chunk := list(islice(lines, BATCH_ROWS)):
+            values = [line for _, line in chunk]
+            lengths = set(map(len, values))
+            algorithm = _BY_LENGTH.get(lengths.pop()) if len(lengths) == 1 else None
+            # The joined text stripped of hex digits is empty exactly when every character
+            # is one: a line holds a canonical digest and nothing else.
+            if algorithm is None or "".join(values).strip("0123456789abcdef"):
+                entries = list(
+                    guard_records(chunk, parse, source=source, policy=policy, report=report)
+                )
+                if entries:
+                    yield EntryColumns.of_entries(entries)
+                continue
+            if len(chunk[0][1]) == 64:
+                algorithm = bare_64
+            ids = [derived_entry_id({algorithm: value}) for value in values]
+            report.records += len(values)
+            report.entries += len(values)
+            report.last_record = chunk[-1][0]
+            yield EntryColumns.of_columns(
+                len(values), {"entry_id": ids, DIGEST_COLUMN[algorithm]: values}
+            )
+    finally:
+        lines.close()
 
 
 def _numbered_lines(path: Path, source: str) -> Generator[tuple[int, str], None, None]:

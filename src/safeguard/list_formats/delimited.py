@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO, cast
 
-from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.digests import HEX_LENGTHS, HashAlgorithm
 from safeguard.domain.errors import ListFormatError
 from safeguard.domain.hash_lists import PROJECT_VIC, HashEntry, Provenance
 from safeguard.list_formats.contract import (
@@ -28,6 +28,8 @@ from safeguard.list_formats.contract import (
     ReadReport,
     derived_entry_id,
 )
+from safeguard.list_formats.delimited_rows import numbered_rows, plain_columns
+from safeguard.list_formats.entry_columns import ColumnarEntries
 from safeguard.list_formats.record_parsing import (
     IgnoredRecord,
     PlaceholderPhotoDnaError,
@@ -158,6 +160,18 @@ class _Layout:
     def has_hashes(self) -> bool:
         return bool(self.digests) or self.typed is not None
 
+    @property
+    def plain(self) -> bool:
+        """Rows carry an id and hex digests only: they can be read in columns."""
+        return (
+            bool(self.digests)
+            and all(algorithm in HEX_LENGTHS for _, algorithm in self.digests)
+            and self.typed is None
+            and not self.note_parts
+            and self.quality < 0
+            and set(self.fields) <= {"id"}
+        )
+
 
 def _sniff_delimiter(line: str) -> str:
     counts = {delimiter: line.count(delimiter) for delimiter in _DELIMITERS}
@@ -231,34 +245,28 @@ class DelimitedReader:
             stated=stated,
         )
         report = ReadReport()
-        entries = guard_records(
-            _numbered_rows(path, source, delimiter),
-            lambda number, row: _row_entry(row, layout, scheme, report),
-            source=source,
-            policy=errors,
-            report=report,
-        )
+
+        def parse(number: int, row: list[str]) -> HashEntry | None:
+            return _row_entry(row, layout, scheme, report)
+
+        rows = numbered_rows(path, source, delimiter)
+        entries: Iterator[HashEntry]
+        if layout.plain:
+            entries = ColumnarEntries(
+                plain_columns(
+                    rows,
+                    width=len(header),
+                    digests=layout.digests,
+                    id_index=layout.fields.get("id"),
+                    parse=parse,
+                    source=source,
+                    policy=errors,
+                    report=report,
+                )
+            )
+        else:
+            entries = guard_records(rows, parse, source=source, policy=errors, report=report)
         return ParsedList(metadata, entries, report)
-
-
-def _numbered_rows(path: Path, source: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) for each data row after the header; comments and blanks skipped."""
-    try:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
-            seen_header = False
-            for row in reader:
-                if not row or not any(cell.strip() for cell in row):
-                    continue
-                if not seen_header:
-                    # Comment lines may precede the header; after it every row is data.
-                    seen_header = not row[0].startswith("#")
-                    continue
-                yield reader.line_num, row
-    except csv.Error as exc:
-        raise ListFormatError(source, reader.line_num, f"unreadable CSV: {exc}") from exc
-    except OSError as exc:
-        raise ListFormatError(source, None, f"cannot read the file: {exc.strerror}") from exc
 
 
 def _row_entry(

@@ -12,7 +12,6 @@ permissive text formats.
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from safeguard.domain.digests import HashAlgorithm
@@ -80,6 +79,9 @@ def _load_plugins() -> None:
     if _plugins_loaded:
         return
     _plugins_loaded = True
+    # Imported on first use: reading package metadata costs start-up time of every command.
+    from importlib.metadata import entry_points
+
     for group, register in (
         (READER_ENTRY_POINTS, register_reader),
         (WRITER_ENTRY_POINTS, register_writer),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC
 from html import escape
 
 from safeguard.domain.package_outcomes import FIGURE_FIELDS, Dashboard, Figures
@@ -105,13 +106,14 @@ body {{ font: 13px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #1b1b1b; }}
 table {{ border-collapse: collapse; margin: .5rem 0 1.2rem; }}
 th, td {{ border: 1px solid #bbb; padding: .2rem .45rem; text-align: left; }}
 th {{ background: #eee; font-weight: 600; }} td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+tr > :first-child {{ min-width: 6rem; }} /* a month (2026-02) stays on one line */
 .figures {{ display: flex; flex-wrap: wrap; gap: .6rem; }}
 .figure {{ border: 1px solid #bbb; padding: .4rem .7rem; min-width: 8rem; }}
 .figure .v {{ display: block; font-size: 1.6rem; font-weight: 700; }}
 .chart {{ display: block; margin: .6rem 0; }}
 </style></head><body>
 <h1>{escape(dashboard.title)}</h1>
-<p>Figures from the outcomes forces recorded (the latest report per package), generated {dashboard.generated_at.isoformat(timespec="seconds")}.
+<p>Figures from the outcomes forces recorded (the latest report per package), generated {dashboard.generated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC.
 Devices examined are exhibits of the linked forensic cases with a completed scan.</p>
 <h2>National</h2><div class="figures">{headline}</div>
 <h2>By force</h2>{_table("Force", forces, n)}

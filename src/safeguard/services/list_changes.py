@@ -2,7 +2,9 @@
 
 Each write goes to the shared `HashListStore` (which bumps its revision, so other worker
 processes catch up), is recorded in the audit log, refreshes this process's index, and,
-when entries were added, re-matches past uploads (`RetroactiveMatcher`).
+when entries were added, re-matches past uploads through a retroactive job
+(`RetroactiveJobs`): recorded before the change, so a crash cannot lose it, and run here
+for as many batches as the caller asks, the rest by a worker.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from safeguard.domain.cases import AuditEvent
 from safeguard.domain.errors import ConfigurationError, NotFoundError
 from safeguard.domain.hash_lists import HashEntry, HashList
 from safeguard.domain.matches import check_pdq_threshold
+from safeguard.domain.retroactive_jobs import RetroactiveJob
 from safeguard.domain.service import (
     WebhookDelivery,
     WebhookTarget,
@@ -25,7 +28,8 @@ from safeguard.domain.service import (
     parse_actions,
 )
 from safeguard.services.lists import ImportCounts, ImportOutcome, ListService
-from safeguard.services.retroactive import RetroactiveHit, RetroactiveMatcher
+from safeguard.services.retroactive import RetroactiveHit
+from safeguard.services.retroactive_jobs import RetroactiveJobs
 from safeguard.services.upload_matching import IndexKeeper
 from safeguard.services.webhook_urls import WebhookPolicy, redact
 from safeguard.storage.hash_list_store import HashListStore
@@ -46,15 +50,19 @@ class ListChange:
     Attributes:
         hash_list: the list after the change.
         written: entries written (added or replaced) or removed.
-        retroactive: past uploads that now match, with what their actions did.
+        retroactive: past uploads found to match by the batches run during the change,
+            with what their actions did (the job's later batches act on the rest).
         counts: for a file import, where every record of the file went (read, stored,
             skipped, ignored, merged, with reasons).
+        retroactive_job: the job re-matching past uploads, as it stood when the call
+            returned; None when the change added nothing.
     """
 
     hash_list: HashList
     written: int
     retroactive: tuple[RetroactiveHit, ...] = ()
     counts: ImportCounts | None = None
+    retroactive_job: RetroactiveJob | None = None
 
 
 class ListAdministration:
@@ -65,7 +73,7 @@ class ListAdministration:
         lists: HashListStore,
         store: ServiceStore,
         keeper: IndexKeeper,
-        retroactive: RetroactiveMatcher,
+        retroactive: RetroactiveJobs,
         importer: ListFileImporter | None = None,
         clock: Callable[[], datetime] = _utcnow,
         list_service: ListService | None = None,
@@ -127,10 +135,23 @@ class ListAdministration:
         self._keeper.ensure_fresh(force=True)
         return stored, secret
 
+    @property
+    def retroactive_jobs(self) -> RetroactiveJobs:
+        """The retroactive jobs of list changes (status, resume, cancel)."""
+        return self._retroactive
+
     def import_file(
-        self, name: str, path: Path, actor: str, list_format: str | None = None
+        self,
+        name: str,
+        path: Path,
+        actor: str,
+        list_format: str | None = None,
+        retroactive_batches: int | None = None,
     ) -> ListChange:
         """Replace a list's entries with those of a list file, then re-match past uploads.
+
+        `retroactive_batches`: batches of past uploads re-matched before returning (None:
+        until the job ends or is held; 0: all left to a worker).
 
         Raises:
             NotFoundError: no such list.
@@ -140,17 +161,20 @@ class ListAdministration:
         if self._importer is None:
             raise ConfigurationError("list file import is not available in this service")
         current = self._lists.get_list(name)
-        outcome = self._importer(path, current, list_format)
+        job = self._retroactive.prepare(name, None, actor)
+        try:
+            outcome = self._importer(path, current, list_format)
+        except BaseException:
+            self._retroactive.abandon(job, "the import failed; the list is unchanged")
+            raise
         stored = outcome.hash_list
         self._audit(actor, "list.imported", name, entries=str(stored.entry_count))
         self._keeper.ensure_fresh(force=True)
-        hits = self._retroactive.rematch(
-            stored, self._lists.iter_entries(name), self._keeper.lists()
-        )
-        return ListChange(stored, stored.entry_count, tuple(hits), outcome.counts)
+        job, hits = self._retroactive.start(job, name, retroactive_batches)
+        return ListChange(stored, stored.entry_count, tuple(hits), outcome.counts, job)
 
     def import_list_file(
-        self, path: Path, actor: str, **options: Any
+        self, path: Path, actor: str, retroactive_batches: int | None = None, **options: Any
     ) -> tuple[ImportOutcome, ListChange]:
         """Import a list file (creating or replacing the list), audited and re-matched.
 
@@ -160,6 +184,7 @@ class ListAdministration:
         Args:
             path: the list file.
             actor: who imports it (for the audit log).
+            retroactive_batches: as for `import_file`.
             options: `ListService.import_file`'s keyword arguments (name, kind, format_name,
                 source, version, threshold, action, lenient, on_progress).
 
@@ -167,7 +192,13 @@ class ListAdministration:
             ConfigurationError: no list service is configured, or an option is impossible.
             ListFormatError: the file cannot be read (the store is unchanged).
         """
-        outcome = self._require_list_service().import_file(path, **options)
+        service = self._require_list_service()
+        job = self._retroactive.prepare(str(options.get("name") or ""), None, actor)
+        try:
+            outcome = service.import_file(path, **options)
+        except BaseException:
+            self._retroactive.abandon(job, "the import failed; the store is unchanged")
+            raise
         stored = outcome.hash_list
         self._audit(
             actor,
@@ -179,11 +210,12 @@ class ListAdministration:
         )
         self._keeper.ensure_fresh(force=True)
         hits: list[RetroactiveHit] = []
-        if not outcome.in_place:  # a list queried in place (NSRL) is known-good only
-            hits = self._retroactive.rematch(
-                stored, self._lists.iter_entries(stored.name), self._keeper.lists()
-            )
-        return outcome, ListChange(stored, stored.entry_count, tuple(hits), outcome.counts)
+        if outcome.in_place:  # a list queried in place (NSRL) is known-good only
+            job = self._retroactive.abandon(job, "a list queried in place is never matched")
+        else:
+            job, hits = self._retroactive.start(job, stored.name, retroactive_batches)
+        change = ListChange(stored, stored.entry_count, tuple(hits), outcome.counts, job)
+        return outcome, change
 
     def remove_list(self, name: str, actor: str) -> None:
         """Delete a list and its entries (a reference list's file is left alone), audited.
@@ -200,20 +232,40 @@ class ListAdministration:
             raise ConfigurationError("list file import is not available here")
         return self._list_service
 
-    def add_entries(self, name: str, entries: Iterable[HashEntry], actor: str) -> ListChange:
+    def add_entries(
+        self,
+        name: str,
+        entries: Iterable[HashEntry],
+        actor: str,
+        retroactive_batches: int | None = None,
+    ) -> ListChange:
         """Add (or replace by id) entries, then re-match past uploads against them.
+
+        `retroactive_batches`: batches of past uploads re-matched before returning (None:
+        until the job ends or is held; 0: all left to a worker).
 
         Raises:
             NotFoundError: no such list.
             InvalidDigestError: an entry's digest is malformed.
         """
         added = list(entries)
-        written = self._lists.add_entries(name, added)
+        self._lists.get_list(name)
+        job = None
+        if added:
+            job = self._retroactive.prepare(name, [e.entry_id for e in added], actor)
+        try:
+            written = self._lists.add_entries(name, added)
+        except BaseException:
+            if job is not None:
+                self._retroactive.abandon(job, "the change failed; the list is unchanged")
+            raise
         self._audit(actor, "list.entries_added", name, count=str(written))
         self._keeper.ensure_fresh(force=True)
         hash_list = self._lists.get_list(name)
-        hits = self._retroactive.rematch(hash_list, added, self._keeper.lists())
-        return ListChange(hash_list, written, tuple(hits))
+        hits: list[RetroactiveHit] = []
+        if job is not None:
+            job, hits = self._retroactive.start(job, name, retroactive_batches)
+        return ListChange(hash_list, written, tuple(hits), retroactive_job=job)
 
     def remove_entries(self, name: str, entry_ids: Sequence[str], actor: str) -> ListChange:
         """Remove entries by id (unknown ids are ignored).

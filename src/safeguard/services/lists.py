@@ -9,13 +9,13 @@ and queried in place, never copied (a full set is over 150 GB).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import ConfigurationError
-from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
+from safeguard.domain.hash_lists import HashList, ListKind
 from safeguard.domain.matches import (
     DEFAULT_PDQ_THRESHOLD,
     check_pdq_threshold,
@@ -26,6 +26,7 @@ from safeguard.list_formats.contract import ErrorPolicy, ListMetadata, ReadRepor
 from safeguard.list_formats.hashdeep import HashdeepWriter, columns_for
 from safeguard.list_formats.nsrl import NsrlDatabase, NsrlReader
 from safeguard.list_formats.registry import detect_reader, reader_named, writer_named
+from safeguard.services.import_watch import ImportWatch
 from safeguard.storage.hash_list_store import HashListStore
 
 EXPORT_FORMATS: tuple[str, ...] = (
@@ -42,12 +43,6 @@ EXPORT_FORMATS: tuple[str, ...] = (
 """Formats `ListService.export` writes."""
 
 _READER_ALIASES = {"csv": "delimited", "tsv": "delimited", "md5sum": "checksum-text"}
-
-OVERLAP_SAMPLE = 200
-"""Entries of a newly imported list looked up in the other lists to spot a double import."""
-
-PROGRESS_EVERY = 10_000
-"""Entries between two progress reports of an import."""
 
 DEFAULT_KIND = ListKind.KNOWN_BAD
 """Kind of a list whose file and caller say nothing: a false alarm is safer than a miss."""
@@ -154,17 +149,6 @@ class ImportCounts:
         }
 
 
-def _counted(
-    entries: Iterator[HashEntry], on_progress: Callable[[int], None]
-) -> Iterator[HashEntry]:
-    count = 0
-    for count, entry in enumerate(entries, start=1):
-        yield entry
-        if count % PROGRESS_EVERY == 0:
-            on_progress(count)
-    on_progress(count)
-
-
 def check_threshold(threshold: int) -> int:
     """Return a PDQ threshold after checking it makes matching meaningful.
 
@@ -249,35 +233,22 @@ class ListService:
             hash_list = self._list_for(
                 path, parsed.metadata, name, kind, source, version, threshold, checked_action
             )
-            entries = parsed.entries
-            if on_progress is not None:
-                entries = _counted(entries, on_progress)
-            stored = self._store.import_list(hash_list, entries)
-        sampled, overlaps = self._overlaps(stored.name)
+            watch = ImportWatch(on_progress)
+            stored = self._store.import_list(hash_list, watch.entries(parsed.entries))
+        overlaps = self._overlaps(stored.name, watch.sample)
         return ImportOutcome(
-            stored, reader.name, report=parsed.report, overlaps=overlaps, sampled=sampled
+            stored, reader.name, report=parsed.report, overlaps=overlaps, sampled=watch.sampled
         )
 
-    def _overlaps(self, name: str, sample: int = OVERLAP_SAMPLE) -> tuple[int, dict[str, int]]:
-        # The first entries with a cryptographic digest, looked up in every other list.
-        wanted: dict[HashAlgorithm, list[str]] = {}
-        sampled = 0
-        for entry in self._store.iter_entries(name):
-            for algorithm in (HashAlgorithm.SHA256, HashAlgorithm.SHA1, HashAlgorithm.MD5):
-                value = entry.digests.get(algorithm)
-                if value:
-                    wanted.setdefault(algorithm, []).append(value)
-                    sampled += 1
-                    break
-            if sampled >= sample:
-                break
+    def _overlaps(self, name: str, wanted: dict[HashAlgorithm, list[str]]) -> dict[str, int]:
+        """How many of the `wanted` digests each other list holds (see `duplicate_warning`)."""
         found: dict[str, set[str]] = {}
         for algorithm, values in wanted.items():
             for stored in self._store.find_exact(algorithm, values):
                 if stored.hash_list.name != name:
                     value = stored.entry.digests.get(algorithm, "")
                     found.setdefault(stored.hash_list.name, set()).add(value.lower())
-        return sampled, {other: len(values) for other, values in sorted(found.items())}
+        return {other: len(values) for other, values in sorted(found.items())}
 
     @staticmethod
     def _list_for(

@@ -1,37 +1,38 @@
 """Retroactive matching: when entries are added to a list, re-match past uploads' hashes.
 
-The service keeps the hashes of what it has seen (`SeenUpload`), never content. New
-entries are looked up among them: exact digests in batches by the store's index, PDQ
-hashes by radius search in a `PdqIndex` built over the seen PDQ hashes (exact, never
-misses), so a large import costs one index build plus one search per entry. New hits go
-through the same actions as live ones; hits already acted on are claimed in the store, so
-no hit is acted on twice.
+The service keeps the hashes of what it has seen (`SeenUpload`), never content. A list
+change's added entries are compiled once into a `JobMatcher`, which then takes past uploads
+in batches ordered by upload id, so the work of one change is cut into bounded steps that a
+job (`safeguard.services.retroactive_jobs`) runs, saving its cursor after each.
+
+Two ways to find a batch's candidates, chosen by the entries:
+
+* lookup: a few exact digests and no PDQ hash: the store's digest indexes give the past
+  uploads holding them (after the cursor), so a one-entry change never reads every upload;
+* scan: PDQ hashes, or many digests: the hashes of the next `batch_size` past uploads (with
+  a PDQ hash, when the entries have only PDQ hashes) are read and compared in memory, PDQ
+  ones by radius search in a `PdqIndex` built over the entries (exact, never misses).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, normalise_digest
 from safeguard.domain.hash_lists import HashEntry, HashList
-from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, Match, effective_pdq_threshold
+from safeguard.domain.matches import Match
 from safeguard.matching.pdq_index import PdqIndex
-from safeguard.services.actions import ActionOutcome, ActionService
-from safeguard.storage.service_store import ServiceStore
+from safeguard.services.actions import ActionOutcome
+from safeguard.storage.service_store import SeenHashes, ServiceStore
 
-_PAGE = 100_000
-_LOOKUP_BATCH = 500
+LOOKUP_BATCH = 500
+"""Digests per store query (the store takes up to 1,000)."""
 
-MAX_HITS_PER_CHANGE = 1000
-"""Past uploads acted on (reports drafted, webhooks queued) for one list change at most.
-Beyond it the change is stopped and logged: so many hits mean a mistaken entry or
-threshold, and a person should look before thousands of reports are drafted."""
-
-logger = logging.getLogger(__name__)
+MAX_LOOKUP_DIGESTS = 10_000
+"""Entries' exact digests up to which candidates are looked up by digest, not scanned for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,120 +44,129 @@ class RetroactiveHit:
     outcome: ActionOutcome
 
 
-class RetroactiveMatcher:
-    """Re-matches seen uploads against entries added to a list."""
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One step's past uploads.
 
-    def __init__(
-        self,
-        store: ServiceStore,
-        actions: ActionService,
-        default_threshold: int = DEFAULT_PDQ_THRESHOLD,
-        max_hits: int = MAX_HITS_PER_CHANGE,
-    ) -> None:
-        self._store = store
-        self._actions = actions
-        self._default_threshold = default_threshold
-        self._max_hits = max_hits
+    Attributes:
+        uploads: the candidates, by id (with lookup, only uploads holding a digest).
+        cursor: the id up to which every past upload has been covered by this batch.
+        exhausted: True when no past upload after `cursor` is left to look at.
+        checked: past uploads this batch covered (read, or found by digest).
+    """
 
-    def rematch(
-        self, hash_list: HashList, entries: Iterable[HashEntry], lists: Mapping[str, HashList]
-    ) -> list[RetroactiveHit]:
-        """Find past uploads matching `entries` of `hash_list` and act on the new hits.
+    uploads: Sequence[SeenHashes]
+    cursor: int
+    exhausted: bool
+    checked: int
 
-        Args:
-            hash_list: the list the entries belong to (its threshold, kind, actions apply).
-            entries: the added entries (read once).
-            lists: every list by name, for the actions.
 
-        Returns:
-            One hit per past upload with new matches. Nothing is done for a disabled list.
-        """
-        if not hash_list.enabled:
-            return []
-        found: dict[int, list[Match]] = {}
-        exact: dict[HashAlgorithm, dict[str, list[HashEntry]]] = {
+class JobMatcher:
+    """A list change's added entries, compiled to match past uploads batch by batch.
+
+    Args:
+        entries: the added entries (read once).
+    """
+
+    def __init__(self, entries: Iterable[HashEntry]) -> None:
+        self._exact: dict[HashAlgorithm, dict[str, list[HashEntry]]] = {
             algorithm: {} for algorithm in CRYPTOGRAPHIC_ALGORITHMS
         }
-        pdq_entries: list[tuple[str, HashEntry]] = []
+        pdq_entries: list[HashEntry] = []
+        pdq_codes: list[bytes] = []
         for entry in entries:
             for algorithm, value in entry.digests.items():
-                if algorithm in exact:
+                if algorithm in self._exact:
                     canonical = normalise_digest(algorithm, value)
-                    exact[algorithm].setdefault(canonical, []).append(entry)
+                    self._exact[algorithm].setdefault(canonical, []).append(entry)
                 elif algorithm is HashAlgorithm.PDQ:
-                    pdq_entries.append((normalise_digest(algorithm, value), entry))
-        for algorithm, by_value in exact.items():
-            values = list(by_value)
-            for start in range(0, len(values), _LOOKUP_BATCH):
-                batch = values[start : start + _LOOKUP_BATCH]
-                for upload in self._store.seen_with_digests(algorithm, batch):
-                    for entry in by_value.get(upload.digests.get(algorithm, ""), []):
-                        found.setdefault(upload.upload_id, []).append(
-                            Match.of_entry(hash_list, entry, algorithm)
-                        )
+                    pdq_entries.append(entry)
+                    pdq_codes.append(bytes.fromhex(normalise_digest(algorithm, value)))
+        self._pdq_entries = pdq_entries
+        self._pdq_index: PdqIndex | None = None
         if pdq_entries:
-            self._rematch_pdq(hash_list, pdq_entries, found)
-        return self._act(hash_list, found, lists)
+            self._pdq_index = PdqIndex.build(
+                np.arange(len(pdq_entries), dtype=np.int64),
+                np.frombuffer(b"".join(pdq_codes), dtype=np.uint8).reshape(-1, 32),
+            )
+        digests = sum(len(values) for values in self._exact.values())
+        self._exact_count = digests
+        self._lookup = not pdq_entries and digests <= MAX_LOOKUP_DIGESTS
+        self._empty = not pdq_entries and digests == 0
 
-    def _rematch_pdq(
-        self,
-        hash_list: HashList,
-        entries: list[tuple[str, HashEntry]],
-        found: dict[int, list[Match]],
-    ) -> None:
-        threshold = effective_pdq_threshold(hash_list.pdq_threshold, self._default_threshold)
-        ids: list[int] = []
-        codes: list[bytes] = []
-        after = 0
-        while page := self._store.seen_pdq(after_id=after, limit=_PAGE):
-            after = page[-1][0]
-            ids.extend(upload_id for upload_id, _ in page)
-            codes.extend(bytes.fromhex(code) for _, code in page)
-        if not ids:
-            return
-        index = PdqIndex.build(
-            np.asarray(ids, dtype=np.int64),
-            np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, 32),
-        )
-        for value, entry in entries:
-            query = np.frombuffer(bytes.fromhex(value), dtype=np.uint8)
-            for candidate in index.search(query, threshold):
-                found.setdefault(candidate.row_id, []).append(
-                    Match.of_entry(
-                        hash_list,
-                        entry,
-                        HashAlgorithm.PDQ,
-                        distance=candidate.distance,
-                        threshold=threshold,
+    @property
+    def is_empty(self) -> bool:
+        """True when the entries hold nothing to match past uploads against."""
+        return self._empty
+
+    @property
+    def looks_up(self) -> bool:
+        """True when candidates are found by digest lookups rather than by a scan."""
+        return self._lookup
+
+    def next_batch(self, store: ServiceStore, cursor: int, batch_size: int) -> Batch:
+        """The past uploads after `cursor` to compare next, at most about `batch_size`."""
+        if self._empty:
+            return Batch((), cursor, True, 0)
+        if not self._lookup:
+            if self._exact_count:
+                page = store.seen_hashes_after(cursor, batch_size)
+            else:  # PDQ entries only: uploads without a PDQ hash cannot match, skip them
+                page = [SeenHashes(i, {}, pdq) for i, pdq in store.seen_pdq(cursor, batch_size)]
+            if not page:
+                return Batch((), cursor, True, 0)
+            return Batch(page, page[-1].upload_id, len(page) < batch_size, len(page))
+        found: dict[int, SeenHashes] = {}
+        bound: int | None = None  # a full answer may have left out uploads after its last
+        for algorithm, by_value in self._exact.items():
+            values = list(by_value)
+            for start in range(0, len(values), LOOKUP_BATCH):
+                chunk = values[start : start + LOOKUP_BATCH]
+                rows = store.seen_with_digests(algorithm, chunk, after_id=cursor, limit=batch_size)
+                found.update((r.upload_id, SeenHashes(r.upload_id, r.digests, r.pdq)) for r in rows)
+                if len(rows) >= batch_size:
+                    last = rows[-1].upload_id
+                    bound = last if bound is None else min(bound, last)
+        uploads = [found[i] for i in sorted(found) if bound is None or i <= bound]
+        if bound is None:
+            end = uploads[-1].upload_id if uploads else cursor
+            return Batch(uploads, end, True, len(uploads))
+        return Batch(uploads, bound, False, len(uploads))
+
+    def matches(
+        self, hash_list: HashList, uploads: Sequence[SeenHashes], threshold: int
+    ) -> Mapping[int, list[Match]]:
+        """Each upload's matches against the entries, by upload id (none: left out).
+
+        PDQ matches are those within `threshold`; the upload's PDQ quality is not known
+        here (the caller adds it from the stored upload).
+        """
+        found: dict[int, list[Match]] = {}
+        for upload in uploads if self._exact_count else ():
+            for algorithm, by_value in self._exact.items():
+                value = upload.digests.get(algorithm)
+                for entry in by_value.get(value, []) if value else []:
+                    found.setdefault(upload.upload_id, []).append(
+                        Match.of_entry(hash_list, entry, algorithm)
                     )
-                )
-
-    def _act(
-        self,
-        hash_list: HashList,
-        found: Mapping[int, list[Match]],
-        lists: Mapping[str, HashList],
-    ) -> list[RetroactiveHit]:
-        lists = {**lists, hash_list.name: hash_list}
-        hits: list[RetroactiveHit] = []
-        for upload_id, matches in sorted(found.items()):
-            if len(hits) >= self._max_hits:
-                logger.warning(
-                    "retroactive matching of list changes stopped after %d hits "
-                    "(%d past uploads matched); check the entries and threshold",
-                    len(hits),
-                    len(found),
-                )
-                break
-            fresh = [
-                m for m in matches if self._store.claim_hit(upload_id, m.list_name, m.entry_id)
-            ]
-            if not fresh:
-                continue
-            upload = self._store.get_seen(upload_id)
-            fresh = [
-                m if m.is_exact else replace(m, query_quality=upload.pdq_quality) for m in fresh
-            ]
-            outcome = self._actions.act(upload, fresh, lists, retroactive=True)
-            hits.append(RetroactiveHit(upload_id, tuple(fresh), outcome))
-        return hits
+        if self._pdq_index is not None:
+            with_pdq = [u for u in uploads if u.pdq]
+            if with_pdq:
+                codes = np.frombuffer(
+                    b"".join(bytes.fromhex(u.pdq or "") for u in with_pdq), dtype=np.uint8
+                ).reshape(-1, 32)
+                starts = np.arange(len(with_pdq) + 1, dtype=np.int64)
+                hits = self._pdq_index.search_batch(codes, starts, threshold)
+                for position, candidates in sorted(hits.items()):
+                    upload = with_pdq[position]
+                    for candidate in candidates:
+                        found.setdefault(upload.upload_id, []).append(
+                            Match.of_entry(
+                                hash_list,
+                                self._pdq_entries[candidate.row_id],
+                                HashAlgorithm.PDQ,
+                                distance=candidate.distance,
+                                threshold=threshold,
+                            )
+                        )
+        return found

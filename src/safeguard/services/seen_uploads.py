@@ -5,8 +5,10 @@ find it when a list later gains its hash. For a platform's hashes sent as JSON, 
 row and committing per request cost several times the lookup itself, so
 `SeenUploadWriter` collects those rows and writes them in one transaction every `interval`
 seconds (or `max_batch` rows), from its own thread (`UploadMatchingService.
-match_hashes_at_once`). Uploaded content still writes its row at once: hashing it costs far
-more than the write, and its answer keeps its record's id.
+match_hashes_at_once`). So do hashes whose matches' actions store nothing (lists that only
+block): their hits are claimed when the row is written. Uploaded content, and matches
+whose actions draft a report, quarantine or a webhook, still write at once: hashing costs
+far more than the write, and those answers carry their records' ids.
 
 Nothing is silently missed by the delay: a list change committed while a row waited in the
 buffer was re-matched (by some process) against the rows stored *then*, which did not yet
@@ -57,6 +59,7 @@ class _Waiting:
     upload: SeenUpload
     hashes: FileHashes
     revision: int
+    matches: tuple[Match, ...] = ()
 
 
 class SeenUploadWriter:
@@ -99,9 +102,25 @@ class SeenUploadWriter:
         """True while the background writer runs (rows are buffered)."""
         return self._thread is not None and self._thread.is_alive()
 
-    def add(self, upload: SeenUpload, hashes: FileHashes, revision: int) -> None:
-        """Keep an upload that matched nothing at list revision `revision`."""
-        item = _Waiting(upload, hashes, revision)
+    def add(
+        self,
+        upload: SeenUpload,
+        hashes: FileHashes,
+        revision: int,
+        matches: Sequence[Match] = (),
+    ) -> None:
+        """Keep an upload that was matched at list revision `revision`.
+
+        Args:
+            upload: the upload's record (no id yet).
+            hashes: its hashes, for a re-match.
+            revision: the list revision its answer came from.
+            matches: what it matched, if anything: only matches whose actions store
+                nothing (block), for the answer did not wait for them. Their hits are
+                claimed when the row is written (and acted on then, by the lists' actions
+                of that moment), so retroactive matching never acts on them again.
+        """
+        item = _Waiting(upload, hashes, revision, tuple(matches))
         if not self.running:
             self._write([item])
             return
@@ -148,6 +167,11 @@ class SeenUploadWriter:
 
     def _write(self, batch: Sequence[_Waiting]) -> None:
         ids = self._store.add_seen_many([item.upload for item in batch])
+        matched = [
+            (item, upload_id) for item, upload_id in zip(batch, ids, strict=True) if item.matches
+        ]
+        if matched:
+            self._claim(matched)
         revision = self._current_revision()
         stale = [
             (replace(item.upload, upload_id=upload_id), item.hashes)
@@ -156,6 +180,17 @@ class SeenUploadWriter:
         ]
         if stale:
             self._rematch(stale)
+
+    def _claim(self, matched: Sequence[tuple[_Waiting, int]]) -> None:
+        """Claim the hits the answers reported, as the one-at-a-time path does at once."""
+        lists: Mapping[str, HashList] = self._keeper.lists()
+        for item, upload_id in matched:
+            stored = replace(item.upload, upload_id=upload_id)
+            fresh = [
+                m for m in item.matches if self._store.claim_hit(upload_id, m.list_name, m.entry_id)
+            ]
+            if fresh:
+                self._actions.act(stored, fresh, lists)
 
     def _rematch(self, stale: Sequence[tuple[SeenUpload, FileHashes]]) -> None:
         """Match rows again that a list change may have passed by while they waited."""

@@ -21,9 +21,9 @@ from typing import Protocol
 from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, normalise_digest
 from safeguard.domain.errors import InputError
 from safeguard.domain.file_hashes import FileHashes
-from safeguard.domain.hash_lists import HashList
+from safeguard.domain.hash_lists import HashList, ListKind
 from safeguard.domain.matches import Match, Verdict, verdict_of
-from safeguard.domain.service import SeenUpload, UploadContext
+from safeguard.domain.service import ActionKind, SeenUpload, UploadContext, stored_actions
 from safeguard.hashing.contract import PixelBudget
 from safeguard.services.actions import ActionOutcome, ActionService
 from safeguard.services.seen_uploads import SeenUploadWriter
@@ -58,6 +58,25 @@ class Matcher(Protocol):
     def refresh(self) -> int:
         """Catch up with the store's changes; returns the revision now served."""
         ...
+
+
+_ALGORITHMS_BY_NAME: dict[str, HashAlgorithm] = {a.value: a for a in HashAlgorithm}
+
+_STORELESS_ACTIONS = frozenset({ActionKind.BLOCK})
+"""Actions that write nothing: an answer naming only these need not wait for a record."""
+
+
+def _acts_without_store(matches: Sequence[Match], lists: Mapping[str, HashList]) -> bool:
+    """True when no matched list's action writes anything (only block, or no action)."""
+    for match in matches:
+        hash_list = lists.get(match.list_name)
+        if hash_list is None:
+            return False  # let the one-at-a-time path decide
+        if hash_list.kind is ListKind.KNOWN_BAD:
+            known, unknown = stored_actions(hash_list.action)
+            if unknown or not known <= _STORELESS_ACTIONS:
+                return False
+    return True
 
 
 def _utcnow() -> datetime:
@@ -306,12 +325,13 @@ class UploadMatchingService:
         pdq_quality: int | None = None,
         context: UploadContext | None = None,
     ) -> ItemResult | None:
-        """`match_hashes` if it can answer without waiting for I/O or a lock, else None.
+        """`match_hashes` if it can answer without waiting for a write or a lock, else None.
 
-        That is the common case of a platform's hashes that match nothing while the seen
-        uploads are written in batches: only the in-memory lookup runs, so a server may
-        call this on its event loop and save a thread hop. None means: call
-        `match_hashes` (a match needs its actions run, or a refresh holds the index).
+        That is the common case of a platform's hashes that match nothing, or match only
+        lists whose actions store nothing (block), while the seen uploads are written in
+        batches: only the lookup runs, so a server may call this on its event loop and save
+        a thread hop. Such an answer has no `upload_id`. None means: call `match_hashes` (a
+        match needs its actions run now, or a refresh holds the index).
 
         Raises:
             InvalidDigestError, InputError: as `match_hashes`.
@@ -325,11 +345,15 @@ class UploadMatchingService:
                 return None
             matches = tuple(matcher.match_file_hashes(hashes))
             revision = self._keeper.revision
+        outcome = ActionOutcome()
         if matches:
-            return None
+            lists = self._keeper.lists()
+            if not _acts_without_store(matches, lists):
+                return None
+            outcome = ActionOutcome(block=self._actions.blocks(matches, lists))
         if self._seen_writer is not None and self._keep_seen:
-            self._seen_writer.add(self._seen(hashes, context), hashes, revision)
-        return ItemResult(hashes, matches, verdict_of(matches), ActionOutcome(), None)
+            self._seen_writer.add(self._seen(hashes, context), hashes, revision, matches)
+        return ItemResult(hashes, matches, verdict_of(matches), outcome, None)
 
     @staticmethod
     def _hashes_of(
@@ -339,11 +363,10 @@ class UploadMatchingService:
     ) -> FileHashes:
         crypto: dict[HashAlgorithm, str] = {}
         pdq: str | None = None
-        known = {a.value for a in HashAlgorithm}
         for name, value in digests.items():
-            if str(name).lower() not in known:
+            algorithm = _ALGORITHMS_BY_NAME.get(str(name).lower())
+            if algorithm is None:
                 raise InputError(f"unsupported hash algorithm {name!r}")
-            algorithm = HashAlgorithm(str(name).lower())
             canonical = normalise_digest(algorithm, value)
             if algorithm is HashAlgorithm.PDQ:
                 pdq = canonical

@@ -20,6 +20,7 @@ from safeguard.domain.service import (
     WebhookDelivery,
     WebhookTarget,
 )
+from safeguard.storage.service_store import SeenHashes
 
 
 class MemoryServiceStore:
@@ -85,12 +86,27 @@ class MemoryServiceStore:
             raise NotFoundError(f"no seen upload {upload_id}") from None
 
     def seen_with_digests(
-        self, algorithm: HashAlgorithm, values: Sequence[str]
+        self,
+        algorithm: HashAlgorithm,
+        values: Sequence[str],
+        after_id: int = 0,
+        limit: int | None = None,
     ) -> list[SeenUpload]:
-        """Seen uploads with one of these digests."""
+        """Seen uploads with one of these digests, by id."""
         wanted = set(values)
         with self._lock:
-            return [u for u in self._seen.values() if u.digests.get(algorithm) in wanted]
+            found = [
+                u
+                for i, u in sorted(self._seen.items())
+                if i > after_id and u.digests.get(algorithm) in wanted
+            ]
+        return found if limit is None else found[:limit]
+
+    def seen_hashes_after(self, after_id: int, limit: int) -> list[SeenHashes]:
+        """The hashes of seen uploads after `after_id`, by id."""
+        with self._lock:
+            uploads = [u for i, u in sorted(self._seen.items()) if i > after_id][:limit]
+        return [SeenHashes(u.upload_id, dict(u.digests), u.pdq) for u in uploads]
 
     def seen_pdq(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, str]]:
         """``(upload_id, pdq)`` pairs after `after_id`."""

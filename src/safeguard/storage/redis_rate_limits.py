@@ -47,7 +47,13 @@ return wait
 
 
 class Limiter(Protocol):
-    """What the service asks of a rate limiter."""
+    """What the service asks of a rate limiter.
+
+    ``shared`` limiters keep their buckets in another server (a network round trip per
+    call), so callers on an event loop call them from a thread.
+    """
+
+    shared: bool
 
     def acquire(self, key: str, per_minute: int) -> float:
         """Take a token for `key`; 0 when allowed, else seconds until one is free."""
@@ -63,6 +69,8 @@ class RedisRateLimiter:
         prefix: key prefix, so that several deployments (or tests) can share one Redis.
         retry_seconds: after a failure, how long to use the fallback before trying again.
     """
+
+    shared = True
 
     def __init__(
         self,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from safeguard.domain.cases import AuditEvent
 from safeguard.domain.digests import HashAlgorithm
@@ -17,6 +17,17 @@ from safeguard.domain.service import (
     WebhookDelivery,
     WebhookTarget,
 )
+
+
+class SeenHashes(NamedTuple):
+    """What matching needs of a seen upload: its id, digests and PDQ hash.
+
+    A named tuple: a scan makes one per kept upload, and these are cheap to make.
+    """
+
+    upload_id: int
+    digests: Mapping[HashAlgorithm, str]
+    pdq: str | None
 
 
 class ServiceStore(Protocol):
@@ -50,9 +61,22 @@ class ServiceStore(Protocol):
         """One seen upload."""
 
     def seen_with_digests(
-        self, algorithm: HashAlgorithm, values: Sequence[str]
+        self,
+        algorithm: HashAlgorithm,
+        values: Sequence[str],
+        after_id: int = 0,
+        limit: int | None = None,
     ) -> list[SeenUpload]:
-        """Seen uploads whose cryptographic digest is one of `values` (canonical hex, ≤ 1000)."""
+        """Seen uploads whose cryptographic digest is one of `values` (canonical hex, ≤ 1000).
+
+        By id, only those with an id above `after_id`, at most `limit` of them.
+        """
+
+    def seen_hashes_after(self, after_id: int, limit: int) -> list[SeenHashes]:
+        """The hashes of up to `limit` seen uploads with an id above `after_id`, by id.
+
+        Only what matching needs, so that a scan of every upload stays cheap.
+        """
 
     def seen_pdq(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, str]]:
         """``(upload_id, pdq)`` of seen uploads with a PDQ hash and id > `after_id`, by id."""

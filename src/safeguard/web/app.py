@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from safeguard import __version__
 from safeguard.batch.isolated_decoding import CancelledDecodeError, DecoderCrashedError
 from safeguard.bootstrap import Services, build_services
+from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import (
     AccessDeniedError,
     ConfigurationError,
@@ -134,7 +135,8 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
 
     Args:
         services: the composition root (settings, stores, services).
-        background: on startup, start the index poller and the webhook dispatcher threads
+        background: on startup, start the index poller, the webhook dispatcher and the
+            retroactive job worker threads
             (tests that drive those by hand turn this off).
     """
 
@@ -147,10 +149,14 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
             if start is not None:
                 start()  # decode subprocesses import their decoders while the index loads
             keeper.ensure_fresh()
+            # The first search loads the index's compiled kernels (seconds on a busy box):
+            # here, rather than in the first request a worker answers.
+            services.upload_matching.lookup({HashAlgorithm.PDQ: "0" * 64})
             keeper.start()
             services.webhook_dispatcher.start()
             services.upload_matching.start()
             services.seen_writer.start()
+            services.retroactive_jobs.start_worker()
             if services.list_change_listener is not None:
                 services.list_change_listener.start()
         try:
@@ -160,6 +166,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
                 if services.list_change_listener is not None:
                     services.list_change_listener.stop()
                 services.seen_writer.stop()
+                services.retroactive_jobs.stop_worker()
                 keeper.stop()
                 services.webhook_dispatcher.stop()
                 services.upload_matching.stop()
@@ -187,10 +194,12 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
         max_body_bytes=settings.max_upload_bytes,
         unauthenticated_body_bytes=settings.unauthenticated_body_bytes,
         bodies_in_flight_bytes=settings.bodies_in_flight_bytes,
+        client_limits=state.client_limits,
     )
     _install_error_handlers(app)
     _install_openapi(app)
-    install_docs(app)
+    # Routes are tried in order: ``/v1/match`` (the hot path) first, the docs pages last.
+    matching.add_match_route(app.router)
     for module in (
         matching,
         lists,
@@ -205,6 +214,7 @@ def create_app(services: Services, *, background: bool = True) -> FastAPI:
         package_pages,
     ):
         app.include_router(module.router)
+    install_docs(app)
     hma.install(app, services.settings.hma_api)
     return app
 

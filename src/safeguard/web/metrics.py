@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -53,22 +54,26 @@ class ServiceMetrics:
         self._items: dict[str, int] = defaultdict(int)
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Count one request and its latency."""
+        """Count one request and its latency (in its own bucket; `render` makes them cumulative)."""
         method = method if method in KNOWN_METHODS else "OTHER"
+        # The first bucket whose bound is >= seconds; len(LATENCY_BUCKETS) is +Inf only.
+        bucket = bisect_left(LATENCY_BUCKETS, seconds)
+        key = (method, route)
         with self._lock:
             self._requests[(method, route, str(status))] += 1
-            key = (method, route)
-            counts = self._latency_counts.setdefault(key, [0] * (len(LATENCY_BUCKETS) + 1))
-            for index, bound in enumerate(LATENCY_BUCKETS):
-                if seconds <= bound:
-                    counts[index] += 1
-            counts[-1] += 1
+            counts = self._latency_counts.get(key)
+            if counts is None:
+                counts = self._latency_counts[key] = [0] * (len(LATENCY_BUCKETS) + 1)
+            counts[bucket] += 1
             self._latency_sum[key] += seconds
 
     def observe_matches(self, list_names: Iterable[str]) -> None:
         """Count matches per list."""
+        names = list(list_names)
+        if not names:  # most queries match nothing: no lock to take
+            return
         with self._lock:
-            for name in list_names:
+            for name in names:
                 self._matches[name] += 1
 
     def observe_item(self, verdict: str) -> None:
@@ -93,14 +98,17 @@ class ServiceMetrics:
             ]
             name = "safeguard_http_request_duration_seconds"
             for (method, route), counts in sorted(self._latency_counts.items()):
+                running = 0
                 for index, bound in enumerate(LATENCY_BUCKETS):
+                    running += counts[index]
                     labels = _labels(method=method, route=route, le=repr(bound))
-                    lines.append(f"{name}_bucket{labels} {counts[index]}")
+                    lines.append(f"{name}_bucket{labels} {running}")
+                total = running + counts[-1]
                 inf = _labels(method=method, route=route, le="+Inf")
-                lines.append(f"{name}_bucket{inf} {counts[-1]}")
+                lines.append(f"{name}_bucket{inf} {total}")
                 plain = _labels(method=method, route=route)
                 lines.append(f"{name}_sum{plain} {self._latency_sum[(method, route)]:.6f}")
-                lines.append(f"{name}_count{plain} {counts[-1]}")
+                lines.append(f"{name}_count{plain} {total}")
             lines += [
                 "# HELP safeguard_matches_total Matches by list.",
                 "# TYPE safeguard_matches_total counter",

@@ -32,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from safeguard.domain.people import Role, User
 from safeguard.services.people.sign_in import SignedIn
+from safeguard.web.client_limits import REFUSAL, retry_after
 from safeguard.web.state import AppState, app_state
 
 SESSION_COOKIE = "safeguard_session"
@@ -88,7 +89,14 @@ async def optional_user(request: Request, state: State) -> SignedIn | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
+    # Guessed or stale session ids cost a lookup each: charged to the address when they
+    # fail, and not looked up at all while it is over its limit.
+    limits = state.client_limits
+    if (wait := limits.blocked(request.scope)) > 0:
+        raise HTTPException(429, REFUSAL, headers={"Retry-After": retry_after(wait)})
     signed = await run_in_threadpool(state.services.sign_in.resolve, token)
+    if signed is None and (wait := await limits.charge(request.scope)) > 0:
+        raise HTTPException(429, REFUSAL, headers={"Retry-After": retry_after(wait)})
     request.state.signed_in = signed
     return signed
 

@@ -6,28 +6,33 @@
    nothing downstream (metrics labels included) ever sees an attacker's method name.
 2. **NUL characters** in the path or query string get 422 (PostgreSQL cannot store them,
    and no identifier or context field legitimately holds one).
-3. **Body size.** A body over ``max_body_bytes`` gets 413. A request carrying no credentials
+3. **Clients without credentials** are charged to their address's rate limit
+   (`safeguard.web.client_limits`); over it they get 429 with ``Retry-After``.
+4. **Body size.** A body over ``max_body_bytes`` gets 413. A request carrying no credentials
    (no ``Authorization``, no ``X-API-Key``, no session cookie) may send at most
    ``unauthenticated_body_bytes`` (a few KB), a signed-in page form at most
    `FORM_BODY_BYTES`: larger ones get 413 without their
    body being read, so an anonymous client cannot make a worker read or parse megabytes.
-4. **Bodies in flight.** Each request reserves its declared length (or what it has sent so
+5. **Bodies in flight.** Each request reserves its declared length (or what it has sent so
    far, for chunked bodies) from a per-process budget of ``bodies_in_flight_bytes``; a
    request that would go over gets 503 with ``Retry-After`` rather than the worker taking
    ever more memory. The reservation is released when the response is finished.
-5. **Security headers** go on every response: a strict Content-Security-Policy, frame
+6. **Security headers** go on every response: a strict Content-Security-Policy, frame
    refusal (``X-Frame-Options: DENY`` and ``frame-ancestors 'none'``), ``nosniff``,
    ``Referrer-Policy: no-referrer``, and ``Cache-Control: no-store`` on the review pages.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from safeguard.web.client_limits import REFUSAL, ClientLimits, retry_after
 
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -111,8 +116,10 @@ class RequestGate:
         max_body_bytes: int,
         unauthenticated_body_bytes: int,
         bodies_in_flight_bytes: int,
+        client_limits: ClientLimits | None = None,
     ) -> None:
         self._app = app
+        self._client_limits = client_limits
         self._max_body = max_body_bytes
         self._anonymous_body = unauthenticated_body_bytes
         self.budget = BodyBudget(bodies_in_flight_bytes)
@@ -132,6 +139,11 @@ class RequestGate:
             await _refuse(scope, receive, send, 422, "NUL characters are not accepted")
             return
         anonymous = not _has_credentials(scope)
+        if anonymous and self._client_limits is not None:
+            wait = await self._client_limits.charge(scope)
+            if wait > 0:
+                await _refuse(scope, receive, send, 429, REFUSAL, retry_after(wait))
+                return
         if anonymous:
             limit = min(self._max_body, self._anonymous_body)
         elif str(scope.get("path", "")).startswith("/ui"):
@@ -151,20 +163,38 @@ class RequestGate:
         seen = 0
         refusal: str | None = None
 
-        async def limited_receive() -> Message:
+        def account(message: Message) -> None:
             nonlocal seen, reserved, refusal
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                refusal = _too_large(limit, anonymous)
+            elif seen > reserved and not self.budget.reserve(seen - reserved):
+                refusal = "too many request bodies in flight; retry shortly"
+            else:
+                reserved = max(reserved, seen)
+            if refusal is not None:
+                raise BodyTooLargeError(refusal)
+
+        async def limited_receive() -> Message:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    refusal = _too_large(limit, anonymous)
-                elif seen > reserved and not self.budget.reserve(seen - reserved):
-                    refusal = "too many request bodies in flight; retry shortly"
-                else:
-                    reserved = max(reserved, seen)
-                if refusal is not None:
-                    raise BodyTooLargeError(refusal)
-            return message
+            if message["type"] != "http.request":
+                return message
+            account(message)
+            if not message.get("more_body", False):
+                return message
+            # The rest of the body is gathered here and handed on as one message: a
+            # BytesIO grows in place and gives up its buffer without a copy, where the
+            # app's join of 64 KiB chunks would hold a large body twice for a moment.
+            gathered = io.BytesIO()
+            gathered.write(message.get("body", b""))
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return message  # the client left; the body is dropped with it
+                account(message)
+                gathered.write(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return {"type": "http.request", "body": gathered.getvalue(), "more_body": False}
 
         async def refusing_send(message: Message) -> None:
             # Once the body was cut off, whatever the app answers (a route that parses the
@@ -215,12 +245,12 @@ def _with_security_headers(scope: Scope, send: Send) -> Send:
 
 
 async def _refuse(
-    scope: Scope, receive: Receive, send: Send, status: int, detail: str, retry: int = 0
+    scope: Scope, receive: Receive, send: Send, status: int, detail: str, retry: int | str = 0
 ) -> None:
     headers = {"Retry-After": str(retry)} if retry else None
     # The connection is closed after a refusal with an unread body, so the client cannot
     # make the server read it anyway.
     response = JSONResponse({"detail": detail}, status_code=status, headers=headers)
-    if status in (413, 503):
+    if status in (413, 429, 503):
         response.headers["Connection"] = "close"
     await response(scope, receive, send)

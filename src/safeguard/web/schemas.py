@@ -18,6 +18,7 @@ from safeguard.domain.hash_lists import (
     category_for,
 )
 from safeguard.domain.matches import MAX_PDQ_THRESHOLD, Match
+from safeguard.domain.retroactive_jobs import RetroactiveJob
 from safeguard.domain.service import UploadContext, stored_actions
 from safeguard.services.retroactive import RetroactiveHit
 from safeguard.services.upload_matching import ItemResult
@@ -138,7 +139,8 @@ class MatchResponse(BaseModel):
     upload_id: int | None = Field(
         None,
         description="Id of the kept hash record; null for hashes sent as JSON that matched "
-        "nothing (a running service stores those records in batches, within a second).",
+        "nothing or only lists whose actions store nothing (block): a running service "
+        "stores those records in batches, within a second.",
     )
     hashes: HashRecord
     matches: list[MatchOut]
@@ -406,6 +408,55 @@ class RetroactiveHitOut(BaseModel):
         )
 
 
+class RetroactiveJobOut(BaseModel):
+    """A list change's re-matching of past uploads, and where it stands.
+
+    ``state``: prepared, pending, running, held (stopped at ``hit_limit``: resume or cancel
+    it), done or cancelled. ``cursor`` is the id of the last past upload done.
+    """
+
+    job_id: int
+    list_name: str
+    state: str
+    entries: int | None = Field(description="Entries re-matched; null: every entry")
+    cursor: int
+    uploads_checked: int
+    hits: int
+    hit_limit: int | None
+    created_at: datetime
+    created_by: str
+    started_at: datetime | None
+    updated_at: datetime | None
+    finished_at: datetime | None
+    note: str | None
+
+    @classmethod
+    def of(cls, job: RetroactiveJob) -> RetroactiveJobOut:
+        """From the service."""
+        return cls(
+            job_id=job.job_id,
+            list_name=job.list_name,
+            state=job.state.value,
+            entries=None if job.entry_ids is None else len(job.entry_ids),
+            cursor=job.cursor,
+            uploads_checked=job.uploads_checked,
+            hits=job.hits,
+            hit_limit=job.hit_limit,
+            created_at=job.created_at,
+            created_by=job.created_by,
+            started_at=job.started_at,
+            updated_at=job.updated_at,
+            finished_at=job.finished_at,
+            note=job.note,
+        )
+
+
+class RetroactiveResume(BaseModel):
+    """Resume a held job; ``hit_limit`` is its new limit (null: none)."""
+
+    hit_limit: int | None = Field(default=None, ge=1)
+
+
 class ImportCountsOut(BaseModel):
     """Where every record of an imported file went; nothing leaves without a reason."""
 
@@ -428,6 +479,7 @@ class ListChangeOut(BaseModel):
     written: int
     retroactive: list[RetroactiveHitOut] = []
     import_counts: ImportCountsOut | None = None
+    retroactive_job: RetroactiveJobOut | None = None
 
 
 class Problem(BaseModel):

@@ -1,4 +1,4 @@
-"""What the app keeps for its lifetime: the services, key cache, rate limiter, metrics."""
+"""What the app keeps for its lifetime: the services, key cache, rate limits, metrics."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from safeguard.bootstrap import Services
 from safeguard.storage.redis_rate_limits import Limiter
+from safeguard.web.client_limits import ClientLimits
 from safeguard.web.key_cache import KeyCache
 from safeguard.web.metrics import ServiceMetrics
 
@@ -21,10 +22,18 @@ class AppState:
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
     key_cache: KeyCache = field(default_factory=KeyCache)
     limiter: Limiter = field(init=False)
+    client_limits: ClientLimits = field(init=False)
 
     def __post_init__(self) -> None:
-        # Shared by every worker and replica when the settings name a Redis server.
+        # Shared by every worker and replica through Redis or PostgreSQL (`rate_limiter`).
         self.limiter = self.services.rate_limiter
+        settings = self.services.settings
+        self.client_limits = ClientLimits(
+            self.limiter,
+            settings.unauthenticated_rate_per_minute,
+            settings.trusted_proxies,
+            loopback_exempt=settings.hma_api == "loopback",
+        )
 
 
 async def app_state(request: Request) -> AppState:

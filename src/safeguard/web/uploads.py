@@ -38,15 +38,17 @@ def parse_multipart(body: bytes, content_type: str) -> list[tuple[str, str | Non
     header_name = bytearray()
     header_value = bytearray()
     headers: dict[bytes, bytes] = {}
-    content = bytearray()
+    # Views into the body, joined once at the part's end: one copy of each part, where
+    # growing a bytearray and converting it would make two (and over-allocate).
+    content: list[memoryview] = []
     header_bytes = 0
 
     def on_part_begin() -> None:
-        nonlocal content, header_bytes
+        nonlocal header_bytes
         if len(parts) >= MAX_PARTS:
             raise ValueError(f"more than {MAX_PARTS} parts in one body")
         headers.clear()
-        content = bytearray()
+        content.clear()
         header_bytes = 0
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
@@ -69,7 +71,10 @@ def parse_multipart(body: bytes, content_type: str) -> list[tuple[str, str | Non
         header_value.clear()
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
-        content.extend(data[start:end])
+        if isinstance(data, bytes):  # the body itself: immutable, a view is safe
+            content.append(memoryview(data)[start:end])
+        else:  # the parser's own look-behind buffer, reused: copy the few bytes
+            content.append(memoryview(bytes(data[start:end])))
 
     def on_part_end() -> None:
         _, options = parse_options_header(headers.get(b"content-disposition", b""))
@@ -79,9 +84,10 @@ def parse_multipart(body: bytes, content_type: str) -> list[tuple[str, str | Non
             (
                 field,
                 None if file_name is None else file_name.decode("utf-8", "replace"),
-                bytes(content),
+                b"".join(content),
             )
         )
+        content.clear()
 
     parser = MultipartParser(
         boundary,

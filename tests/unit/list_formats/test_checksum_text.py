@@ -113,3 +113,43 @@ def test_writer_round_trip_skips_entries_without_the_digest(tmp_path: Path) -> N
 def test_writer_refuses_pdq() -> None:
     with pytest.raises(ValueError, match="pdq"):
         ChecksumTextWriter(HashAlgorithm.PDQ)
+
+
+def test_bare_values_are_read_in_column_batches(tmp_path: Path) -> None:
+    from safeguard.list_formats.entry_columns import ColumnarEntries
+
+    items = [stand_in(seed) for seed in range(4)]
+    text = "# threatexchange dataset -S\n" + "".join(f"{item.pdq}\n" for item in items)
+    with ChecksumTextReader("pdq", bare_64=HashAlgorithm.PDQ).read(
+        write_text(tmp_path / "pdq.txt", text)
+    ) as parsed:
+        assert isinstance(parsed.entries, ColumnarEntries)
+        (batch,) = list(parsed.entries.batches())
+    assert set(batch.columns) == {"entry_id", "pdq"}
+    assert list(batch.entries()) == [
+        HashEntry(entry_id=f"pdq:{item.pdq}", digests={HashAlgorithm.PDQ: item.pdq})
+        for item in items
+    ]
+    assert (parsed.report.records, parsed.report.entries, parsed.report.last_record) == (4, 4, 5)
+
+
+@pytest.mark.parametrize("odd", ["upper", "named", "bad"])
+def test_a_batch_with_other_lines_is_read_line_by_line(tmp_path: Path, odd: str) -> None:
+    items = [stand_in(seed) for seed in range(4)]
+    lines = [item.md5 for item in items]
+    lines[2] = {
+        "upper": items[2].md5.upper(),
+        "named": f"{items[2].md5}  file two.jpg",
+        "bad": "not-a-digest",
+    }[odd]
+    path = write_text(tmp_path / "mixed.md5", "\n".join(lines) + "\n")
+    if odd == "bad":
+        with pytest.raises(ListFormatError) as caught, ChecksumTextReader().read(path) as parsed:
+            list(parsed.entries)
+        assert caught.value.record == 3
+        return
+    with ChecksumTextReader().read(path) as parsed:
+        entries = list(parsed.entries)
+    assert [e.digests[HashAlgorithm.MD5] for e in entries] == [item.md5 for item in items]
+    assert [e.entry_id for e in entries] == [f"md5:{item.md5}" for item in items]
+    assert entries[2].file_name == ("file two.jpg" if odd == "named" else None)

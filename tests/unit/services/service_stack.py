@@ -12,10 +12,11 @@ from safeguard.hashing.pipeline import hash_bytes
 from safeguard.services.actions import ActionService
 from safeguard.services.list_changes import ListAdministration
 from safeguard.services.matching import MatchService
-from safeguard.services.retroactive import RetroactiveMatcher
+from safeguard.services.retroactive_jobs import RetroactiveJobs
 from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
 from safeguard.services.webhook_urls import WebhookPolicy
 from safeguard.storage.memory_hash_lists import MemoryHashListStore
+from safeguard.storage.memory_retroactive_jobs import MemoryRetroactiveJobStore
 from safeguard.storage.memory_service import MemoryServiceStore
 
 
@@ -41,6 +42,8 @@ class ServiceStack:
     matching: UploadMatchingService
     admin: ListAdministration
     clock: FakeClock
+    jobs: MemoryRetroactiveJobStore
+    retroactive: RetroactiveJobs
 
 
 def build_stack() -> ServiceStack:
@@ -53,16 +56,18 @@ def build_stack() -> ServiceStack:
     matching = UploadMatchingService(
         lambda data, name: hash_bytes(data, name, options), keeper, actions, store, clock=clock
     )
+    jobs = MemoryRetroactiveJobStore()
+    retroactive = RetroactiveJobs(jobs, store, lists, actions, clock=clock)
     admin = ListAdministration(
         lists,
         store,
         keeper,
-        RetroactiveMatcher(store, actions),
+        retroactive,
         clock=clock,
         # The tests' webhook receivers are on loopback.
         webhook_policy=WebhookPolicy(allowed=("127.0.0.1",)),
     )
-    return ServiceStack(lists, store, keeper, actions, matching, admin, clock)
+    return ServiceStack(lists, store, keeper, actions, matching, admin, clock, jobs, retroactive)
 
 
 def bad_list(name: str = "bad", actions: str | None = "block,report,quarantine") -> HashList:

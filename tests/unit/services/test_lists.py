@@ -6,7 +6,7 @@ import pytest
 
 from safeguard.domain.errors import ConfigurationError, ListFormatError, NotFoundError
 from safeguard.domain.hash_lists import ListKind
-from safeguard.services import lists as lists_module
+from safeguard.services import import_watch
 from safeguard.services.lists import ListService
 from safeguard.storage.memory_hash_lists import MemoryHashListStore
 from tests.contracts.hash_list_store_contract import digest_of
@@ -35,7 +35,7 @@ def service(store: MemoryHashListStore) -> ListService:
 def test_import_defaults_and_progress(
     service: ListService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(lists_module, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(import_watch, "PROGRESS_EVERY", 2)
     seen: list[int] = []
     outcome = service.import_file(write_csv(tmp_path / "my-list.csv", 5), on_progress=seen.append)
     assert outcome.hash_list.name == "my-list"

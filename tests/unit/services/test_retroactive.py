@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 
 from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.retroactive_jobs import RetroactiveState
 from safeguard.domain.service import ReportStatus, UploadContext
-from safeguard.services.retroactive import RetroactiveMatcher
+from safeguard.services.retroactive_jobs import RetroactiveJobs
 from tests.unit.services.service_stack import (
     ServiceStack,
     bad_list,
@@ -80,9 +81,13 @@ def test_list_changes_are_audited(stack: ServiceStack) -> None:
 def test_one_change_acts_on_a_bounded_number_of_past_uploads(stack: ServiceStack) -> None:
     for bit in range(12):
         stack.matching.match_hashes({"pdq": flip_bits(PDQ, bit + 1)})
-    matcher = RetroactiveMatcher(stack.store, stack.actions, max_hits=5)
-    hits = matcher.rematch(
-        stack.lists.get_list("bad"), [entry("wide", pdq=PDQ)], stack.keeper.lists()
-    )
+    jobs = RetroactiveJobs(stack.jobs, stack.store, stack.lists, stack.actions, max_hits=5)
+    admin_jobs = stack.admin.retroactive_jobs
+    assert admin_jobs is stack.retroactive
+    job = jobs.prepare("bad", ["wide"], "t")
+    stack.lists.add_entries("bad", [entry("wide", pdq=PDQ)])
+    job, hits = jobs.start(job, "bad")
     assert len(hits) == 5
+    assert job.state is RetroactiveState.HELD
+    assert "mistaken entry or threshold" in (job.note or "")
     assert len(stack.store.list_reports(ReportStatus.PENDING)) == 5

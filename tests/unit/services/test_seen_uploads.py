@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.service import ReportStatus
 from safeguard.services.seen_uploads import SeenUploadWriter
 from safeguard.services.upload_matching import UploadMatchingService
@@ -90,3 +91,43 @@ def test_a_list_change_while_a_row_waits_is_matched_when_it_is_written() -> None
     # Stopping again changes nothing: the hit was claimed once.
     writer.flush()
     assert len(stack.store.list_reports(ReportStatus.PENDING)) == 1
+
+
+def test_a_block_only_match_is_answered_at_once_and_its_hit_claimed_when_written() -> None:
+    stack = build_stack()
+    stack.admin.create_list(bad_list("blocking", actions="block"), actor="t")
+    stack.admin.add_entries("blocking", [entry("known", md5=MD5)], actor="t")
+    stack.keeper.ensure_fresh()
+    service, writer = _with_writer(stack)
+    writer.start()
+    try:
+        answer = service.match_hashes_at_once({"md5": MD5})
+        assert answer is not None
+        assert [m.entry_id for m in answer.matches] == ["known"]
+        assert answer.outcome.block is True
+        assert answer.outcome.actions == ["block"]
+        assert answer.upload_id is None
+        assert stack.store.count_seen() == 0  # buffered
+    finally:
+        writer.stop()
+    assert stack.store.count_seen() == 1
+    [stored] = stack.store.seen_with_digests(HashAlgorithm.MD5, [MD5])
+    assert stored.upload_id is not None
+    # The hit was claimed with the row: retroactive matching will not act on it again.
+    assert stack.store.claim_hit(stored.upload_id, "blocking", "known") is False
+
+
+def test_matches_whose_actions_store_something_wait_for_their_records() -> None:
+    stack = build_stack()
+    stack.admin.create_list(bad_list("reporting", actions="block,report"), actor="t")
+    stack.admin.add_entries("reporting", [entry("known", md5=MD5)], actor="t")
+    stack.keeper.ensure_fresh()
+    service, writer = _with_writer(stack)
+    writer.start()
+    try:
+        assert service.match_hashes_at_once({"md5": MD5}) is None  # report: the slow path
+        answer = service.match_hashes({"md5": MD5})
+        assert answer.upload_id is not None
+        assert answer.outcome.report_id is not None
+    finally:
+        writer.stop()

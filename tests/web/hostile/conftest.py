@@ -92,14 +92,24 @@ def free_port() -> int:
 
 def start_server(folder: Path, **settings: str) -> Served:
     env = {
-        **os.environ,
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("SAFEGUARD_DATABASE_URL", "SAFEGUARD_DB")
+        },
         "SAFEGUARD_DATA_DIR": str(folder / "data"),
         "SAFEGUARD_INDEX_POLL_MS": "200",
         "SAFEGUARD_DECODE_WORKERS": "1",
         **{f"SAFEGUARD_{name.upper()}": value for name, value in settings.items()},
     }
-    for name in ("SAFEGUARD_DATABASE_URL", "SAFEGUARD_DB"):
-        env.pop(name, None)
+    if "database_url" in settings:  # a database named explicitly is initialised first
+        subprocess.run(
+            [sys.executable, "-m", "safeguard", "db", "init"],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
     created = subprocess.run(
         [sys.executable, "-m", "safeguard", "keys", "create", "--name", "h", "--scopes", "admin"],
         env=env,

@@ -105,9 +105,22 @@ def _cancelled_count(served: Served) -> int:
     return sum(counts.values())
 
 
+def _settled_decoders(served: Served) -> list[int]:
+    """The decode subprocesses once none has used CPU for 0.5 s (a decoder replaced by an
+    earlier test may still be importing its decoders, which would look like decoding)."""
+    deadline = time.monotonic() + 30
+    while True:
+        decoders = served.decoders()
+        ticks = {pid: _cpu_ticks(pid) for pid in decoders}
+        time.sleep(0.5)
+        if served.decoders() == decoders and all(_cpu_ticks(pid) == ticks[pid] for pid in decoders):
+            return decoders
+        assert time.monotonic() < deadline, "the decoders never settled"
+
+
 def test_a_decode_stops_when_its_client_leaves(served: Served) -> None:
     slow = _slow_png()
-    decoders = served.decoders()
+    decoders = _settled_decoders(served)
     ticks = {pid: _cpu_ticks(pid) for pid in decoders}
     head = (
         f"POST /v1/match HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {served.token}\r\n"

@@ -6,17 +6,20 @@ Records carry hashes and identifiers, never images.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safeguard.domain.intel.identifiers import Identifier
 from safeguard.domain.intel.links import Link, MergeRecord
 from safeguard.domain.intel.priority import Assessment, Contribution, Override
 from safeguard.domain.intel.referrals import Referral, ReferralFile
 from safeguard.domain.intel.subjects import IntelAuditEvent, Subject, SubjectExhibit
-from safeguard.services.intel.assessments import Priority
-from safeguard.services.intel.intake import IngestOutcome
-from safeguard.services.intel.links import Network
-from safeguard.services.intel.subjects import RankedSubject, SubjectRecord
+
+if TYPE_CHECKING:
+    # Annotations only: the CLI imports this module at start-up, the services when run.
+    from safeguard.services.intel.assessments import Priority
+    from safeguard.services.intel.intake import IngestOutcome
+    from safeguard.services.intel.links import Network
+    from safeguard.services.intel.subjects import RankedSubject, SubjectRecord
 
 
 def _time(value: Any) -> str | None:

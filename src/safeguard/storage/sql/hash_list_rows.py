@@ -7,9 +7,9 @@ reads as transactions and queries.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table, insert
@@ -183,7 +183,8 @@ class DeferredIndexes:
     On SQLite, readers in WAL mode keep seeing the committed table and indexes meanwhile.
     On PostgreSQL dropping an index locks every reader of the table out until the import
     commits, so it is only done when the table holds no rows at all (the first import of
-    a database): there is then nothing a reader could be waiting for.
+    a database): there is then nothing a reader could be waiting for. There the foreign
+    key to ``hash_lists`` is dropped too and added back (checked in one pass) at the end.
 
     Args:
         conn: the import's connection, in its transaction.
@@ -199,26 +200,48 @@ class DeferredIndexes:
         )
         self.threshold = max(DEFER_INDEXES_AFTER_ROWS, other_rows)
         self.deferred = False
+        self._foreign_keys: list[tuple[str, str]] = []
 
     def would_defer(self, rows: int) -> bool:
         """Whether `note_rows(rows)` would drop the indexes (or they are dropped already)."""
         return self.deferred or (self._enabled and rows >= self.threshold)
 
     def note_rows(self, rows: int) -> None:
-        """Defer the indexes once `rows` (written or about to be replaced) reach the threshold."""
+        """Defer the indexes once `rows` (written or about to be) reach the threshold."""
         if self._enabled and not self.deferred and rows >= self.threshold:
             for index in sorted(hash_list_entries.indexes, key=lambda ix: str(ix.name)):
                 index.drop(self._conn)
+            if self._conn.dialect.name == "postgresql":
+                self._drop_foreign_keys()
             self.deferred = True
 
+    def _drop_foreign_keys(self) -> None:
+        # PostgreSQL checks a foreign key with one query per inserted row, which costs
+        # more than the COPY itself; adding the constraint back checks every row in one
+        # join. Read from the catalogue, so the constraint returns exactly as it was.
+        self._foreign_keys = [
+            (str(name), str(definition))
+            for name, definition in self._conn.exec_driver_sql(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = 'hash_list_entries'::regclass AND contype = 'f'"
+            )
+        ]
+        for name, _ in self._foreign_keys:
+            self._conn.exec_driver_sql(f'ALTER TABLE hash_list_entries DROP CONSTRAINT "{name}"')
+
     def restore(self) -> None:
-        """Build the dropped indexes again (before anything that needs them)."""
+        """Build the dropped indexes (and foreign keys) again, before anything needs them."""
         if self.deferred:
             if self._conn.dialect.name == "postgresql":
                 # Sorting in memory rather than in temporary files; only for this transaction.
                 self._conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{SORT_MEMORY}'")
             for index in sorted(hash_list_entries.indexes, key=lambda ix: str(ix.name)):
                 index.create(self._conn)
+            for name, definition in self._foreign_keys:
+                self._conn.exec_driver_sql(
+                    f'ALTER TABLE hash_list_entries ADD CONSTRAINT "{name}" {definition}'
+                )
+            self._foreign_keys = []
             self.deferred = False
 
 
@@ -278,31 +301,117 @@ def driver_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> Iterator
         cursor.close()
 
 
-def entry_from_row(row: Row[Any] | Any) -> HashEntry:
-    """A `HashEntry` from a ``hash_list_entries`` row (the `ENTRY_COLUMNS` at least)."""
-    mapping = row._mapping
-    digests = {
-        algorithm: mapping[column]
-        for algorithm, column in DIGEST_COLUMNS.items()
-        if mapping[column] is not None
-    }
-    return HashEntry(
-        entry_id=row.entry_id,
-        digests=digests,
-        category=Category(row.category_scheme, row.category_code, row.category_label),
-        provenance=Provenance(
-            source_record_id=row.source_record_id,
-            series=row.series,
-            victim_identified=row.victim_identified,
-            first_seen=row.first_seen,
-            last_seen=row.last_seen,
-            notes=row.notes,
-        ),
-        file_name=row.file_name,
-        size=row.size,
+_NO_PROVENANCE = Provenance()
+_CATEGORIES: dict[tuple[str, str, str], Category] = {}
+
+
+def entry_from_row(row: Sequence[Any]) -> HashEntry:
+    """A `HashEntry` from a row whose first columns are `ENTRY_COLUMNS`, in that order.
+
+    Read by position (a name lookup on a SQLAlchemy row costs more than the rest of the
+    conversion); entries of a list share their category and empty provenance objects.
+    """
+    (
+        _,
+        entry_id,
+        md5,
+        sha1,
+        sha256,
+        pdq,
+        photodna,
+        scheme,
+        code,
+        label,
+        record,
+        series,
+        victim,
+        first_seen,
+        last_seen,
+        notes,
+        file_name,
+        size,
+    ) = row[:18]
+    digests: dict[HashAlgorithm, str] = {}
+    if md5 is not None:
+        digests[HashAlgorithm.MD5] = md5
+    if sha1 is not None:
+        digests[HashAlgorithm.SHA1] = sha1
+    if sha256 is not None:
+        digests[HashAlgorithm.SHA256] = sha256
+    if pdq is not None:
+        digests[HashAlgorithm.PDQ] = pdq
+    if photodna is not None:
+        digests[HashAlgorithm.PHOTODNA] = photodna
+    key = (scheme, code, label)
+    category = _CATEGORIES.get(key)
+    if category is None:
+        category = Category(scheme, code, label)
+        if len(_CATEGORIES) < 10_000:  # a handful per list; bounded all the same
+            _CATEGORIES[key] = category
+    provenance = (
+        _NO_PROVENANCE
+        if record is None
+        and series is None
+        and victim is None
+        and first_seen is None
+        and last_seen is None
+        and notes is None
+        else Provenance(
+            source_record_id=record,
+            series=series,
+            victim_identified=victim,
+            first_seen=first_seen,
+            last_seen=last_seen,
+            notes=notes,
+        )
     )
+    return HashEntry(
+        entry_id=entry_id,
+        digests=digests,
+        category=category,
+        provenance=provenance,
+        file_name=file_name,
+        size=size,
+    )
+
+
+_VICTIM, _FIRST_SEEN, _LAST_SEEN = 12, 13, 14
+
+
+def sqlite_values(row: Sequence[Any]) -> Sequence[Any]:
+    """An entry row read from SQLite's driver with the types SQLAlchemy would give it.
+
+    SQLite stores a flag as 0/1 and a date as ISO text; the row's first columns are
+    `ENTRY_COLUMNS`.
+    """
+    victim, first_seen, last_seen = row[_VICTIM], row[_FIRST_SEEN], row[_LAST_SEEN]
+    if victim is None and first_seen is None and last_seen is None:
+        return row
+    values = list(row)
+    values[_VICTIM] = None if victim is None else bool(victim)
+    values[_FIRST_SEEN] = None if first_seen is None else date.fromisoformat(first_seen)
+    values[_LAST_SEEN] = None if last_seen is None else date.fromisoformat(last_seen)
+    return values
 
 
 ENTRY_COLUMNS = [
     column for column in hash_list_entries.c if column.name not in ("list_id", "pdq_bits")
 ]
+"""The entry columns `entry_from_row` reads, in its order (the row id first)."""
+
+assert [column.name for column in ENTRY_COLUMNS][:18] == [
+    "id",
+    "entry_id",
+    *DIGEST_COLUMNS.values(),
+    "category_scheme",
+    "category_code",
+    "category_label",
+    "source_record_id",
+    "series",
+    "victim_identified",
+    "first_seen",
+    "last_seen",
+    "notes",
+    "file_name",
+    "size",
+], "entry_from_row reads the entry columns by position"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy import (
 from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, normalise_digest
 from safeguard.domain.errors import InvalidDigestError, NotFoundError, StorageError
 from safeguard.domain.hash_lists import HashEntry, HashList
+from safeguard.list_formats.entry_columns import EntryColumns
 from safeguard.storage.hash_list_store import (
     DigestRows,
     PdqDelta,
@@ -32,6 +33,7 @@ from safeguard.storage.hash_list_store import (
     list_on_import,
     normalised_entry,
 )
+from safeguard.storage.sql.entry_batches import entry_batches, insert_columns
 from safeguard.storage.sql.hash_list_changes import digest_rows, pdq_delta, removed_rows
 from safeguard.storage.sql.hash_list_rows import (
     DIGEST_COLUMNS,
@@ -40,10 +42,12 @@ from safeguard.storage.sql.hash_list_rows import (
     LIST_PREFIX,
     DeferredIndexes,
     bulk_insert,
+    driver_rows,
     entry_from_row,
     entry_row,
     large_cache,
     list_from_row,
+    sqlite_values,
 )
 from safeguard.storage.sql.list_replacement import (
     drop_staging,
@@ -69,6 +73,11 @@ _LOOKUP_CHUNK = 500
 """Values per IN (...) clause; keeps every dialect well inside its bound-parameter limit."""
 
 _REVISION_SQL = "SELECT revision FROM hash_list_state WHERE id = 1"
+
+_STREAM_SQL = (
+    f"SELECT {', '.join(column.name for column in ENTRY_COLUMNS)} FROM hash_list_entries"
+    " WHERE list_id = ? ORDER BY id"
+)
 
 LIST_CHANGES_CHANNEL = "safeguard_list_changes"
 """PostgreSQL channel notified with the new revision by every committed list change."""
@@ -155,23 +164,9 @@ class SqlHashListStore:
         return conn.execute(delete(hash_list_entries).where(*conditions)).rowcount
 
     def _write_entries(
-        self,
-        conn: Connection,
-        list_id: int,
-        revision: int,
-        entries: Iterable[HashEntry],
-        *,
-        fresh: bool = False,
-        after_batch: Callable[[int], None] | None = None,
-        table: Table | None = None,
+        self, conn: Connection, list_id: int, revision: int, entries: Iterable[HashEntry]
     ) -> int:
-        """Insert entries; a later entry replaces an earlier one with the same `entry_id`.
-
-        `fresh` says the list has no rows yet in this transaction: no row can be replaced
-        but one written by an earlier batch, so the caller removes duplicates once at the
-        end (`_collapse_duplicates`) instead of looking for them before every batch.
-        `after_batch` is told the rows written so far after each batch. `table` writes
-        to a staging table of the same columns instead of ``hash_list_entries``.
+        """Insert entries into a list that may have rows; a repeated `entry_id` replaces.
 
         Returns:
             Entries written, counting each `entry_id` once per batch.
@@ -179,14 +174,9 @@ class SqlHashListStore:
         written = 0
         for batch in _chunks(entries, INSERT_BATCH):
             by_id = {entry.entry_id: normalised_entry(entry) for entry in batch}
-            if not fresh:
-                self._drop_entries(
-                    conn, revision, _e.list_id == list_id, _e.entry_id.in_(list(by_id))
-                )
-            bulk_insert(conn, [entry_row(list_id, revision, e) for e in by_id.values()], table)
+            self._drop_entries(conn, revision, _e.list_id == list_id, _e.entry_id.in_(list(by_id)))
+            bulk_insert(conn, [entry_row(list_id, revision, e) for e in by_id.values()])
             written += len(by_id)
-            if after_batch is not None:
-                after_batch(written)
         return written
 
     @staticmethod
@@ -284,10 +274,13 @@ class SqlHashListStore:
     def import_list(self, hash_list: HashList, entries: Iterable[HashEntry]) -> HashList:
         """Create or replace a list atomically (see `HashListStore.import_list`).
 
-        A list that has rows is re-imported by difference (`replace_by_difference`):
-        unchanged entries keep their rows, so indexes see only what changed. A new or
-        empty list is written straight, with `DeferredIndexes` for large imports.
+        Entries are written in batches of columns (`insert_columns`): `ColumnarEntries` as
+        the reader made them, any other entries gathered into batches. A list that has
+        rows is re-imported by difference (`replace_by_difference`): unchanged entries keep
+        their rows, so indexes see only what changed. A new or empty list is written
+        straight, with `DeferredIndexes` for large imports.
         """
+        batches = entry_batches(entries, INSERT_BATCH)
         with self._engine.begin() as conn, large_cache(conn):
             # SQLite: read the whole file into a TEMP staging table before the first write
             # to the database itself, so its write lock is held only while the staged rows
@@ -295,8 +288,7 @@ class SqlHashListStore:
             staged = conn.dialect.name == "sqlite"
             if staged:
                 staged_rows = stage_entries(
-                    conn,
-                    lambda c, table: self._write_entries(c, 0, 0, entries, fresh=True, table=table),
+                    conn, lambda c, table: self._write_columns(c, batches, table)
                 )
             revision = self._bump(conn)
             other_rows, own_rows = self._row_counts(conn, hash_list.name)
@@ -306,9 +298,7 @@ class SqlHashListStore:
                     conn,
                     list_id,
                     revision,
-                    lambda c, table: self._write_entries(
-                        c, list_id, revision, entries, fresh=True, table=table
-                    ),
+                    lambda c, table: self._write_columns(c, batches, table),
                     self._drop_entries,
                     own_rows,
                     DeferredIndexes(conn, other_rows, own_rows),
@@ -327,8 +317,12 @@ class SqlHashListStore:
             else:
                 indexes = DeferredIndexes(conn, other_rows)
                 list_id = self._upsert_list(conn, hash_list, revision, None, indexes)
-                written = self._write_entries(
-                    conn, list_id, revision, entries, fresh=True, after_batch=indexes.note_rows
+                written = self._write_columns(
+                    conn,
+                    batches,
+                    hash_list_entries,
+                    {"list_id": list_id, "added_revision": revision},
+                    before_batch=indexes.note_rows,
                 )
                 indexes.restore()
                 self._collapse_duplicates(conn, list_id)
@@ -337,6 +331,28 @@ class SqlHashListStore:
                 conn.exec_driver_sql("ANALYZE hash_list_entries")
             self._recount(conn, list_id)
             return self._list_by_id(conn, list_id)
+
+    @staticmethod
+    def _write_columns(
+        conn: Connection,
+        batches: Iterable[EntryColumns],
+        table: Table,
+        constants: Mapping[str, object] | None = None,
+        *,
+        before_batch: Callable[[int], None] | None = None,
+    ) -> int:
+        """Insert every batch into `table`; returns the rows written.
+
+        `before_batch` is told, before each batch, how many rows will have been written
+        after it (so indexes can be deferred before a large first batch, not after).
+        """
+        written = 0
+        for batch in batches:
+            if before_batch is not None:
+                before_batch(written + batch.rows)
+            insert_columns(conn, table, batch, constants)
+            written += batch.rows
+        return written
 
     def register_reference_list(self, hash_list: HashList, location: str) -> HashList:
         """Record a list queried in place, replacing any list with this name."""
@@ -436,15 +452,15 @@ class SqlHashListStore:
         return self._stream_entries(list_id)
 
     def _stream_entries(self, list_id: int) -> Iterator[HashEntry]:
+        # Straight from the driver in batches (`driver_rows`): a whole list is read by
+        # exports and by retroactive matching, and SQLAlchemy's result rows cost more per
+        # row than building the entry. The cursor (server-side on PostgreSQL) is closed
+        # even when the caller stops early.
         with self._engine.connect() as conn:
-            result = conn.execution_options(yield_per=INSERT_BATCH).execute(
-                select(*ENTRY_COLUMNS).where(_e.list_id == list_id).order_by(_e.id)
-            )
-            # Closed even when the caller stops early: PostgreSQL streams through a
-            # server-side cursor, which must not be left to the garbage collector.
-            with result:
-                for row in result:
-                    yield entry_from_row(row)
+            sqlite = conn.dialect.name == "sqlite"
+            for batch in driver_rows(conn, _STREAM_SQL, (list_id,)):
+                for row in batch:
+                    yield entry_from_row(sqlite_values(row) if sqlite else row)
 
     @staticmethod
     def _stored_entries(conn: Connection, *conditions: Any) -> Iterator[StoredEntry]:

@@ -30,8 +30,10 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
 )
 
+from safeguard.list_formats.entry_columns import COLUMN_DEFAULTS
 from safeguard.storage.sql.hash_list_rows import INSERT_COLUMNS, DeferredIndexes
 from safeguard.storage.sql.schema import BigId
 from safeguard.storage.sql.tables_lists import hash_list_entries
@@ -39,14 +41,30 @@ from safeguard.storage.sql.tables_lists import hash_list_entries
 _COMPARED = tuple(name for name in INSERT_COLUMNS if name not in ("list_id", "added_revision"))
 """The columns that make two versions of an entry the same."""
 
+_STAGING_DEFAULTS: dict[str, Any] = {
+    "list_id": text("0"),
+    "added_revision": text("0"),
+    **{
+        name: str(COLUMN_DEFAULTS[name])
+        for name in ("category_scheme", "category_code", "category_label")
+    },
+}
+
 _staging_metadata = MetaData()
 staging_entries = Table(
     "hash_list_staging",
     _staging_metadata,
     # Arrival order: the last entry of an entry_id wins, and new rows are stored in order.
     Column("seq", BigId, primary_key=True),
+    # Defaults for what a batch of entry columns leaves out (`insert_columns`): the list id
+    # and revision are set when the staged rows are applied, the category is UNCATEGORISED.
     *(
-        Column(column.name, column.type, nullable=column.nullable)
+        Column(
+            column.name,
+            column.type,
+            nullable=column.nullable,
+            server_default=_STAGING_DEFAULTS.get(column.name),
+        )
         for column in hash_list_entries.c
         if column.name in INSERT_COLUMNS
     ),

@@ -22,6 +22,7 @@ from safeguard.domain.service import (
     WebhookDelivery,
     WebhookTarget,
 )
+from safeguard.storage.service_store import SeenHashes
 from safeguard.storage.sql.service_rows import (
     DIGEST_COLUMNS,
     delivery_from_row,
@@ -125,19 +126,50 @@ class SqlServiceStore:
         return seen_from_row(row)
 
     def seen_with_digests(
-        self, algorithm: HashAlgorithm, values: Sequence[str]
+        self,
+        algorithm: HashAlgorithm,
+        values: Sequence[str],
+        after_id: int = 0,
+        limit: int | None = None,
     ) -> list[SeenUpload]:
-        """Seen uploads with one of these digests."""
+        """Seen uploads with one of these digests, by id."""
         column = DIGEST_COLUMNS.get(algorithm)
         if column is None or not values:
             return []
+        table = service_seen_uploads
+        query = (
+            select(table)
+            .where(and_(table.c[column].in_(list(values)), table.c.upload_id > after_id))
+            .order_by(table.c.upload_id)
+            .limit(limit)
+        )
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(service_seen_uploads)
-                .where(service_seen_uploads.c[column].in_(list(values)))
-                .order_by(service_seen_uploads.c.upload_id)
+            return [seen_from_row(r) for r in conn.execute(query)]
+
+    def seen_hashes_after(self, after_id: int, limit: int) -> list[SeenHashes]:
+        """The hashes of seen uploads after `after_id`, by id (five columns, not the row)."""
+        table = service_seen_uploads
+        columns = [table.c[column] for column in DIGEST_COLUMNS.values()]
+        query = (
+            select(table.c.upload_id, table.c.pdq, *columns)
+            .where(table.c.upload_id > after_id)
+            .order_by(table.c.upload_id)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            SeenHashes(
+                int(row[0]),
+                {
+                    algorithm: value
+                    for algorithm, value in zip(DIGEST_COLUMNS, row[2:], strict=True)
+                    if value
+                },
+                row[1],
             )
-            return [seen_from_row(r) for r in rows]
+            for row in rows
+        ]
 
     def seen_pdq(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, str]]:
         """``(upload_id, pdq)`` pairs after `after_id`."""

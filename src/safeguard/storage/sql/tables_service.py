@@ -112,3 +112,26 @@ service_audit = Table(
     Column("action", String(100), nullable=False),
     Column("detail", Text, nullable=False),
 )
+
+service_retroactive_jobs = Table(
+    "service_retroactive_jobs",
+    metadata,
+    Column("job_id", BigId, primary_key=True, autoincrement=True),
+    Column("list_name", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("entry_ids", Text, nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("cursor_upload_id", BigId, nullable=False),
+    Column("uploads_checked", BigId, nullable=False),
+    Column("hits", BigId, nullable=False),
+    Column("hit_limit", BigId, nullable=True),
+    Column("leased_by", String(200), nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("note", Text, nullable=True),
+    Index("ix_service_retroactive_jobs_state", "state", "job_id"),
+    Index("ix_service_retroactive_jobs_list", "list_name", "job_id"),
+)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from safeguard.domain.service import Scope
+from safeguard.web.auth import KEY_LOOKUPS_PER_MINUTE, lookup_bucket, take_token
 from safeguard.web.state import AppState
 
 router = APIRouter(tags=["operations"])
@@ -75,6 +76,10 @@ async def _scraper(request: Request, state: State) -> None:
         raise HTTPException(401, "a metrics token or an admin key is required")
     found, key = state.key_cache.lookup(token)
     if not found:
+        # Outside the per-address limit (scrapers), but guessed tokens share the per-worker
+        # lookup budget of `safeguard.web.auth`, so they cannot cost a lookup each unbounded.
+        if await take_token(state, lookup_bucket(), KEY_LOOKUPS_PER_MINUTE) > 0:
+            raise HTTPException(429, "too many unknown keys; retry later")
         key = await run_in_threadpool(state.services.api_keys.authenticate, token)
         state.key_cache.remember(token, key)
     if key is None:

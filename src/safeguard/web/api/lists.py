@@ -1,4 +1,7 @@
-"""``/v1/lists``: create, import, add/remove entries, enable/disable, threshold and actions."""
+"""``/v1/lists``: create, import, add/remove entries, enable/disable, threshold and actions.
+
+Also the retroactive jobs that re-match past uploads after entries are added.
+"""
 
 from __future__ import annotations
 
@@ -24,12 +27,15 @@ from safeguard.web.schemas import (
     ListUpdate,
     ListWithSecret,
     RetroactiveHitOut,
+    RetroactiveJobOut,
+    RetroactiveResume,
 )
 from safeguard.web.state import AppState, app_state
 
 router = APIRouter(prefix="/v1/lists", tags=["lists"])
 
 Writer = Annotated[ApiKey, Depends(require(Scope.LISTS_WRITE))]
+Admin = Annotated[ApiKey, Depends(require(Scope.ADMIN))]
 State = Annotated[AppState, Depends(app_state)]
 
 _FILE_BODY: dict[str, Any] = {
@@ -56,7 +62,15 @@ def _change(state: AppState, change: ListChange) -> ListChangeOut:
             if change.counts is None
             else ImportCountsOut.model_validate(change.counts.as_record())
         ),
+        retroactive_job=(
+            None if change.retroactive_job is None else RetroactiveJobOut.of(change.retroactive_job)
+        ),
     )
+
+
+_REQUEST_BATCHES = 1
+"""Batches of past uploads a list change re-matches within its request; the server's
+worker does the rest (see `RetroactiveJobs`)."""
 
 
 @router.get("", response_model=list[ListOut], summary="Every list")
@@ -142,7 +156,7 @@ async def import_list(
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
-            return admin.import_file(name, path, actor_of(key), list_format)
+            return admin.import_file(name, path, actor_of(key), list_format, _REQUEST_BATCHES)
 
     return _change(state, await run_in_threadpool(run))
 
@@ -151,7 +165,9 @@ async def import_list(
 def add_entries(name: str, body: EntriesAdd, key: Writer, state: State) -> ListChangeOut:
     """Add (or replace by id) entries; past uploads are re-matched against them."""
     admin = state.services.list_administration
-    change = admin.add_entries(name, [e.entry() for e in body.entries], actor_of(key))
+    change = admin.add_entries(
+        name, [e.entry() for e in body.entries], actor_of(key), _REQUEST_BATCHES
+    )
     return _change(state, change)
 
 
@@ -169,3 +185,64 @@ def remove_entry(name: str, entry_id: str, key: Writer, state: State) -> ListCha
     """Remove one entry by id."""
     admin = state.services.list_administration
     return _change(state, admin.remove_entries(name, [entry_id], actor_of(key)))
+
+
+@router.get(
+    "/{name}/retroactive",
+    response_model=list[RetroactiveJobOut],
+    summary="The list's retroactive jobs",
+)
+def retroactive_jobs(name: str, key: Writer, state: State) -> list[RetroactiveJobOut]:
+    """Re-matching of past uploads after entries were added to the list, newest first."""
+    jobs = state.services.list_administration.retroactive_jobs
+    return [RetroactiveJobOut.of(job) for job in jobs.jobs(name)]
+
+
+def _job_of(state: AppState, name: str, job_id: int) -> None:
+    job = state.services.list_administration.retroactive_jobs.get(job_id)
+    if job.list_name != name:
+        raise HTTPException(404, f"list {name!r} has no retroactive job {job_id}")
+
+
+@router.get(
+    "/{name}/retroactive/{job_id}",
+    response_model=RetroactiveJobOut,
+    summary="One retroactive job",
+)
+def retroactive_job(name: str, job_id: int, key: Writer, state: State) -> RetroactiveJobOut:
+    """Where one job stands: its state, cursor, hits and why it is held."""
+    _job_of(state, name, job_id)
+    return RetroactiveJobOut.of(state.services.list_administration.retroactive_jobs.get(job_id))
+
+
+@router.post(
+    "/{name}/retroactive/{job_id}/resume",
+    response_model=RetroactiveJobOut,
+    summary="Resume a held retroactive job (admin)",
+)
+def resume_retroactive_job(
+    name: str, job_id: int, key: Admin, state: State, body: RetroactiveResume | None = None
+) -> RetroactiveJobOut:
+    """Let a job held at its hit limit go on, with a new limit or none; audited.
+
+    409 when the job is not held.
+    """
+    _job_of(state, name, job_id)
+    jobs = state.services.list_administration.retroactive_jobs
+    limit = None if body is None else body.hit_limit
+    return RetroactiveJobOut.of(jobs.resume(job_id, actor_of(key), limit))
+
+
+@router.post(
+    "/{name}/retroactive/{job_id}/cancel",
+    response_model=RetroactiveJobOut,
+    summary="Cancel a retroactive job (admin)",
+)
+def cancel_retroactive_job(name: str, job_id: int, key: Admin, state: State) -> RetroactiveJobOut:
+    """Stop a job that has not ended (a running one stops after its current batch); audited.
+
+    409 when it has ended.
+    """
+    _job_of(state, name, job_id)
+    jobs = state.services.list_administration.retroactive_jobs
+    return RetroactiveJobOut.of(jobs.cancel(job_id, actor_of(key)))

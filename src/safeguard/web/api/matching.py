@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -19,7 +20,7 @@ from safeguard.domain.errors import InputError
 from safeguard.domain.service import ApiKey, Scope, UploadContext
 from safeguard.hashing.contract import PixelBudget
 from safeguard.services.upload_matching import ItemResult
-from safeguard.web.auth import require
+from safeguard.web.auth import SECURITY_REQUIREMENTS, key_with_scope, require
 from safeguard.web.schemas import (
     MAX_BATCH_ITEMS,
     BatchHashItemOut,
@@ -267,32 +268,42 @@ async def hash_batch(request: Request, key: Matcher, state: State) -> BatchHashR
     return BatchHashResponse(items=await _cancellable(request, run))
 
 
-@router.post(
-    "/match",
-    response_model=MatchResponse,
-    summary="Match an upload (file body) or hashes (JSON body)",
-    openapi_extra=_MATCH_BODY,
-    responses={413: {"description": "Too large"}, 422: {"description": "Not decodable"}},
-)
-async def match(
-    request: Request,
-    key: Matcher,
-    state: State,
-) -> MatchResponse:
+class RequestOnlyRoute(APIRoute):
+    """A route whose endpoint takes the `Request` and returns a `Response` all by itself.
+
+    It is documented from its declaration as any route is (body, responses, security), but
+    served by the endpoint alone: no per-request parameter resolution, response validation
+    or serialisation by FastAPI, which for ``/v1/match`` by hash cost more CPU than the
+    lookup. For endpoints of signature ``(request: Request) -> Response`` only.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The endpoint itself."""
+        endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        return endpoint
+
+
+async def match(request: Request) -> Response:
     """Known or not, and what to do: matches with list, category, distance, quality, provenance.
 
     Send the file as the body (any content type but JSON; a one-file multipart form as
     ``curl -F file=@x.jpg`` sends is accepted too), with the upload's context in the query
     string; or send `HashQuery` JSON with hashes computed by the platform.
     """
+    # The hot path: the key is checked and the answer serialised here rather than by
+    # FastAPI's dependency resolution and response validation, which together cost more
+    # CPU than the lookup (benchmarks/service/bench_hot_path.py).
+    await key_with_scope(request, Scope.MATCH)
+    state = await app_state(request)
     body = await request.body()
     service = state.services.upload_matching
     if _is_json(request):
         query: HashQuery = _json_model(body, HashQuery)
-        # Hashes that match nothing are answered from memory here, without a thread hop.
+        # Hashes that match nothing (or only lists that just block) are answered here,
+        # on the event loop, without a thread hop; their records are written in batches.
         found = service.match_hashes_at_once(query.digests(), query.pdq_quality, query.context())
         if found is not None:
-            return _record(state, found)
+            return _json_response(_record(state, found))
         result = await run_in_threadpool(
             service.match_hashes, query.digests(), query.pdq_quality, query.context()
         )
@@ -305,7 +316,32 @@ async def match(
             name, body = files[0]
             upload = replace(upload, file_name=upload.file_name or name)
         result = await _cancellable(request, service.match_upload, body, upload, None)
-    return _record(state, result)
+    return _json_response(_record(state, result))
+
+
+def add_match_route(app_router: APIRouter) -> None:
+    """Add ``POST /v1/match`` to the app's own router, ahead of the included ones.
+
+    Routes of an included router are found through that router (two more route matches
+    per request, a measurable share of a ``/v1/match`` by hash); the app's own routes are
+    tried first. It is documented with the other matching routes.
+    """
+    app_router.add_api_route(
+        f"{router.prefix}/match",
+        match,
+        methods=["POST"],
+        tags=list(router.tags),
+        response_model=MatchResponse,
+        summary="Match an upload (file body) or hashes (JSON body)",
+        openapi_extra={**_MATCH_BODY, "security": SECURITY_REQUIREMENTS},
+        responses={413: {"description": "Too large"}, 422: {"description": "Not decodable"}},
+        route_class_override=RequestOnlyRoute,
+    )
+
+
+def _json_response(answer: BaseModel) -> Response:
+    """`answer` as JSON, as FastAPI would serialise it for its declared response model."""
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.post(

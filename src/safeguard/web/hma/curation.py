@@ -110,7 +110,10 @@ def _add_signals(
         ),
     )
     try:
-        state.services.list_administration.add_entries(bank.name, [entry], _actor(request))
+        # One batch of past uploads in the request; the server's worker does the rest.
+        state.services.list_administration.add_entries(
+            bank.name, [entry], _actor(request), retroactive_batches=1
+        )
     except InvalidDigestError as exc:
         raise HmaError(400, f"Invalid signal: {exc}") from exc
     return {"id": int(new_id), "signals": {SIGNAL_NAME[a]: v for a, v in digests.items()}}

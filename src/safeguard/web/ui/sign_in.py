@@ -11,12 +11,13 @@ import hmac
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from safeguard.domain.people import Role
 from safeguard.services.people.sign_in import SignedIn, SignInRefusedError
+from safeguard.web.client_limits import REFUSAL, retry_after
 from safeguard.web.people import (
     SESSION_COOKIE,
     CsrfForm,
@@ -72,6 +73,10 @@ async def login_page(request: Request, state: State) -> Response:
 @router.post("/login")
 async def login(request: Request, state: State) -> Response:
     """Check the name and password; on success start a session and go on."""
+    # Every attempt costs a password hash: charged to the address first (once: a request
+    # without credentials was charged by the gate already).
+    if (wait := await state.client_limits.charge(request.scope)) > 0:
+        raise HTTPException(429, REFUSAL, headers={"Retry-After": retry_after(wait)})
     form = await read_form(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     presented = form.get("login_csrf", "")
