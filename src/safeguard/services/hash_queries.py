@@ -27,8 +27,16 @@ from pathlib import Path
 from safeguard.domain.digests import HEX_LENGTHS, HashAlgorithm, guess_algorithm, normalise_digest
 from safeguard.domain.errors import InvalidDigestError, ListFormatError, UnreadableFileError
 from safeguard.domain.hash_lists import HashEntry
+from safeguard.list_formats import checksum_text
 from safeguard.list_formats.checksum_text import ChecksumTextReader
-from safeguard.list_formats.contract import ErrorPolicy, ListReader, ParsedList, ReadReport
+from safeguard.list_formats.contract import (
+    ErrorPolicy,
+    ListMetadata,
+    ListReader,
+    ParsedList,
+    ReadReport,
+)
+from safeguard.list_formats.record_parsing import guard_records
 from safeguard.list_formats.registry import detect_reader
 
 _RECORD_KEYS = tuple((algorithm, algorithm.value) for algorithm in HashAlgorithm)
@@ -116,13 +124,36 @@ def read_hash_queries(
             summary.report = report
         return _bare_digest_queries(path, algorithm, report)
     try:
-        parsed = reader.read(path, errors=ErrorPolicy.LENIENT)
+        if reader is _LINE_BY_LINE:
+            parsed = _checksum_lines_one_by_one(path)
+        else:
+            parsed = reader.read(path, errors=ErrorPolicy.LENIENT)
     except ListFormatError as exc:
         raise UnreadableFileError(f"cannot read {path.name} as {reader.name}: {exc}") from exc
     if summary is not None:
         summary.format_name = reader.name
         summary.report = parsed.report
     return _queries(parsed, reader.name, algorithm)
+
+
+def _checksum_lines_one_by_one(path: Path) -> ParsedList:
+    """The checksum-text reader's entries, parsed and counted one line at a time.
+
+    The reader itself parses a batch of lines before yielding its entries (fast for
+    imports), so its report's ``last_record`` and problems run ahead of the entry being
+    consumed; a query must name its own line and come after the errors of earlier lines.
+    """
+    source = str(path)
+    report = ReadReport()
+    entries = guard_records(
+        checksum_text._numbered_lines(path, source),
+        lambda _number, line: checksum_text._line_entry(line, HashAlgorithm.SHA256),
+        source=source,
+        policy=ErrorPolicy.LENIENT,
+        report=report,
+    )
+    metadata = ListMetadata(format_name=_LINE_BY_LINE.name, suggested_name=path.stem)
+    return ParsedList(metadata, entries, report)
 
 
 def _queries(
