@@ -214,6 +214,7 @@ def reused_store(folder: Path, codes: NDArray[np.uint8], env: dict[str, str]) ->
     env["SAFEGUARD_DATA_DIR"] = str(folder / "data")
     marker = folder / "imported.json"
     if marker.is_file():
+        run_cli(["db", "upgrade"], env)  # a store made by an older checkout
         figures: dict[str, object] = json.loads(marker.read_text(encoding="utf-8"))
         print(f"[reused {folder}] import figures of the run that made it: {figures}", flush=True)
         return figures
