@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
@@ -106,8 +107,10 @@ def _print_human(
         console.print(f"    {escape(_describe(match))}", highlight=False)
 
 
-def _with_matches(record: dict[str, object], matches: Sequence[Match]) -> dict[str, object]:
-    record["verdict"] = verdict_of(matches).value
+def _with_matches(
+    record: dict[str, object], matches: Sequence[Match], verdict: Verdict | None = None
+) -> dict[str, object]:
+    record["verdict"] = (verdict or verdict_of(matches)).value
     record["matches"] = [match_as_record(m) for m in matches]
     return record
 
@@ -151,22 +154,38 @@ def _match_hash_file(
     console = Console(soft_wrap=True)
     queries = errors = bad = 0
     summary = QueryFileSummary()
-    for batch in _chunks(read_hash_queries(file, algorithm, summary), HASH_BATCH):
-        usable = [q for q in batch if q.error is None and q.digests]
-        found = iter(service.match_digests_many([(q.digests, q.pdq_quality) for q in usable]))
+
+    def write(batch: list[HashQuery], found_batch: Future[list[list[Match]]]) -> None:
+        nonlocal queries, errors, bad
+        found = iter(found_batch.result())
         records: list[dict[str, object]] = []
         for query in batch:
             queries += 1
             matches = next(found) if query.error is None and query.digests else []
             errors += query.error is not None
-            bad += verdict_of(matches) is Verdict.KNOWN_BAD
+            verdict = verdict_of(matches) if matches else Verdict.UNKNOWN
+            bad += verdict is Verdict.KNOWN_BAD
             if as_json:
-                records.append(_with_matches(query.as_record(), matches))
+                records.append(_with_matches(query.as_record(), matches, verdict))
             else:
                 label = f"{file.name}:{query.line}"
                 _print_human(console, label, matches, query.error)
         if records:
             emit_json_lines(records)
+
+    # Batch k is matched on a worker thread while this one writes batch k - 1 and reads
+    # batch k + 1: the index search releases the GIL, so reading, matching and writing
+    # overlap on a machine with a second core. Output stays in file order.
+    with ThreadPoolExecutor(1, thread_name_prefix="match-hashes") as matcher:
+        pending: tuple[list[HashQuery], Future[list[list[Match]]]] | None = None
+        for batch in _chunks(read_hash_queries(file, algorithm, summary), HASH_BATCH):
+            usable = [(q.digests, q.pdq_quality) for q in batch if q.error is None and q.digests]
+            submitted = matcher.submit(service.match_digests_many, usable)
+            if pending is not None:
+                write(*pending)
+            pending = (batch, submitted)
+        if pending is not None:
+            write(*pending)
     report = summary.report
     notice = Console(stderr=True)
     notice.print(

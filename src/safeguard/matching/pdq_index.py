@@ -15,7 +15,11 @@ Changes go to a small delta segment searched by brute force, and removals to a t
 
 from __future__ import annotations
 
+import itertools
+import os
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,7 +49,42 @@ _INITIAL_CAPACITY = 256
 DEFAULT_COMPACT_FRACTION = 0.005
 MIN_DELTA_BEFORE_COMPACT = 20_000
 
+MIN_ROWS_PER_THREAD = 64
+"""Query rows below which a search stays on the calling thread: a thread hand-off costs
+tens of microseconds, about one query row's search at 1 million codes."""
+
 _Hits = tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int32]]
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _forget_pool_after_fork() -> None:
+    """A forked child has none of the parent's threads: it starts a pool of its own."""
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _search_pool() -> ThreadPoolExecutor:
+    """One pool for every index: the kernels release the GIL, so threads run them in parallel."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(usable_cpus(), thread_name_prefix="pdq-search")
+        return _pool
 
 
 def codes_from_hex(hexes: Sequence[str]) -> NDArray[np.uint8]:
@@ -139,6 +178,10 @@ class PdqIndex:
         """How the main segment is searched: ``auto`` picks the cheaper of probing and scanning
         per threshold; ``probe`` and ``scan`` force one (tests and benchmarks). All are exact."""
         self._plans: dict[tuple[int, str], tuple[NDArray[np.int64], int] | None] = {}
+        self.search_threads = usable_cpus()
+        """Threads a search of many query rows is split over (each takes a run of rows, at
+        least `MIN_ROWS_PER_THREAD`); 1 searches on the calling thread only. The results do
+        not depend on it."""
 
     # -- construction -------------------------------------------------------------------------
 
@@ -342,7 +385,7 @@ class PdqIndex:
         radii: NDArray[np.int64],
         max_probes: int,
     ) -> _Hits:
-        return _collect(
+        return self._split(
             pdq_kernels.mih_search,
             queries,
             threshold,
@@ -357,14 +400,35 @@ class PdqIndex:
             self._dead,
         )
 
-    @staticmethod
     def _scan(
+        self,
         queries: NDArray[np.uint8],
         threshold: int,
         codes64: NDArray[np.uint64],
         dead: NDArray[np.uint8],
     ) -> _Hits:
-        return _collect(pdq_kernels.scan_search, queries, threshold, codes64, dead)
+        return self._split(pdq_kernels.scan_search, queries, threshold, codes64, dead)
+
+    def _split(self, kernel: Callable[..., int], queries: NDArray[np.uint8], *args: Any) -> _Hits:
+        """Run `kernel` over runs of query rows on `search_threads` threads; hits in row order."""
+        rows = queries.shape[0]
+        parts = min(self.search_threads, rows // MIN_ROWS_PER_THREAD)
+        if parts <= 1:
+            return _collect(kernel, queries, *args)
+        bounds = np.linspace(0, rows, parts + 1).astype(np.int64).tolist()
+        pool = _search_pool()
+        futures = [
+            pool.submit(_collect, kernel, queries[start:end], *args)
+            for start, end in itertools.pairwise(bounds)
+        ]
+        found = [future.result() for future in futures]
+        return (
+            np.concatenate([hits[0] for hits in found]),
+            np.concatenate([hits[1] for hits in found]),
+            np.concatenate(
+                [hits[2] + start for hits, start in zip(found, bounds[:-1], strict=True)]
+            ),
+        )
 
     # -- changes ------------------------------------------------------------------------------
 
@@ -425,6 +489,7 @@ class PdqIndex:
         ids = np.concatenate([np.asarray(self._ids[live], dtype=np.int64), self._delta_ids])
         rebuilt = PdqIndex.build(ids, codes, compact_fraction=self.compact_fraction)
         rebuilt.strategy = self.strategy
+        rebuilt.search_threads = self.search_threads
         self.__dict__.update(rebuilt.__dict__)
 
     # -- persistence --------------------------------------------------------------------------

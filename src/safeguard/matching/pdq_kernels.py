@@ -122,7 +122,10 @@ def _query_chunk(query: NDArray[np.uint8], positions: NDArray[np.int16], width: 
     return value
 
 
-_GATHER = 8  # bucket entries copied per probe without a branch; larger buckets take a loop
+# Bucket entries copied per probe without a branch; larger buckets take a loop. Buckets hold
+# one to a few codes at the default widths (about one at 1 million, 2.4 and 9.5 at 10 million):
+# 4 measured 10-15 % faster than 8 at 1 million (fewer wasted loads and stores per probe).
+_GATHER = 4
 
 
 @_compiled
@@ -185,7 +188,15 @@ def mih_search(
     n = codes.shape[0]
     found = 0
     q64 = queries.view(np.uint64)
-    values = np.empty(max_probes, np.int64)
+    # The values to probe are the query's chunk value XOR every mask of at most radii[j]
+    # bits: the masks are the same for every query, so they are listed once per call
+    # (Gosper's hack divides, which costs more than the probe's own load).
+    n_chunks = widths.shape[0]
+    masks = np.empty((n_chunks, max_probes), np.int64)
+    mask_counts = np.zeros(n_chunks, np.int64)
+    for j in range(n_chunks):
+        if radii[j] >= 0:
+            mask_counts[j] = _probe_values(0, widths[j], radii[j], masks[j])
     starts = np.empty(max_probes, np.int64)
     ends = np.empty(max_probes, np.int64)
     candidates = np.empty(4096, np.int64)
@@ -193,15 +204,17 @@ def mih_search(
         query = queries[variant]
         qv = q64[variant]
         count = 0
-        for j in range(widths.shape[0]):
+        for j in range(n_chunks):
             if radii[j] < 0:
                 continue
             centre = _query_chunk(query, positions[j], widths[j])
-            probes = _probe_values(centre, widths[j], radii[j], values)
+            probes = mask_counts[j]
+            chunk_masks = masks[j]
             base = offset_base[j]
             for p in range(probes):
-                starts[p] = offsets[base + values[p]]
-                ends[p] = offsets[base + values[p] + 1]
+                bucket = base + (centre ^ chunk_masks[p])
+                starts[p] = offsets[bucket]
+                ends[p] = offsets[bucket + 1]
             for p in range(probes):
                 start = starts[p]
                 size = ends[p] - start

@@ -19,6 +19,7 @@ the line an error, never a silent cut to the first field), and PhotoDNA values g
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +27,21 @@ from pathlib import Path
 from safeguard.domain.digests import HEX_LENGTHS, HashAlgorithm, guess_algorithm, normalise_digest
 from safeguard.domain.errors import InvalidDigestError, ListFormatError, UnreadableFileError
 from safeguard.domain.hash_lists import HashEntry
+from safeguard.list_formats import checksum_text
 from safeguard.list_formats.checksum_text import ChecksumTextReader
-from safeguard.list_formats.contract import ErrorPolicy, ListReader, ParsedList, ReadReport
+from safeguard.list_formats.contract import (
+    ErrorPolicy,
+    ListMetadata,
+    ListReader,
+    ParsedList,
+    ReadReport,
+)
+from safeguard.list_formats.record_parsing import guard_records
 from safeguard.list_formats.registry import detect_reader
+
+_RECORD_KEYS = tuple((algorithm, algorithm.value) for algorithm in HashAlgorithm)
+"""Each algorithm with its JSON key, in the order records list them (read once, not per query:
+an enum's ``value`` is a Python-level property)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +63,10 @@ class HashQuery:
     def as_record(self) -> dict[str, object]:
         """The query as JSON fields: each value under its algorithm's key."""
         record: dict[str, object] = {"line": self.line}
-        for algorithm in HashAlgorithm:
-            if algorithm in self.digests:
-                record[algorithm.value] = self.digests[algorithm]
+        for algorithm, key in _RECORD_KEYS:
+            value = self.digests.get(algorithm)
+            if value is not None:
+                record[key] = value
         if HashAlgorithm.PDQ in self.digests:
             record["pdq_quality"] = self.pdq_quality
         record["error"] = self.error
@@ -103,14 +117,43 @@ def read_hash_queries(
     if isinstance(reader, ChecksumTextReader):
         # Bare 64-digit values are tried as both SHA-256 and PDQ (see `_query_of`).
         reader = _LINE_BY_LINE
+    if reader is _LINE_BY_LINE and _only_bare_digests(path):
+        report = ReadReport()
+        if summary is not None:
+            summary.format_name = _LINE_BY_LINE.name
+            summary.report = report
+        return _bare_digest_queries(path, algorithm, report)
     try:
-        parsed = reader.read(path, errors=ErrorPolicy.LENIENT)
+        if reader is _LINE_BY_LINE:
+            parsed = _checksum_lines_one_by_one(path)
+        else:
+            parsed = reader.read(path, errors=ErrorPolicy.LENIENT)
     except ListFormatError as exc:
         raise UnreadableFileError(f"cannot read {path.name} as {reader.name}: {exc}") from exc
     if summary is not None:
         summary.format_name = reader.name
         summary.report = parsed.report
     return _queries(parsed, reader.name, algorithm)
+
+
+def _checksum_lines_one_by_one(path: Path) -> ParsedList:
+    """The checksum-text reader's entries, parsed and counted one line at a time.
+
+    The reader itself parses a batch of lines before yielding its entries (fast for
+    imports), so its report's ``last_record`` and problems run ahead of the entry being
+    consumed; a query must name its own line and come after the errors of earlier lines.
+    """
+    source = str(path)
+    report = ReadReport()
+    entries = guard_records(
+        checksum_text._numbered_lines(path, source),
+        lambda _number, line: checksum_text._line_entry(line, HashAlgorithm.SHA256),
+        source=source,
+        policy=ErrorPolicy.LENIENT,
+        report=report,
+    )
+    metadata = ListMetadata(format_name=_LINE_BY_LINE.name, suggested_name=path.stem)
+    return ParsedList(metadata, entries, report)
 
 
 def _queries(
@@ -161,6 +204,57 @@ def _query_of(
         except ValueError:
             return HashQuery(line, error="pdq_quality is not a whole number")
     return HashQuery(line, digests, quality)
+
+
+_BARE_DIGEST = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+_LENGTH_ALGORITHMS = {32: HashAlgorithm.MD5, 40: HashAlgorithm.SHA1, 64: HashAlgorithm.SHA256}
+
+
+def _checksum_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered lines as the checksum-text reader numbers and skips them (blank, ``#``)."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for number, raw in enumerate(handle, start=1):
+            line = raw.rstrip("\r\n")
+            if line.strip() and not line.lstrip().startswith("#"):
+                yield number, line
+
+
+def _only_bare_digests(path: Path) -> bool:
+    """True when every line that counts is one MD5, SHA-1 or SHA-256/PDQ hex value, alone.
+
+    Such a file (the usual list of hashes from a report) is read by `_bare_digest_queries`
+    with the checksum-text reader's results at a fraction of its cost per line; anything
+    else (names, sizes, tags, spaces, NUL-ended records) goes through the reader.
+    """
+    try:
+        with path.open("rb") as probe:
+            if b"\0" in probe.read(65536):
+                return False
+        return all(_BARE_DIGEST.fullmatch(line) for _, line in _checksum_lines(path))
+    except OSError:
+        return False  # the reader reports it
+
+
+def _bare_digest_queries(
+    path: Path, forced: HashAlgorithm | None, report: ReadReport
+) -> Iterator[HashQuery]:
+    """The queries the checksum-text reader and `_query_of` give for a file of bare values."""
+    for number, line in _checksum_lines(path):
+        report.records += 1
+        report.entries += 1
+        report.last_record = number
+        value = line.lower()
+        if forced is not None:
+            if HEX_LENGTHS.get(forced) != len(value):
+                yield HashQuery(
+                    number, error=f"a {len(value)}-digit value is not a {forced.value} digest"
+                )
+                continue
+            yield HashQuery(number, {forced: value})
+        elif len(value) == 64:
+            yield HashQuery(number, {HashAlgorithm.SHA256: value, HashAlgorithm.PDQ: value})
+        else:
+            yield HashQuery(number, {_LENGTH_ALGORITHMS[len(value)]: value})
 
 
 def _significant_lines(path: Path) -> Iterator[tuple[int, str]]:

@@ -13,6 +13,7 @@ fetch the few entries it matched, which are then cached.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +26,7 @@ from numpy.typing import NDArray
 
 from safeguard.domain.digests import (
     CRYPTOGRAPHIC_ALGORITHMS,
+    HEX_LENGTHS,
     HashAlgorithm,
     normalise_digest,
     photodna_spellings,
@@ -49,6 +51,8 @@ logger = logging.getLogger(__name__)
 
 SAVE_AFTER_CHANGES = 10_000
 """Rows changed since the last save after which a refresh saves the indexes again."""
+
+_EXACT = frozenset(CRYPTOGRAPHIC_ALGORITHMS)
 
 ENTRY_CACHE_SIZE = 50_000
 """Matched entries kept in memory, most recently matched first; row ids are never reused and a
@@ -103,6 +107,22 @@ def _load_pdq_index(directory: Path) -> PerceptualIndex:
     from safeguard.matching.pdq_index import PdqIndex
 
     return PdqIndex.load(directory, mmap=True)
+
+
+_CANONICAL_HEX = {
+    algorithm: re.compile(f"[0-9a-f]{{{length}}}") for algorithm, length in HEX_LENGTHS.items()
+}
+
+
+def _canonical(algorithm: HashAlgorithm, value: str) -> str:
+    """`normalise_digest`, with a single regex test when the value is already canonical.
+
+    Hash files and list readers give canonical values, and a batch pays this per value.
+    """
+    pattern = _CANONICAL_HEX.get(algorithm)
+    if pattern is not None and pattern.fullmatch(value):
+        return value
+    return normalise_digest(algorithm, value)
 
 
 def _delta_arrays(delta: PdqDelta) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
@@ -330,7 +350,7 @@ class MatchService:
     def _digest_query(
         self, digests: Mapping[HashAlgorithm, str], pdq_quality: int | None
     ) -> _Query:
-        canonical = {algo: normalise_digest(algo, value) for algo, value in digests.items()}
+        canonical = {algo: _canonical(algo, value) for algo, value in digests.items()}
         pdq_value = canonical.pop(HashAlgorithm.PDQ, None)
         usable = pdq_quality is None or pdq_quality >= self._quality_floor
         pdq = (("original", pdq_value),) if pdq_value is not None and usable else ()
@@ -375,7 +395,7 @@ class MatchService:
                 if hit is not None and hit[0].enabled:
                     found[position].append(Match.of_entry(hit[0], hit[1], algorithm))
             self._perceptual(searched, entries, found)
-        return [sort_matches(matches) for matches in found]
+        return [sort_matches(matches) if len(matches) > 1 else matches for matches in found]
 
     def _exact(
         self, queries: Sequence[_Query], found: list[list[Match]]
@@ -387,12 +407,14 @@ class MatchService:
             caller to fetch with the PDQ hits in one go.
         """
         hits: list[tuple[int, int, HashAlgorithm]] = []
+        # One pass over the queries (most carry one digest, or none: PDQ only).
+        by_algorithm: dict[HashAlgorithm, dict[str, list[int]]] = {}
+        for position, query in enumerate(queries):
+            for algorithm, value in query.digests.items():
+                if value and algorithm in _EXACT:
+                    by_algorithm.setdefault(algorithm, {}).setdefault(value, []).append(position)
         for algorithm in CRYPTOGRAPHIC_ALGORITHMS:
-            asking: dict[str, list[int]] = {}
-            for position, query in enumerate(queries):
-                value = query.digests.get(algorithm)
-                if value:
-                    asking.setdefault(value, []).append(position)
+            asking = by_algorithm.get(algorithm)
             if not asking:
                 continue
             if self._exact_keeper is not None:

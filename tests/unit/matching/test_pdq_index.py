@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import multiprocessing
+import os
 from pathlib import Path
 
 import numpy as np
@@ -288,3 +290,41 @@ def test_search_batch_equals_one_search_variants_per_query(random_set, strategy:
     assert index.search_batch(rows[:0], np.zeros(1, np.int64), 31) == {}
     with pytest.raises(ValueError, match="starts"):
         index.search_batch(rows, np.array([0, 3], np.int64), 31)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_search_batch_split_over_threads_gives_the_same_answers(random_set, strategy) -> None:
+    ids, codes = random_set
+    index = with_strategy(PdqIndex.build(ids, codes), strategy)
+    index.add(np.array([5], np.int64), flip_bits(np.random.default_rng(3), codes[9], 2)[None])
+    rng = np.random.default_rng(29)
+    _, planted = planted_queries(rng, codes, list(range(0, 40)) * 5)
+    rows = np.concatenate([planted, random_codes(rng, 100)])
+    starts = np.arange(0, rows.shape[0] + 1, 2, dtype=np.int64)  # two variants per query
+    assert rows.shape[0] // pdq_index.MIN_ROWS_PER_THREAD >= 3
+    index.search_threads = 1
+    alone = index.search_batch(rows, starts, 31)
+    index.search_threads = 3
+    assert index.search_batch(rows, starts, 31) == alone
+    assert sum(len(found) for found in alone.values()) >= 150  # 160 planted within 31
+    assert pdq_index.usable_cpus() >= 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
+def test_a_forked_child_searches_with_threads_of_its_own(random_set) -> None:
+    ids, codes = random_set
+    index = PdqIndex.build(ids, codes)
+    rows = codes[:200]
+    starts = np.arange(rows.shape[0] + 1, dtype=np.int64)
+    index.search_threads = 2
+    expected = index.search_batch(rows, starts, 31)  # the parent's pool now has threads
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        found = pool.apply_async(_search_in_child, (index, rows, starts)).get(timeout=60)
+    assert found == expected
+
+
+def _search_in_child(
+    index: PdqIndex, rows: NDArray[np.uint8], starts: NDArray[np.int64]
+) -> dict[int, list[MatchCandidate]]:
+    return index.search_batch(rows, starts, 31)

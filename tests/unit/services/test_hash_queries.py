@@ -6,7 +6,8 @@ import pytest
 
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import UnreadableFileError
-from safeguard.services.hash_queries import read_hash_queries
+from safeguard.services import hash_queries
+from safeguard.services.hash_queries import QueryFileSummary, read_hash_queries
 from tests.contracts.hash_list_store_contract import digest_of
 
 MD5 = digest_of("md5", 1)
@@ -68,3 +69,68 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 def test_empty_file(tmp_path: Path) -> None:
     assert list(read_hash_queries(write(tmp_path, "\n# nothing\n"))) == []
+
+
+def _read_both(
+    path: Path, forced: HashAlgorithm | None, monkeypatch: pytest.MonkeyPatch
+) -> tuple[tuple[list[object], object], tuple[list[object], object]]:
+    """The queries and summary through the bare-value fast path and through the reader."""
+    results = []
+    for fast in (True, False):
+        with monkeypatch.context() as patch:
+            if not fast:
+                patch.setattr(hash_queries, "_only_bare_digests", lambda path: False)
+            summary = QueryFileSummary()
+            queries: list[object] = list(read_hash_queries(path, forced, summary))
+            # repr: the problems kept in a report are exceptions, equal only to themselves
+            results.append((queries, (summary.format_name, repr(summary.report))))
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize("forced", [None, HashAlgorithm.PDQ, HashAlgorithm.MD5])
+@pytest.mark.parametrize(
+    ("text", "bom"),
+    [
+        (f"{MD5.upper()}\n\n# comment\n   \n{SHA1}\r\n{SHA256.upper()}\n{SHA256}", True),
+        (f"{SHA256}\n{SHA256}\n# {MD5}\n{MD5}\r{SHA1}\n", False),
+        ("", False),
+    ],
+)
+def test_bare_value_files_read_as_the_checksum_reader_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, bom: bool, forced
+) -> None:
+    path = write(tmp_path, text, bom=bom)
+    assert hash_queries._only_bare_digests(path)
+    fast, reader = _read_both(path, forced, monkeypatch)
+    assert fast == reader
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{SHA256}\n{MD5}  name.jpg\n",  # a name
+        f"{SHA256}\n {MD5}\n",  # a space before
+        f"{SHA256}\n{MD5}\t\n",  # a tab after (the reader reads a name)
+        f"{SHA256}\n{MD5[:-1]}\n",  # 31 digits
+        f"{SHA256}\0{MD5}\0",  # NUL-ended records
+        f"MD5 (a.jpg) = {MD5}\n",  # BSD tag
+    ],
+)
+def test_other_lines_go_through_the_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    path = write(tmp_path, text)
+    assert not hash_queries._only_bare_digests(path)
+    fast, reader = _read_both(path, None, monkeypatch)
+    assert fast == reader
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the delimited reader reads plain id/digest layouts in column batches, so its "
+    "report's last_record is the batch's last line for every entry of the batch",
+)
+def test_csv_queries_name_their_own_lines(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text(f"id,pdq\ne1,{SHA256}\ne2,{SHA256}\n", encoding="utf-8")
+    assert [query.line for query in read_hash_queries(path)] == [2, 3]
