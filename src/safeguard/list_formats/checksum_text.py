@@ -163,7 +163,8 @@ class ChecksumTextReader:
         entries = ColumnarEntries(
             _bare_value_batches(
                 _numbered_lines(path, source), chosen, parse, source, errors, report
-            )
+            ),
+            report,
         )
         return ParsedList(metadata, entries, report)
 
@@ -189,11 +190,15 @@ def _bare_value_batches(
             # The joined text stripped of hex digits is empty exactly when every character
             # is one: a line holds a canonical digest and nothing else.
             if algorithm is None or "".join(values).strip("0123456789abcdef"):
-                entries = list(
-                    guard_records(chunk, parse, source=source, policy=policy, report=report)
-                )
+                entries: list[HashEntry] = []
+                numbers: list[int] = []
+                for entry in guard_records(
+                    chunk, parse, source=source, policy=policy, report=report
+                ):
+                    entries.append(entry)
+                    numbers.append(report.last_record)
                 if entries:
-                    yield EntryColumns.of_entries(entries)
+                    yield EntryColumns.of_entries(entries, numbers)
                 continue
             if len(chunk[0][1]) == 64:
                 algorithm = bare_64
@@ -202,7 +207,9 @@ def _bare_value_batches(
             report.entries += len(values)
             report.last_record = chunk[-1][0]
             yield EntryColumns.of_columns(
-                len(values), {"entry_id": ids, DIGEST_COLUMN[algorithm]: values}
+                len(values),
+                {"entry_id": ids, DIGEST_COLUMN[algorithm]: values},
+                [number for number, _ in chunk],
             )
     finally:
         lines.close()

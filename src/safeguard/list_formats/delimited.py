@@ -262,7 +262,8 @@ class DelimitedReader:
                     source=source,
                     policy=errors,
                     report=report,
-                )
+                ),
+                report,
             )
         else:
             entries = guard_records(rows, parse, source=source, policy=errors, report=report)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
@@ -102,16 +103,20 @@ def plain_columns(
         while chunk := list(islice(rows, batch_rows)):
             batch = _plain_batch(chunk, width, by_algorithm, id_index)
             if batch is None:
-                entries = list(
-                    guard_records(chunk, parse, source=source, policy=policy, report=report)
-                )
+                entries: list[HashEntry] = []
+                numbers: list[int] = []
+                for entry in guard_records(
+                    chunk, parse, source=source, policy=policy, report=report
+                ):
+                    entries.append(entry)
+                    numbers.append(report.last_record)
                 if entries:
-                    yield EntryColumns.of_entries(entries)
+                    yield EntryColumns.of_entries(entries, numbers)
                 continue
             report.records += batch.rows
             report.entries += batch.rows
             report.last_record = chunk[-1][0]
-            yield batch
+            yield replace(batch, records=list(map(itemgetter(0), chunk)))
     finally:
         close = getattr(rows, "close", None)
         if close is not None:

@@ -21,6 +21,7 @@ from typing import cast
 
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.hash_lists import UNCATEGORISED, Category, HashEntry, Provenance
+from safeguard.list_formats.contract import ReadReport
 
 DIGEST_COLUMN: Mapping[HashAlgorithm, str] = {
     HashAlgorithm.MD5: "md5",
@@ -67,14 +68,23 @@ class EntryColumns:
         columns: column name (a key of `COLUMN_DEFAULTS`) -> one value per entry; ``entry_id``
             is always present. Digests are canonical (`normalise_digest`), dates are `date`
             values, ``victim_identified`` a bool or None, ``size`` an int or None.
+        records: the record (line) number in the source of each row, when a reader knows
+            them; a reader's caller that takes entries one at a time sees each entry's own
+            number in its report's ``last_record`` (`ColumnarEntries`).
     """
 
     rows: int
     columns: Mapping[str, Sequence[object]]
+    records: Sequence[int] | None = None
 
     @classmethod
-    def of_entries(cls, entries: Sequence[HashEntry]) -> EntryColumns:
-        """The batch holding `entries`, leaving out columns at their default in every row."""
+    def of_entries(
+        cls, entries: Sequence[HashEntry], records: Sequence[int] | None = None
+    ) -> EntryColumns:
+        """The batch holding `entries`, leaving out columns at their default in every row.
+
+        `records` are the entries' record numbers in their source, when known.
+        """
         columns: dict[str, list[object]] = {name: [] for name in COLUMN_DEFAULTS}
         entry_ids = columns["entry_id"]
         digest_columns = [(algorithm, columns[name]) for algorithm, name in DIGEST_COLUMN.items()]
@@ -83,7 +93,7 @@ class EntryColumns:
             columns["category_code"],
             columns["category_label"],
         )
-        records, series, victims = (
+        record_ids, series, victims = (
             columns["source_record_id"],
             columns["series"],
             columns["victim_identified"],
@@ -99,7 +109,7 @@ class EntryColumns:
             schemes.append(category.scheme)
             codes.append(category.code)
             labels.append(category.label)
-            records.append(provenance.source_record_id)
+            record_ids.append(provenance.source_record_id)
             series.append(provenance.series)
             victims.append(provenance.victim_identified)
             firsts.append(provenance.first_seen)
@@ -107,15 +117,20 @@ class EntryColumns:
             notes.append(provenance.notes)
             names.append(entry.file_name)
             sizes.append(entry.size)
-        return cls.of_columns(len(entry_ids), columns)
+        return cls.of_columns(len(entry_ids), columns, records)
 
     @classmethod
-    def of_columns(cls, rows: int, columns: Mapping[str, Sequence[object]]) -> EntryColumns:
+    def of_columns(
+        cls,
+        rows: int,
+        columns: Mapping[str, Sequence[object]],
+        records: Sequence[int] | None = None,
+    ) -> EntryColumns:
         """A batch of `rows` entries from full columns, leaving out those at their default.
 
         Raises:
-            ValueError: an unknown column name, no ``entry_id`` column, or a column whose
-                length is not `rows`.
+            ValueError: an unknown column name, no ``entry_id`` column, or a column (or
+                `records`) whose length is not `rows`.
         """
         kept: dict[str, Sequence[object]] = {}
         for name, values in columns.items():
@@ -129,7 +144,9 @@ class EntryColumns:
                 kept[name] = values
         if "entry_id" not in kept:
             raise ValueError("a batch of entries needs the entry_id column")
-        return cls(rows, kept)
+        if records is not None and len(records) != rows:
+            raise ValueError(f"{len(records)} record numbers for {rows} rows")
+        return cls(rows, kept, records)
 
     def entries(self) -> Iterator[HashEntry]:
         """The batch as `HashEntry` values, in order."""
@@ -197,11 +214,14 @@ class ColumnarEntries(Iterator[HashEntry]):
     """Entries that arrive as `EntryColumns` batches: one pass, as entries or as batches.
 
     A store that writes columns takes `batches`; anything else iterates the entries. Either
-    way the batches are read once; `close` closes their source (the reader's file).
+    way the batches are read once; `close` closes their source (the reader's file). Taken
+    one entry at a time, each entry's record number is set as `report`'s ``last_record``
+    just before the entry is returned, as a row-by-row reader does.
     """
 
-    def __init__(self, batches: Iterator[EntryColumns]) -> None:
+    def __init__(self, batches: Iterator[EntryColumns], report: ReadReport | None = None) -> None:
         self._batches = batches
+        self._report = report
         self._entries: Iterator[HashEntry] | None = None
 
     def batches(self) -> Iterator[EntryColumns]:
@@ -210,8 +230,20 @@ class ColumnarEntries(Iterator[HashEntry]):
 
     def __next__(self) -> HashEntry:
         if self._entries is None:
-            self._entries = (entry for batch in self._batches for entry in batch.entries())
+            self._entries = self._numbered()
         return next(self._entries)
+
+    def _numbered(self) -> Iterator[HashEntry]:
+        report = self._report
+        for batch in self._batches:
+            if report is None or batch.records is None:
+                yield from batch.entries()
+                continue
+            at_end = report.last_record
+            for number, entry in zip(batch.records, batch.entries(), strict=True):
+                report.last_record = number
+                yield entry
+            report.last_record = max(at_end, report.last_record)
 
     def close(self) -> None:
         """Close the batches' source now rather than when it is collected; iteration ends."""

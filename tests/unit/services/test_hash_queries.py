@@ -125,12 +125,16 @@ def test_other_lines_go_through_the_reader(
     assert fast == reader
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the delimited reader reads plain id/digest layouts in column batches, so its "
-    "report's last_record is the batch's last line for every entry of the batch",
-)
 def test_csv_queries_name_their_own_lines(tmp_path: Path) -> None:
     path = tmp_path / "list.csv"
     path.write_text(f"id,pdq\ne1,{SHA256}\ne2,{SHA256}\n", encoding="utf-8")
     assert [query.line for query in read_hash_queries(path)] == [2, 3]
+
+
+def test_csv_errors_and_queries_come_in_file_order(tmp_path: Path) -> None:
+    # A batch with a bad row is parsed row by row: the error still sits between its
+    # neighbours, each with its own line.
+    path = tmp_path / "list.csv"
+    path.write_text(f"id,pdq\ne1,{SHA256}\ne2,nothex\ne3,{SHA256}\n", encoding="utf-8")
+    queries = list(read_hash_queries(path))
+    assert [(q.line, q.error is None) for q in queries] == [(2, True), (3, False), (4, True)]
