@@ -24,6 +24,7 @@ from PIL import Image
 
 from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR
 from safeguard.hashing.image_decoding import as_rgb_pixels
+from safeguard.hashing.landmark_windows import KEPT_SHARES, landmark_windows
 from safeguard.hashing.pdq import pdq_of_pixels
 from safeguard.hashing.recovery import HASH_SIDE, low_information_reason
 
@@ -47,6 +48,9 @@ SIDE_CUT = 15
 """Percent cut from a single side for the ``cut-15-<side>`` hashes."""
 
 ROTATION_DEGREES = 3.0
+
+STORED_LANDMARKS = 8
+"""Landmark windows stored per kept share (`safeguard.hashing.landmark_windows`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +118,12 @@ def augmentation_hashes(
         (f"rotate-{ROTATION_DEGREES:g}-ccw", _rotated_inner(image, ROTATION_DEGREES)),
         (f"rotate-{ROTATION_DEGREES:g}-cw", _rotated_inner(image, -ROTATION_DEGREES)),
     ]
+    for share in KEPT_SHARES:
+        windows = landmark_windows(pixels, share, STORED_LANDMARKS)
+        derived += [
+            (f"landmark-{round(share * 100)}-{rank}", Image.fromarray(window))
+            for rank, (_, window) in enumerate(windows)
+        ]
     results: list[AugmentedHash] = []
     for label, picture in derived:
         array = np.asarray(picture)

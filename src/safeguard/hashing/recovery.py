@@ -48,6 +48,7 @@ from PIL import Image
 
 from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR
 from safeguard.hashing.image_decoding import as_rgb_pixels
+from safeguard.hashing.landmark_windows import landmark_windows
 from safeguard.hashing.occlusion import ROTATIONS, unbannered, uncaptioned, unrotated
 from safeguard.hashing.pdq import DIHEDRAL_ORDER, pdq_dihedral_of_pixels, pdq_of_pixels
 from safeguard.hashing.picture_regions import (
@@ -85,6 +86,11 @@ MIN_TEXTURED_BLOCK_SHARE = 0.2
 """Share of 8x8 blocks (of the 64x64 luma) that must carry visible detail."""
 
 _TEXTURED_BLOCK_STD = 3.0
+
+QUERY_LANDMARKS = 3
+"""Landmark windows hashed per query (`safeguard.hashing.landmark_windows`); the known side
+stores more (`safeguard.hashing.augmentation.STORED_LANDMARKS`), since a crop can take
+away some of a picture's strongest landmarks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +207,26 @@ def recovery_hashes(
     framed = any(_sides_cut(box, width, height) >= 2 for _, box in candidates[:2] if box)
     if occlusion and not framed:
         results += _occlusion_hashes(pixels, work, quality_floor, dihedral)
+    results += _landmark_hashes(pixels, quality_floor, dihedral)
     return tuple(results)
+
+
+def _landmark_hashes(
+    pixels: npt.NDArray[np.uint8], quality_floor: int, dihedral: bool
+) -> list[RecoveredHash]:
+    """Hashes of windows centred on the picture's landmarks (found again after a crop)."""
+    found = []
+    for rank, (box, window) in enumerate(landmark_windows(pixels, 1.0, QUERY_LANDMARKS)):
+        whole_pixels = (
+            math.floor(box[0]),
+            math.floor(box[1]),
+            math.ceil(box[2]),
+            math.ceil(box[3]),
+        )
+        hashed = _hash_region(f"landmark-{rank}", window, whole_pixels, quality_floor, dihedral)
+        if hashed is not None:
+            found.append(hashed)
+    return found
 
 
 def _sides_cut(box: Box, width: int, height: int) -> int:

@@ -1,0 +1,175 @@
+"""Hashes of square windows centred on landmarks of the picture: found again after a crop.
+
+PDQ looks at the whole frame, and moving the frame by 1% of its side moves about 25 of the
+256 bits, so a copy cut at an arbitrary offset lands far from the original's hash and from
+any fixed grid of stored crops. A window placed by the picture's *content* instead moves
+with the content: both sides find the same landmarks (the strongest blobs of a blurred
+luma, bright or dark: difference of Gaussians, refined to a fraction of a pixel) and hash a
+square window centred on each. The window's side is a share of the picture's shorter side,
+which a crop changes; the query uses its own shorter side, and the known side stores
+windows for a grid of kept shares (`KEPT_SHARES`), so a copy keeping one of them is met.
+
+The same function serves both sides (`landmark_hashes`): the query calls it with kept
+share 1 (it does not know what it lost), the list keeper once per share in
+`KEPT_SHARES` (`safeguard.hashing.augmentation`). Window hashes are compared only with
+window hashes of the same kind, so they need not be bit-exact with reference PDQ of the
+window; they are PDQ of the window resampled to `WINDOW_PIXELS` a side.
+
+A window also leaves out what an overlay paints near the edges (a banner, a caption, a
+corner watermark) when its landmark lies inside.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+LANDMARK_SIDE = 256
+"""Landmarks are found on a copy at most this many pixels a side."""
+
+BLOB_SIGMA = 0.04
+"""Gaussian scale of a landmark blob, as a share of the shorter side (the second blur
+is `_SIGMA_RATIO` times wider; their difference responds to blobs of about this size)."""
+
+_SIGMA_RATIO = 1.6
+
+WINDOW_SHARE = 0.5
+"""A window's side as a share of the (nominal) shorter side."""
+
+WINDOW_PIXELS = 64
+"""Windows are resampled to this many pixels a side before hashing (PDQ's own grid)."""
+
+KEPT_SHARES: tuple[float, ...] = (1.0, 0.9, 0.85, 0.8, 0.75, 0.7)
+"""Shares of each side a crop may keep, for which the known side stores windows."""
+
+
+def _box_pass(values: npt.NDArray[np.float32], radius: int) -> npt.NDArray[np.float32]:
+    """Sums over windows of 2 * radius + 1 along the first axis, zeros beyond the edges."""
+    summed = np.zeros((values.shape[0] + 2 * radius + 1, *values.shape[1:]), np.float32)
+    np.cumsum(values, axis=0, out=summed[radius + 1 : radius + 1 + values.shape[0]])
+    summed[radius + 1 + values.shape[0] :] = summed[radius + values.shape[0]]
+    result: npt.NDArray[np.float32] = summed[2 * radius + 1 :] - summed[: values.shape[0]]
+    return result
+
+
+def _blurred(luma: npt.NDArray[np.float32], sigma: float) -> npt.NDArray[np.float32]:
+    """Three box passes per axis (close to a Gaussian of `sigma`), renormalised at the edges.
+
+    Boxes rather than a Gaussian kernel: cumulative sums cost the same for any width, and
+    numpy's matrix products would start threads.
+    """
+    radius = max(1, round(math.sqrt(sigma * sigma + 0.25) - 0.5))
+    blurred = luma
+    for _ in range(3):
+        blurred = _box_pass(blurred, radius)
+    blurred = np.ascontiguousarray(blurred.T)
+    for _ in range(3):
+        blurred = _box_pass(blurred, radius)
+    rows = np.ones((luma.shape[0], 1), np.float32)
+    columns = np.ones((luma.shape[1], 1), np.float32)
+    for _ in range(3):
+        rows, columns = _box_pass(rows, radius), _box_pass(columns, radius)
+    result: npt.NDArray[np.float32] = blurred.T / (rows * columns.T)
+    return result
+
+
+def _luma_copy(rgb: npt.NDArray[np.uint8], side: float) -> tuple[npt.NDArray[np.float32], float]:
+    """Luma at most `side` pixels a side and the factor from it to the input's pixels."""
+    image = Image.fromarray(rgb)
+    scale = max(image.size) / side
+    if scale > 1:
+        if scale >= 2:
+            image = image.reduce(int(scale))
+        image = image.resize(
+            (max(1, round(rgb.shape[1] / scale)), max(1, round(rgb.shape[0] / scale))),
+            Image.Resampling.BOX,
+        )
+    else:
+        scale = 1.0
+    luma = np.asarray(image.convert("L"), dtype=np.float32)
+    return luma, rgb.shape[1] / luma.shape[1]
+
+
+def landmarks(
+    luma: npt.NDArray[np.float32], nominal_side: float, margin: float, count: int
+) -> list[tuple[float, float]]:
+    """The `count` strongest blob centres (x, y), at least `margin` pixels from every edge.
+
+    Args:
+        luma: the picture's luma.
+        nominal_side: the shorter side the blob scale is a share of (a crop's, for the
+            known side's guesses).
+        margin: centres closer than this to an edge are left out (their window would not fit).
+        count: how many to return, strongest first.
+    """
+    sigma = BLOB_SIGMA * nominal_side
+    response = np.abs(_blurred(luma, sigma) - _blurred(luma, sigma * _SIGMA_RATIO))
+    height, width = response.shape
+    lo_x, hi_x = math.ceil(margin), math.floor(width - 1 - margin)
+    lo_y, hi_y = math.ceil(margin), math.floor(height - 1 - margin)
+    if lo_x > hi_x or lo_y > hi_y:
+        return []
+    padded = np.pad(response, 1, constant_values=np.inf)
+    centre = padded[1:-1, 1:-1]
+    peak = np.ones_like(centre, dtype=bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                neighbour = padded[1 + dy : height + 1 + dy, 1 + dx : width + 1 + dx]
+                peak &= centre > np.where(np.isinf(neighbour), -np.inf, neighbour)
+    inside = np.zeros_like(peak)
+    inside[lo_y : hi_y + 1, lo_x : hi_x + 1] = True
+    ys, xs = np.nonzero(peak & inside)
+    order = np.argsort(-response[ys, xs], kind="stable")
+    found: list[tuple[float, float]] = []
+    spacing = 2 * sigma
+    for index in order:
+        y, x = int(ys[index]), int(xs[index])
+        fx = x + _vertex(response[y, x - 1], response[y, x], response[y, x + 1])
+        fy = y + _vertex(response[y - 1, x], response[y, x], response[y + 1, x])
+        if all(math.hypot(fx - px, fy - py) >= spacing for px, py in found):
+            found.append((fx, fy))
+            if len(found) == count:
+                break
+    return found
+
+
+def _vertex(before: float, at: float, after: float) -> float:
+    """Offset (-0.5..0.5) of the top of the parabola through three neighbouring samples."""
+    curvature = before - 2 * at + after
+    if curvature >= 0:
+        return 0.0
+    return float(np.clip(0.5 * (before - after) / curvature, -0.5, 0.5))
+
+
+def landmark_windows(
+    rgb: npt.NDArray[np.uint8], kept_share: float = 1.0, count: int = 3
+) -> list[tuple[tuple[float, float, float, float], npt.NDArray[np.uint8]]]:
+    """(box, pixels) of square windows centred on the strongest landmarks, strongest first.
+
+    Args:
+        rgb: H x W x 3 pixels.
+        kept_share: the share of each side a crop of this picture would keep; blob scale
+            and window side follow the crop's shorter side, not this picture's.
+        count: landmarks to use.
+
+    Returns:
+        Each window's box (left, top, right, bottom) in `rgb`'s pixels, fractional, and
+        its pixels resampled to `WINDOW_PIXELS` a side.
+    """
+    # The known side looks at a larger copy, so a crop keeping `kept_share` seen at
+    # LANDMARK_SIDE has the same pixel scale as this copy: same blur, same boxes.
+    luma, factor = _luma_copy(rgb, LANDMARK_SIDE / kept_share)
+    nominal = min(luma.shape) * kept_share
+    half = WINDOW_SHARE * nominal / 2
+    image = Image.fromarray(rgb)
+    windows = []
+    for x, y in landmarks(luma, nominal, half + 1, count):
+        box = ((x + 0.5 - half) * factor, (y + 0.5 - half) * factor,
+               (x + 0.5 + half) * factor, (y + 0.5 + half) * factor)  # fmt: skip
+        window = image.resize((WINDOW_PIXELS, WINDOW_PIXELS), Image.Resampling.BILINEAR, box=box)
+        windows.append((box, np.asarray(window)))
+    return windows
