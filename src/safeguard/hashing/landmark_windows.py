@@ -36,6 +36,8 @@ is `_SIGMA_RATIO` times wider; their difference responds to blobs of about this 
 
 _SIGMA_RATIO = 1.6
 
+_BOX_PASSES = 2
+
 WINDOW_SHARE = 0.5
 """A window's side as a share of the (nominal) shorter side."""
 
@@ -56,21 +58,22 @@ def _box_pass(values: npt.NDArray[np.float32], radius: int) -> npt.NDArray[np.fl
 
 
 def _blurred(luma: npt.NDArray[np.float32], sigma: float) -> npt.NDArray[np.float32]:
-    """Three box passes per axis (close to a Gaussian of `sigma`), renormalised at the edges.
+    """Box passes along each axis (close to a Gaussian of `sigma`), renormalised at the edges.
 
     Boxes rather than a Gaussian kernel: cumulative sums cost the same for any width, and
     numpy's matrix products would start threads.
     """
-    radius = max(1, round(math.sqrt(sigma * sigma + 0.25) - 0.5))
+    # n boxes of width 2r + 1 have the variance n r (r + 1) / 3.
+    radius = max(1, round(math.sqrt(3 * sigma * sigma / _BOX_PASSES + 0.25) - 0.5))
     blurred = luma
-    for _ in range(3):
+    for _ in range(_BOX_PASSES):
         blurred = _box_pass(blurred, radius)
     blurred = np.ascontiguousarray(blurred.T)
-    for _ in range(3):
+    for _ in range(_BOX_PASSES):
         blurred = _box_pass(blurred, radius)
     rows = np.ones((luma.shape[0], 1), np.float32)
     columns = np.ones((luma.shape[1], 1), np.float32)
-    for _ in range(3):
+    for _ in range(_BOX_PASSES):
         rows, columns = _box_pass(rows, radius), _box_pass(columns, radius)
     result: npt.NDArray[np.float32] = blurred.T / (rows * columns.T)
     return result
@@ -108,21 +111,20 @@ def landmarks(
     sigma = BLOB_SIGMA * nominal_side
     response = np.abs(_blurred(luma, sigma) - _blurred(luma, sigma * _SIGMA_RATIO))
     height, width = response.shape
-    lo_x, hi_x = math.ceil(margin), math.floor(width - 1 - margin)
-    lo_y, hi_y = math.ceil(margin), math.floor(height - 1 - margin)
+    # At least one pixel in from the edge, so every candidate has eight neighbours.
+    lo_x, hi_x = max(1, math.ceil(margin)), min(width - 2, math.floor(width - 1 - margin))
+    lo_y, hi_y = max(1, math.ceil(margin)), min(height - 2, math.floor(height - 1 - margin))
     if lo_x > hi_x or lo_y > hi_y:
         return []
-    padded = np.pad(response, 1, constant_values=np.inf)
-    centre = padded[1:-1, 1:-1]
-    peak = np.ones_like(centre, dtype=bool)
+    # Local maxima among the 8 neighbours, looked for only where a window fits.
+    centre = response[lo_y : hi_y + 1, lo_x : hi_x + 1]
+    peak = np.ones(centre.shape, dtype=bool)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
             if dy or dx:
-                neighbour = padded[1 + dy : height + 1 + dy, 1 + dx : width + 1 + dx]
-                peak &= centre > np.where(np.isinf(neighbour), -np.inf, neighbour)
-    inside = np.zeros_like(peak)
-    inside[lo_y : hi_y + 1, lo_x : hi_x + 1] = True
-    ys, xs = np.nonzero(peak & inside)
+                peak &= centre > response[lo_y + dy : hi_y + 1 + dy, lo_x + dx : hi_x + 1 + dx]
+    ys, xs = np.nonzero(peak)
+    ys, xs = ys + lo_y, xs + lo_x
     order = np.argsort(-response[ys, xs], kind="stable")
     found: list[tuple[float, float]] = []
     spacing = 2 * sigma
@@ -146,30 +148,39 @@ def _vertex(before: float, at: float, after: float) -> float:
 
 
 def landmark_windows(
-    rgb: npt.NDArray[np.uint8], kept_share: float = 1.0, count: int = 3
+    rgb: npt.NDArray[np.uint8],
+    kept_share: float = 1.0,
+    count: int = 3,
+    working: npt.NDArray[np.uint8] | None = None,
 ) -> list[tuple[tuple[float, float, float, float], npt.NDArray[np.uint8]]]:
-    """(box, pixels) of square windows centred on the strongest landmarks, strongest first.
+    """(box, luma pixels) of square windows centred on the strongest landmarks, strongest first.
 
     Args:
         rgb: H x W x 3 pixels.
         kept_share: the share of each side a crop of this picture would keep; blob scale
             and window side follow the crop's shorter side, not this picture's.
         count: landmarks to use.
+        working: the caller's copy of `rgb` shrunk (box filter) to at most `LANDMARK_SIDE`
+            a side, to save making another; only with `kept_share` 1.
 
     Returns:
         Each window's box (left, top, right, bottom) in `rgb`'s pixels, fractional, and
-        its pixels resampled to `WINDOW_PIXELS` a side.
+        its luma resampled to `WINDOW_PIXELS` a side (PDQ looks at luma alone).
     """
-    # The known side looks at a larger copy, so a crop keeping `kept_share` seen at
-    # LANDMARK_SIDE has the same pixel scale as this copy: same blur, same boxes.
-    luma, factor = _luma_copy(rgb, LANDMARK_SIDE / kept_share)
+    if working is not None and kept_share == 1.0:
+        luma = np.asarray(Image.fromarray(working).convert("L"), dtype=np.float32)
+        factor = rgb.shape[1] / luma.shape[1]
+    else:
+        # The known side looks at a larger copy, so a crop keeping `kept_share` seen at
+        # LANDMARK_SIDE has the same pixel scale as this copy: same blur, same windows.
+        luma, factor = _luma_copy(rgb, LANDMARK_SIDE / kept_share)
     nominal = min(luma.shape) * kept_share
     half = WINDOW_SHARE * nominal / 2
-    image = Image.fromarray(rgb)
+    image = Image.fromarray(luma)
     windows = []
     for x, y in landmarks(luma, nominal, half + 1, count):
-        box = ((x + 0.5 - half) * factor, (y + 0.5 - half) * factor,
-               (x + 0.5 + half) * factor, (y + 0.5 + half) * factor)  # fmt: skip
+        box = (x + 0.5 - half, y + 0.5 - half, x + 0.5 + half, y + 0.5 + half)
         window = image.resize((WINDOW_PIXELS, WINDOW_PIXELS), Image.Resampling.BILINEAR, box=box)
-        windows.append((box, np.asarray(window)))
+        pixels = np.clip(np.asarray(window) + 0.5, 0, 255).astype(np.uint8)
+        windows.append((tuple(side * factor for side in box), pixels))  # type: ignore[misc]
     return windows
