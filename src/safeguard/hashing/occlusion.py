@@ -99,11 +99,15 @@ def fill_masked(
 def _onion_fill(
     colour: npt.NDArray[np.float32], known: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.float32]:
-    colour = colour * known[..., None]
-    have = known.astype(np.float32)
+    height, width = known.shape
+    # Zero-padded buffers, written through views of their inside: no padding per ring.
+    padded_colour = np.zeros((height + 2, width + 2, colour.shape[2]), np.float32)
+    padded_have = np.zeros((height + 2, width + 2), np.float32)
+    inside_colour = padded_colour[1:-1, 1:-1]
+    have = padded_have[1:-1, 1:-1]
+    inside_colour[...] = colour * known[..., None]
+    have[...] = known
     while float(have.min()) == 0.0:
-        padded_colour = np.pad(colour, ((1, 1), (1, 1), (0, 0)))
-        padded_have = np.pad(have, 1)
         total = (
             padded_colour[:-2, 1:-1] + padded_colour[2:, 1:-1]
             + padded_colour[1:-1, :-2] + padded_colour[1:-1, 2:]
@@ -113,9 +117,10 @@ def _onion_fill(
             + padded_have[1:-1, :-2] + padded_have[1:-1, 2:]
         )  # fmt: skip
         frontier = (have == 0.0) & (count > 0)
-        colour[frontier] = total[frontier] / count[frontier][:, None]
+        inside_colour[frontier] = total[frontier] / count[frontier][:, None]
         have[frontier] = 1.0
-    return colour
+    result: npt.NDArray[np.float32] = inside_colour.copy()
+    return result
 
 
 def caption_mask(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_] | None:
@@ -212,10 +217,11 @@ def unrotated(pixels: npt.NDArray[np.uint8], degrees: float) -> npt.NDArray[np.u
     radians = math.radians(abs(degrees))
     kept = 1 / (math.cos(radians) + max(width / height, height / width) * math.sin(radians))
     frame = (round(width / kept), round(height / kept))
-    # One turn of an opaque RGBA copy gives the picture and, in its alpha, where it shows.
-    turned = image.convert("RGBA").rotate(-degrees, resample=Image.Resampling.BILINEAR, expand=True)
-    canvas = Image.new("RGBA", frame)
+    turned = image.rotate(-degrees, resample=Image.Resampling.BILINEAR, expand=True)
+    shown = Image.new("L", image.size, 255).rotate(-degrees, expand=True)
+    canvas = Image.new("RGB", frame)
+    mask = Image.new("L", frame, 0)
     offset = ((frame[0] - turned.width) // 2, (frame[1] - turned.height) // 2)
     canvas.paste(turned, offset)
-    rgba = np.asarray(canvas)
-    return fill_masked(np.ascontiguousarray(rgba[..., :3]), rgba[..., 3] > 250)
+    mask.paste(shown, offset)
+    return fill_masked(np.asarray(canvas), np.asarray(mask) > 250)
