@@ -9,6 +9,14 @@ cut by 15% on one side, and turned by 3 degrees each way (cut to the upright rec
 inside). Each stored hash carries a label such as ``crop-90-centre`` or ``rotate-3-ccw``,
 so a match says which of them was near.
 
+A fixed grid meets only crops near its positions: PDQ moves about 25 bits when the frame
+moves by 1% of its side. So the original's landmark windows are stored too
+(``landmark-<kept share>-<rank>``, `safeguard.hashing.landmark_windows`): squares centred
+on its strongest blobs, for each share of the sides a crop may keep; the query hashes its
+own (`safeguard.hashing.recovery`), and a crop keeping one of those shares at any offset,
+or a copy whose overlay spares a landmark's window, meets one of them. About 90 hashes per
+original in all.
+
 Store them as extra entries of the list with ids ``<original id>#<label>`` (see
 `safeguard.services.robust_matching`), so a match still names the original.
 """
@@ -101,7 +109,7 @@ def _rotated_inner(image: Image.Image, degrees: float) -> Image.Image:
 def augmentation_hashes(
     rgb: npt.NDArray[np.uint8], quality_floor: int = PDQ_MATCH_QUALITY_FLOOR
 ) -> tuple[AugmentedHash, ...]:
-    """The extra hashes to store for an original (about 42; fewer when some are unfit).
+    """The extra hashes to store for an original (about 90; fewer when some are unfit).
 
     The original's own hash is not among them. Derived pictures whose PDQ quality is below
     `quality_floor` or that carry too little information are left out.

@@ -9,11 +9,14 @@ square window centred on each. The window's side is a share of the picture's sho
 which a crop changes; the query uses its own shorter side, and the known side stores
 windows for a grid of kept shares (`KEPT_SHARES`), so a copy keeping one of them is met.
 
-The same function serves both sides (`landmark_hashes`): the query calls it with kept
-share 1 (it does not know what it lost), the list keeper once per share in
-`KEPT_SHARES` (`safeguard.hashing.augmentation`). Window hashes are compared only with
-window hashes of the same kind, so they need not be bit-exact with reference PDQ of the
-window; they are PDQ of the window resampled to `WINDOW_PIXELS` a side.
+The same function serves both sides (`landmark_windows`): the query calls it with kept
+share 1 (it does not know what it lost; `safeguard.hashing.recovery`), the list keeper once
+per share in `KEPT_SHARES` (`safeguard.hashing.augmentation`), on a copy enlarged by
+1 / share so both see the crop at the same pixel scale. Landmarks must agree to a fraction
+of a pixel (a window moved by 1% of its side is about 25 bits away), hence the 256-pixel
+copy and the parabola fitted through each peak. Window hashes are PDQ of the window's luma
+resampled to `WINDOW_PIXELS` a side, compared with stored window hashes; they are not
+meant to equal reference PDQ of anything.
 
 A window also leaves out what an overlay paints near the edges (a banner, a caption, a
 corner watermark) when its landmark lies inside.
@@ -37,6 +40,7 @@ is `_SIGMA_RATIO` times wider; their difference responds to blobs of about this 
 _SIGMA_RATIO = 1.6
 
 _BOX_PASSES = 2
+"""Box filters per axis standing in for each Gaussian (two were as precise as three)."""
 
 WINDOW_SHARE = 0.5
 """A window's side as a share of the (nominal) shorter side."""
@@ -45,7 +49,9 @@ WINDOW_PIXELS = 64
 """Windows are resampled to this many pixels a side before hashing (PDQ's own grid)."""
 
 KEPT_SHARES: tuple[float, ...] = (1.0, 0.9, 0.85, 0.8, 0.75, 0.7)
-"""Shares of each side a crop may keep, for which the known side stores windows."""
+"""Shares of each side a crop may keep, for which the known side stores windows: a grid in
+5% steps, like the stored crops (`safeguard.hashing.augmentation.CROP_SCALES`); share 1
+serves copies with an overlay or re-encoded, resized or mirrored."""
 
 
 def _box_pass(values: npt.NDArray[np.float32], radius: int) -> npt.NDArray[np.float32]:
@@ -182,5 +188,6 @@ def landmark_windows(
         box = (x + 0.5 - half, y + 0.5 - half, x + 0.5 + half, y + 0.5 + half)
         window = image.resize((WINDOW_PIXELS, WINDOW_PIXELS), Image.Resampling.BILINEAR, box=box)
         pixels = np.clip(np.asarray(window) + 0.5, 0, 255).astype(np.uint8)
-        windows.append((tuple(side * factor for side in box), pixels))  # type: ignore[misc]
+        left, top, right, bottom = (side * factor for side in box)
+        windows.append(((left, top, right, bottom), pixels))
     return windows
