@@ -12,6 +12,9 @@ in the same run, each on the same decoded queries:
 * ``safeguard-lists``: what Safeguard can do with PDQ hashes alone: the eight dihedral
   variants plus query-side recovery (`safeguard.hashing.recovery.query_hashes`), threshold
   31 for every variant, with the quality and low-information guards.
+* ``safeguard-augmented``: the list's keeper published augmentation hashes with it
+  (`safeguard.hashing.augmentation`: stored crops, turns and landmark windows); a query
+  hash within 31 bits of any of them matches. No originals, no ORB.
 * ``safeguard-originals``: the originals are held: the list also stores augmentation hashes
   (`safeguard.hashing.augmentation`); a candidate within 31 bits matches, and one within
   the wide threshold matches only if ORB keypoints confirm it

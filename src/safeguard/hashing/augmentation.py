@@ -32,7 +32,12 @@ from PIL import Image
 
 from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR
 from safeguard.hashing.image_decoding import as_rgb_pixels
-from safeguard.hashing.landmark_windows import KEPT_SHARES, landmark_windows
+from safeguard.hashing.landmark_windows import (
+    KEPT_SHARES,
+    distinct_windows,
+    landmark_windows,
+    paired,
+)
 from safeguard.hashing.pdq import pdq_of_pixels
 from safeguard.hashing.recovery import HASH_SIDE, low_information_reason
 
@@ -57,7 +62,7 @@ SIDE_CUT = 15
 
 ROTATION_DEGREES = 3.0
 
-STORED_LANDMARKS = 8
+STORED_LANDMARKS = 12
 """Landmark windows stored per kept share (`safeguard.hashing.landmark_windows`)."""
 
 
@@ -126,12 +131,28 @@ def augmentation_hashes(
         (f"rotate-{ROTATION_DEGREES:g}-ccw", _rotated_inner(image, ROTATION_DEGREES)),
         (f"rotate-{ROTATION_DEGREES:g}-cw", _rotated_inner(image, -ROTATION_DEGREES)),
     ]
+    results = _fit_hashes(derived, quality_floor)
     for share in KEPT_SHARES:
         windows = landmark_windows(pixels, share, STORED_LANDMARKS)
-        derived += [
-            (f"landmark-{round(share * 100)}-{rank}", Image.fromarray(window))
-            for rank, (_, window) in enumerate(windows)
+        centres = {f"{rank}": (box[0] + box[2]) / 2 for rank, (box, _) in enumerate(windows)}
+        named = [(f"{rank}", Image.fromarray(window)) for rank, (_, window) in enumerate(windows)]
+        fit = _fit_hashes(named, quality_floor)
+        # As on the query side: windows that repeat one another are not landmarks.
+        keep = distinct_windows([found.pdq for found in fit])
+        kept = [(f.label, centres[f.label], f.pdq) for f, k in zip(fit, keep, strict=True) if k]
+        quality = {f.label: f.quality for f in fit}
+        results += [
+            AugmentedHash(
+                f"landmarks-{round(share * 100)}-{label.replace('+', '-')}",
+                pdq,
+                min(quality[name] for name in label.split("+")),
+            )
+            for label, pdq in paired(kept)
         ]
+    return tuple(results)
+
+
+def _fit_hashes(derived: list[tuple[str, Image.Image]], quality_floor: int) -> list[AugmentedHash]:
     results: list[AugmentedHash] = []
     for label, picture in derived:
         array = np.asarray(picture)
@@ -140,4 +161,4 @@ def augmentation_hashes(
         pdq, quality = pdq_of_pixels(array)
         if quality >= quality_floor:
             results.append(AugmentedHash(label, pdq, quality))
-    return tuple(results)
+    return results

@@ -30,6 +30,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from safeguard.domain.digests import hamming_distance
+
 LANDMARK_SIDE = 256
 """Landmarks are found on a copy at most this many pixels a side."""
 
@@ -52,6 +54,42 @@ KEPT_SHARES: tuple[float, ...] = (1.0, 0.9, 0.85, 0.8, 0.75, 0.7)
 """Shares of each side a crop may keep, for which the known side stores windows: a grid in
 5% steps, like the stored crops (`safeguard.hashing.augmentation.CROP_SCALES`); share 1
 serves copies with an overlay or re-encoded, resized or mirrored."""
+
+
+REPEAT_DISTANCE = 64
+"""Windows of one picture whose hashes are this close (bits of 256) are repeats of one
+pattern (a grating, a checkerboard, bricks, a coarse two-tone layout): a landmark that
+looks like another one is not a landmark, and such windows meet unrelated textures.
+Hashes of unrelated windows lie about 128 bits apart."""
+
+
+def distinct_windows(hashes: list[str]) -> list[bool]:
+    """For each window hash of one picture: is it far from every other one (keep it)?"""
+    return [
+        all(
+            hamming_distance(value, other) > REPEAT_DISTANCE
+            for j, other in enumerate(hashes)
+            if j != i
+        )
+        for i, value in enumerate(hashes)
+    ]
+
+
+def paired(windows: list[tuple[str, float, str]]) -> list[tuple[str, str]]:
+    """Hashes of pairs of windows: (label, PDQ-sized hash), for every two of `windows`.
+
+    Each window is (label, centre x, PDQ hex). A pair's hash is the first half of the left
+    window's hash followed by the first half of the right one's (left and right stay so
+    after any crop), so its distance to a stored pair is about half the sum of the two
+    windows' distances: a pair matches only when both of its windows do. One window of a
+    simple layout can meet an unrelated texture by chance; two at once rarely do.
+    """
+    ordered = sorted(windows, key=lambda window: window[1])
+    return [
+        (f"{left[0]}+{right[0]}", left[2][:32] + right[2][:32])
+        for index, left in enumerate(ordered)
+        for right in ordered[index + 1 :]
+    ]
 
 
 def _box_pass(values: npt.NDArray[np.float32], radius: int) -> npt.NDArray[np.float32]:

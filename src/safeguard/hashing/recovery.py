@@ -21,6 +21,11 @@ original picture:
   turned by a few degrees and cut to its inner rectangle is turned back with its lost corners
   guessed (`safeguard.hashing.occlusion`).
 
+* ``landmark-<rank>``: square windows centred on the picture's strongest blobs
+  (`safeguard.hashing.landmark_windows`); they meet the windows a list keeper stored with
+  the list (`safeguard.hashing.augmentation`), so a crop at any offset and a copy whose
+  overlay spares a window are found.
+
 The eight dihedral variants (rotations by 90 degrees, mirrors) are not made here: they come
 almost free from PDQ's DCT (`safeguard.hashing.pdq.pdq_dihedral_of_pixels`). Crops cannot be
 undone from the query alone; the known side stores crops instead
@@ -30,10 +35,13 @@ Every extra hash is one more chance of a false match, so variants whose region i
 the whole picture or repeats another variant are dropped, and a region must pass the same
 guards as a whole picture: PDQ quality at the floor and `low_information_reason` None.
 Regions are found on a copy at most `WORK_SIDE` pixels on a side (the geometry lives in
-`safeguard.hashing.picture_regions`), refined at full size, and hashed from full-size
-pixels shrunk to at most `HASH_SIDE`: each region costs about one PDQ hash of a 384-pixel
-picture (about 2 ms, its seven rotations and mirrors included); with detection, a query
-costs about three times a plain PDQ hash (``docs/robustness.md``).
+`safeguard.hashing.picture_regions`; the copy is made once per query and shared with the
+occlusion and landmark steps), refined at full size, and hashed from full-size pixels
+shrunk to at most `HASH_SIDE`: each region costs about one PDQ hash of a 384-pixel picture
+(about 2 ms, its seven rotations and mirrors included). Every step on every query costs
+several plain PDQ hashes; a matcher that searches the whole picture's hashes first and
+recovers only on a miss (`query_hashes(..., already_matched=...)`) pays that only for
+copies the plain hash misses (``docs/robustness.md`` measures both).
 Every returned hash carries its label and box, so a reviewer sees which region matched.
 """
 
@@ -49,7 +57,7 @@ from PIL import Image
 
 from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR
 from safeguard.hashing.image_decoding import as_rgb_pixels
-from safeguard.hashing.landmark_windows import landmark_windows
+from safeguard.hashing.landmark_windows import distinct_windows, landmark_windows, paired
 from safeguard.hashing.occlusion import ROTATIONS, unbannered, uncaptioned, unrotated
 from safeguard.hashing.pdq import DIHEDRAL_ORDER, pdq_dihedral_of_pixels, pdq_of_pixels
 from safeguard.hashing.picture_regions import (
@@ -88,7 +96,7 @@ MIN_TEXTURED_BLOCK_SHARE = 0.2
 
 _TEXTURED_BLOCK_STD = 3.0
 
-QUERY_LANDMARKS = 3
+QUERY_LANDMARKS = 4
 """Landmark windows hashed per query (`safeguard.hashing.landmark_windows`); the known side
 stores more (`safeguard.hashing.augmentation.STORED_LANDMARKS`), since a crop can take
 away some of a picture's strongest landmarks."""
@@ -254,7 +262,7 @@ def _landmark_hashes(
     quality_floor: int,
     dihedral: bool,
 ) -> list[RecoveredHash]:
-    """Hashes of windows centred on the picture's landmarks (found again after a crop)."""
+    """Hashes of pairs of windows centred on the picture's landmarks (found after a crop)."""
     found = []
     windows = landmark_windows(pixels, 1.0, QUERY_LANDMARKS, working=work)
     for rank, (box, window) in enumerate(windows):
@@ -264,10 +272,24 @@ def _landmark_hashes(
             math.ceil(box[2]),
             math.ceil(box[3]),
         )
-        hashed = _hash_region(f"landmark-{rank}", window, whole_pixels, quality_floor, dihedral)
+        hashed = _hash_region(f"landmark-{rank}", window, whole_pixels, quality_floor, False)
         if hashed is not None:
             found.append(hashed)
-    return found
+    keep = distinct_windows([hashed.pdq for hashed in found])
+    kept = {h.label: h for h, fit in zip(found, keep, strict=True) if fit}
+    pairs = paired([(h.label, (h.box[0] + h.box[2]) / 2, h.pdq) for h in kept.values()])
+    results = []
+    for label, pdq in pairs:
+        first, second = (kept[name] for name in label.split("+"))
+        box = (
+            min(first.box[0], second.box[0]),
+            min(first.box[1], second.box[1]),
+            max(first.box[2], second.box[2]),
+            max(first.box[3], second.box[3]),
+        )
+        quality = min(first.quality, second.quality)
+        results.append(RecoveredHash(label.replace("+landmark-", "-"), pdq, quality, box))
+    return results
 
 
 def _sides_cut(box: Box, width: int, height: int) -> int:
