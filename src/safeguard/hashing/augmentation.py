@@ -10,12 +10,12 @@ inside). Each stored hash carries a label such as ``crop-90-centre`` or ``rotate
 so a match says which of them was near.
 
 A fixed grid meets only crops near its positions: PDQ moves about 25 bits when the frame
-moves by 1% of its side. So the original's landmark windows are stored too
-(``landmark-<kept share>-<rank>``, `safeguard.hashing.landmark_windows`): squares centred
-on its strongest blobs, for each share of the sides a crop may keep; the query hashes its
-own (`safeguard.hashing.recovery`), and a crop keeping one of those shares at any offset,
-or a copy whose overlay spares a landmark's window, meets one of them. About 90 hashes per
-original in all.
+moves by 1% of its side. So the original's landmark windows are stored too, in pairs
+(``landmarks-<kept share>-<rank>-<rank>``, `safeguard.hashing.landmark_windows`): squares
+centred on its strongest blobs, for each share of the sides a crop may keep; the query
+hashes its own (`safeguard.hashing.recovery`), and a crop keeping one of those shares at
+any offset, or a copy whose overlay spares two windows, meets one of the pairs. About 300
+hashes per original in all, most of them pairs.
 
 Store them as extra entries of the list with ids ``<original id>#<label>`` (see
 `safeguard.services.robust_matching`), so a match still names the original.
@@ -63,7 +63,9 @@ SIDE_CUT = 15
 ROTATION_DEGREES = 3.0
 
 STORED_LANDMARKS = 12
-"""Landmark windows stored per kept share (`safeguard.hashing.landmark_windows`)."""
+"""Landmark windows per kept share (`safeguard.hashing.landmark_windows`), stored as every
+pair of them: up to 66 hashes per share. A crop keeping 70% loses many of a picture's
+strongest landmarks, so the query's few strongest must be found among more of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,7 @@ def _rotated_inner(image: Image.Image, degrees: float) -> Image.Image:
 def augmentation_hashes(
     rgb: npt.NDArray[np.uint8], quality_floor: int = PDQ_MATCH_QUALITY_FLOOR
 ) -> tuple[AugmentedHash, ...]:
-    """The extra hashes to store for an original (about 90; fewer when some are unfit).
+    """The extra hashes to store for an original (about 300; fewer when some are unfit).
 
     The original's own hash is not among them. Derived pictures whose PDQ quality is below
     `quality_floor` or that carry too little information are left out.

@@ -18,6 +18,10 @@ copy and the parabola fitted through each peak. Window hashes are PDQ of the win
 resampled to `WINDOW_PIXELS` a side, compared with stored window hashes; they are not
 meant to equal reference PDQ of anything.
 
+Windows are searched in pairs (`paired`): one window of a simple layout (a dark block
+beside a bright one) can lie within 31 bits of an unrelated texture, two at once hardly
+ever; windows of one picture that repeat one another are dropped first (`distinct_windows`).
+
 A window also leaves out what an overlay paints near the edges (a banner, a caption, a
 corner watermark) when its landmark lies inside.
 """

@@ -21,10 +21,10 @@ original picture:
   turned by a few degrees and cut to its inner rectangle is turned back with its lost corners
   guessed (`safeguard.hashing.occlusion`).
 
-* ``landmark-<rank>``: square windows centred on the picture's strongest blobs
-  (`safeguard.hashing.landmark_windows`); they meet the windows a list keeper stored with
-  the list (`safeguard.hashing.augmentation`), so a crop at any offset and a copy whose
-  overlay spares a window are found.
+* ``landmarks-<rank>-<rank>``: pairs of square windows centred on the picture's strongest
+  blobs (`safeguard.hashing.landmark_windows`); they meet the pairs a list keeper stored
+  with the list (`safeguard.hashing.augmentation`), so a crop at any offset and a copy
+  whose overlay spares two windows are found.
 
 The eight dihedral variants (rotations by 90 degrees, mirrors) are not made here: they come
 almost free from PDQ's DCT (`safeguard.hashing.pdq.pdq_dihedral_of_pixels`). Crops cannot be
@@ -176,15 +176,15 @@ def recovery_hashes(
             derives them from one DCT).
         occlusion: also fill in captions and banners and turn small rotations back
             (`safeguard.hashing.occlusion`; about a third of the cost of recovery).
-        landmarks: also hash `QUERY_LANDMARKS` windows centred on the picture's landmarks
-            (``landmark-<rank>``, `safeguard.hashing.landmark_windows`); they meet the
-            landmark windows a list keeper stored (`safeguard.hashing.augmentation`), so
+        landmarks: also hash pairs of `QUERY_LANDMARKS` windows centred on the picture's
+            landmarks (``landmarks-<rank>-<rank>``, `safeguard.hashing.landmark_windows`);
+            they meet the pairs a list keeper stored (`safeguard.hashing.augmentation`), so
             a crop at any offset or a copy with an overlay near an edge is found.
 
     Returns:
         The regions found (usually none to two), the two turned-back guesses
         (``unrotated-*``, always tried: a small rotation leaves no trace to detect), each
-        distinct from the whole picture, and the landmark windows.
+        distinct from the whole picture, and the landmark window pairs.
     """
     pixels = as_rgb_pixels(rgb)
     return _recovered(pixels, _shrunk_copies(pixels), quality_floor, dihedral, occlusion, landmarks)
@@ -288,7 +288,8 @@ def _landmark_hashes(
             max(first.box[3], second.box[3]),
         )
         quality = min(first.quality, second.quality)
-        results.append(RecoveredHash(label.replace("+landmark-", "-"), pdq, quality, box))
+        ranks = label.replace("landmark-", "").replace("+", "-")
+        results.append(RecoveredHash(f"landmarks-{ranks}", pdq, quality, box))
     return results
 
 

@@ -13,8 +13,10 @@ from safeguard.hashing.augmentation import augmentation_hashes
 from safeguard.hashing.landmark_windows import (
     KEPT_SHARES,
     WINDOW_PIXELS,
+    distinct_windows,
     landmark_windows,
     landmarks,
+    paired,
 )
 from safeguard.hashing.pdq import pdq_of_pixels
 from safeguard.hashing.recovery import query_hashes
@@ -77,9 +79,19 @@ def test_windows_are_square_luma_at_pdq_size(photo: Image.Image) -> None:
         assert right - left == pytest.approx(0.5 * 480, rel=0.02)
 
 
-def test_known_side_stores_windows_for_every_kept_share(stored: dict[str, str]) -> None:
+def test_known_side_stores_window_pairs_for_every_kept_share(stored: dict[str, str]) -> None:
     for share in KEPT_SHARES:
-        assert f"landmark-{round(share * 100)}-0" in stored
+        assert any(label.startswith(f"landmarks-{round(share * 100)}-") for label in stored)
+
+
+def test_pairs_join_half_hashes_left_to_right() -> None:
+    left, right = "a" * 64, "b" * 64
+    assert paired([("r", 90.0, right), ("l", 10.0, left)]) == [("l+r", "a" * 32 + "b" * 32)]
+
+
+def test_windows_repeating_one_another_are_dropped() -> None:
+    same, near, other = "0" * 64, "0" * 62 + "ff", "f" * 64
+    assert distinct_windows([same, near, other]) == [False, False, True]
 
 
 @pytest.mark.parametrize("offset", [(11, 37), (83, 5), (40, 60)])
@@ -92,8 +104,8 @@ def test_crop_at_an_arbitrary_offset_is_found_after_augmentation(
     assert hamming_distance(pdq_of_pixels(cropped)[0], original) > THRESHOLD
     distance, query_label, stored_label = _closest(cropped, stored)
     assert distance <= THRESHOLD
-    assert query_label.startswith("landmark-")
-    assert stored_label.startswith("landmark-85-")
+    assert query_label.startswith("landmarks-")
+    assert stored_label.startswith("landmarks-85-")
 
 
 def test_copy_with_a_corner_watermark_is_found_after_augmentation(
