@@ -14,7 +14,7 @@ moves by 1% of its side. So the original's landmark windows are stored too, in p
 (``landmarks-<kept share>-<rank>-<rank>``, `safeguard.hashing.landmark_windows`): squares
 centred on its strongest blobs, for each share of the sides a crop may keep; the query
 hashes its own (`safeguard.hashing.recovery`), and a crop keeping one of those shares at
-any offset, or a copy whose overlay spares two windows, meets one of the pairs. About 300
+any offset, or a copy whose overlay spares two windows, meets one of the pairs. About 400
 hashes per original in all, most of them pairs.
 
 Store them as extra entries of the list with ids ``<original id>#<label>`` (see
@@ -62,9 +62,9 @@ SIDE_CUT = 15
 
 ROTATION_DEGREES = 3.0
 
-STORED_LANDMARKS = 12
+STORED_LANDMARKS = 14
 """Landmark windows per kept share (`safeguard.hashing.landmark_windows`), stored as every
-pair of them: up to 66 hashes per share. A crop keeping 70% loses many of a picture's
+pair of them: up to 91 hashes per share. A crop keeping 70% loses many of a picture's
 strongest landmarks, so the query's few strongest must be found among more of them."""
 
 
@@ -116,7 +116,7 @@ def _rotated_inner(image: Image.Image, degrees: float) -> Image.Image:
 def augmentation_hashes(
     rgb: npt.NDArray[np.uint8], quality_floor: int = PDQ_MATCH_QUALITY_FLOOR
 ) -> tuple[AugmentedHash, ...]:
-    """The extra hashes to store for an original (about 300; fewer when some are unfit).
+    """The extra hashes to store for an original (about 400; fewer when some are unfit).
 
     The original's own hash is not among them. Derived pictures whose PDQ quality is below
     `quality_floor` or that carry too little information are left out.
