@@ -9,6 +9,14 @@ cut by 15% on one side, and turned by 3 degrees each way (cut to the upright rec
 inside). Each stored hash carries a label such as ``crop-90-centre`` or ``rotate-3-ccw``,
 so a match says which of them was near.
 
+A fixed grid meets only crops near its positions: PDQ moves about 25 bits when the frame
+moves by 1% of its side. So the original's landmark windows are stored too, in pairs
+(``landmarks-<kept share>-<rank>-<rank>``, `safeguard.hashing.landmark_windows`): squares
+centred on its strongest blobs, for each share of the sides a crop may keep; the query
+hashes its own (`safeguard.hashing.recovery`), and a crop keeping one of those shares at
+any offset, or a copy whose overlay spares two windows, meets one of the pairs. About 400
+hashes per original in all, most of them pairs.
+
 Store them as extra entries of the list with ids ``<original id>#<label>`` (see
 `safeguard.services.robust_matching`), so a match still names the original.
 """
@@ -24,6 +32,12 @@ from PIL import Image
 
 from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR
 from safeguard.hashing.image_decoding import as_rgb_pixels
+from safeguard.hashing.landmark_windows import (
+    KEPT_SHARES,
+    distinct_windows,
+    landmark_windows,
+    paired,
+)
 from safeguard.hashing.pdq import pdq_of_pixels
 from safeguard.hashing.recovery import HASH_SIDE, low_information_reason
 
@@ -47,6 +61,11 @@ SIDE_CUT = 15
 """Percent cut from a single side for the ``cut-15-<side>`` hashes."""
 
 ROTATION_DEGREES = 3.0
+
+STORED_LANDMARKS = 14
+"""Landmark windows per kept share (`safeguard.hashing.landmark_windows`), stored as every
+pair of them: up to 91 hashes per share. A crop keeping 70% loses many of a picture's
+strongest landmarks, so the query's few strongest must be found among more of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +116,7 @@ def _rotated_inner(image: Image.Image, degrees: float) -> Image.Image:
 def augmentation_hashes(
     rgb: npt.NDArray[np.uint8], quality_floor: int = PDQ_MATCH_QUALITY_FLOOR
 ) -> tuple[AugmentedHash, ...]:
-    """The extra hashes to store for an original (about 42; fewer when some are unfit).
+    """The extra hashes to store for an original (about 400; fewer when some are unfit).
 
     The original's own hash is not among them. Derived pictures whose PDQ quality is below
     `quality_floor` or that carry too little information are left out.
@@ -114,6 +133,28 @@ def augmentation_hashes(
         (f"rotate-{ROTATION_DEGREES:g}-ccw", _rotated_inner(image, ROTATION_DEGREES)),
         (f"rotate-{ROTATION_DEGREES:g}-cw", _rotated_inner(image, -ROTATION_DEGREES)),
     ]
+    results = _fit_hashes(derived, quality_floor)
+    for share in KEPT_SHARES:
+        windows = landmark_windows(pixels, share, STORED_LANDMARKS)
+        centres = {f"{rank}": (box[0] + box[2]) / 2 for rank, (box, _) in enumerate(windows)}
+        named = [(f"{rank}", Image.fromarray(window)) for rank, (_, window) in enumerate(windows)]
+        fit = _fit_hashes(named, quality_floor)
+        # As on the query side: windows that repeat one another are not landmarks.
+        keep = distinct_windows([found.pdq for found in fit])
+        kept = [(f.label, centres[f.label], f.pdq) for f, k in zip(fit, keep, strict=True) if k]
+        quality = {f.label: f.quality for f in fit}
+        results += [
+            AugmentedHash(
+                f"landmarks-{round(share * 100)}-{label.replace('+', '-')}",
+                pdq,
+                min(quality[name] for name in label.split("+")),
+            )
+            for label, pdq in paired(kept)
+        ]
+    return tuple(results)
+
+
+def _fit_hashes(derived: list[tuple[str, Image.Image]], quality_floor: int) -> list[AugmentedHash]:
     results: list[AugmentedHash] = []
     for label, picture in derived:
         array = np.asarray(picture)
@@ -122,4 +163,4 @@ def augmentation_hashes(
         pdq, quality = pdq_of_pixels(array)
         if quality >= quality_floor:
             results.append(AugmentedHash(label, pdq, quality))
-    return tuple(results)
+    return results

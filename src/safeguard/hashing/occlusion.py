@@ -99,11 +99,15 @@ def fill_masked(
 def _onion_fill(
     colour: npt.NDArray[np.float32], known: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.float32]:
-    colour = colour * known[..., None]
-    have = known.astype(np.float32)
+    height, width = known.shape
+    # Zero-padded buffers, written through views of their inside: no padding per ring.
+    padded_colour = np.zeros((height + 2, width + 2, colour.shape[2]), np.float32)
+    padded_have = np.zeros((height + 2, width + 2), np.float32)
+    inside_colour = padded_colour[1:-1, 1:-1]
+    have = padded_have[1:-1, 1:-1]
+    inside_colour[...] = colour * known[..., None]
+    have[...] = known
     while float(have.min()) == 0.0:
-        padded_colour = np.pad(colour, ((1, 1), (1, 1), (0, 0)))
-        padded_have = np.pad(have, 1)
         total = (
             padded_colour[:-2, 1:-1] + padded_colour[2:, 1:-1]
             + padded_colour[1:-1, :-2] + padded_colour[1:-1, 2:]
@@ -113,9 +117,10 @@ def _onion_fill(
             + padded_have[1:-1, :-2] + padded_have[1:-1, 2:]
         )  # fmt: skip
         frontier = (have == 0.0) & (count > 0)
-        colour[frontier] = total[frontier] / count[frontier][:, None]
+        inside_colour[frontier] = total[frontier] / count[frontier][:, None]
         have[frontier] = 1.0
-    return colour
+    result: npt.NDArray[np.float32] = inside_colour.copy()
+    return result
 
 
 def caption_mask(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_] | None:

@@ -21,6 +21,11 @@ original picture:
   turned by a few degrees and cut to its inner rectangle is turned back with its lost corners
   guessed (`safeguard.hashing.occlusion`).
 
+* ``landmarks-<rank>-<rank>``: pairs of square windows centred on the picture's strongest
+  blobs (`safeguard.hashing.landmark_windows`); they meet the pairs a list keeper stored
+  with the list (`safeguard.hashing.augmentation`), so a crop at any offset and a copy
+  whose overlay spares two windows are found.
+
 The eight dihedral variants (rotations by 90 degrees, mirrors) are not made here: they come
 almost free from PDQ's DCT (`safeguard.hashing.pdq.pdq_dihedral_of_pixels`). Crops cannot be
 undone from the query alone; the known side stores crops instead
@@ -30,16 +35,20 @@ Every extra hash is one more chance of a false match, so variants whose region i
 the whole picture or repeats another variant are dropped, and a region must pass the same
 guards as a whole picture: PDQ quality at the floor and `low_information_reason` None.
 Regions are found on a copy at most `WORK_SIDE` pixels on a side (the geometry lives in
-`safeguard.hashing.picture_regions`), refined at full size, and hashed from full-size
-pixels shrunk to at most `HASH_SIDE`: each region costs about one PDQ hash of a 384-pixel
-picture (about 2 ms, its seven rotations and mirrors included); with detection, a query
-costs about three times a plain PDQ hash (``docs/robustness.md``).
+`safeguard.hashing.picture_regions`; the copy is made once per query and shared with the
+occlusion and landmark steps), refined at full size, and hashed from full-size pixels
+shrunk to at most `HASH_SIDE`: each region costs about one PDQ hash of a 384-pixel picture
+(about 2 ms, its seven rotations and mirrors included). Every step on every query costs
+several plain PDQ hashes; a matcher that searches the whole picture's hashes first and
+recovers only on a miss (`query_hashes(..., already_matched=...)`) pays that only for
+copies the plain hash misses (``docs/robustness.md`` measures both).
 Every returned hash carries its label and box, so a reviewer sees which region matched.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +57,7 @@ from PIL import Image
 
 from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR
 from safeguard.hashing.image_decoding import as_rgb_pixels
+from safeguard.hashing.landmark_windows import distinct_windows, landmark_windows, paired
 from safeguard.hashing.occlusion import ROTATIONS, unbannered, uncaptioned, unrotated
 from safeguard.hashing.pdq import DIHEDRAL_ORDER, pdq_dihedral_of_pixels, pdq_of_pixels
 from safeguard.hashing.picture_regions import (
@@ -85,6 +95,11 @@ MIN_TEXTURED_BLOCK_SHARE = 0.2
 """Share of 8x8 blocks (of the 64x64 luma) that must carry visible detail."""
 
 _TEXTURED_BLOCK_STD = 3.0
+
+QUERY_LANDMARKS = 4
+"""Landmark windows hashed per query (`safeguard.hashing.landmark_windows`); the known side
+stores more (`safeguard.hashing.augmentation.STORED_LANDMARKS`), since a crop can take
+away some of a picture's strongest landmarks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +140,18 @@ def low_information_reason(rgb: npt.NDArray[np.uint8]) -> str | None:
     luma PDQ itself sees: its standard deviation must reach `NEAR_UNIFORM_STD`, and at least
     `MIN_TEXTURED_BLOCK_SHARE` of its 8x8 blocks must show detail.
     """
-    pixels = as_rgb_pixels(rgb)
-    if pixels.shape[0] < 8 or pixels.shape[1] < 8:
-        return "too small"
-    image = Image.fromarray(pixels)
-    factor = min(image.size) // 128
-    if factor > 1:  # An integer box reduction first: same result at 64x64, far cheaper.
-        image = image.reduce(factor)
-    luma = np.asarray(image.convert("L").resize((64, 64), Image.Resampling.BOX), np.float32)
+    if rgb.ndim == 2 and rgb.shape == (64, 64):  # Already PDQ's grid (a landmark window).
+        luma = rgb.astype(np.float32)
+    else:
+        pixels = rgb if rgb.ndim == 2 else as_rgb_pixels(rgb)
+        if pixels.shape[0] < 8 or pixels.shape[1] < 8:
+            return "too small"
+        image = Image.fromarray(pixels)
+        factor = min(image.size) // 128
+        if factor > 1:  # An integer box reduction first: same result at 64x64, far cheaper.
+            image = image.reduce(factor)
+        grey = image if image.mode == "L" else image.convert("L")
+        luma = np.asarray(grey.resize((64, 64), Image.Resampling.BOX), np.float32)
     if float(luma.std()) < NEAR_UNIFORM_STD:
         return "near-uniform"
     blocks = luma.reshape(8, 8, 8, 8).std(axis=(1, 3))
@@ -146,6 +165,7 @@ def recovery_hashes(
     quality_floor: int = PDQ_MATCH_QUALITY_FLOOR,
     dihedral: bool = False,
     occlusion: bool = True,
+    landmarks: bool = True,
 ) -> tuple[RecoveredHash, ...]:
     """Extra labelled PDQ hashes of the regions that are probably the original picture.
 
@@ -155,15 +175,45 @@ def recovery_hashes(
         dihedral: also give each region's seven rotations and mirrors (same cost: PDQ
             derives them from one DCT).
         occlusion: also fill in captions and banners and turn small rotations back
-            (`safeguard.hashing.occlusion`; about half the cost of recovery).
+            (`safeguard.hashing.occlusion`; about a third of the cost of recovery).
+        landmarks: also hash pairs of `QUERY_LANDMARKS` windows centred on the picture's
+            landmarks (``landmarks-<rank>-<rank>``, `safeguard.hashing.landmark_windows`);
+            they meet the pairs a list keeper stored (`safeguard.hashing.augmentation`), so
+            a crop at any offset or a copy with an overlay near an edge is found.
 
     Returns:
-        The regions found (usually none to two) and the four turned-back guesses
+        The regions found (usually none to two), the two turned-back guesses
         (``unrotated-*``, always tried: a small rotation leaves no trace to detect), each
-        distinct from the whole picture.
+        distinct from the whole picture, and the landmark window pairs.
     """
     pixels = as_rgb_pixels(rgb)
-    work, scale = _working_copy(pixels)
+    return _recovered(pixels, _shrunk_copies(pixels), quality_floor, dihedral, occlusion, landmarks)
+
+
+def _shrunk_copies(
+    pixels: npt.NDArray[np.uint8],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], float]:
+    """The picture at most `HASH_SIDE` and at most `WORK_SIDE` a side, and the second's factor.
+
+    Made once per query and shared by every step: shrinking a large picture costs about as
+    much as hashing it. The smaller copy is made from the larger, not from full size.
+    """
+    image = Image.fromarray(pixels) if max(pixels.shape[:2]) > WORK_SIDE else None
+    medium = np.ascontiguousarray(_working_copy(pixels, HASH_SIDE, image)[0])
+    # From full size, as the known side makes its copies (landmark windows must agree).
+    work = np.ascontiguousarray(_working_copy(pixels, WORK_SIDE, image)[0])
+    return medium, work, max(pixels.shape[:2]) / max(work.shape[:2])
+
+
+def _recovered(
+    pixels: npt.NDArray[np.uint8],
+    copies: tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], float],
+    quality_floor: int,
+    dihedral: bool,
+    occlusion: bool,
+    landmarks: bool = True,
+) -> tuple[RecoveredHash, ...]:
+    medium, work, scale = copies
     height, width = work.shape[:2]
     signed = work.astype(np.int16)
     whole = (0, 0, width, height)
@@ -200,8 +250,47 @@ def recovery_hashes(
     # framed picture would only add hashes of the frame.
     framed = any(_sides_cut(box, width, height) >= 2 for _, box in candidates[:2] if box)
     if occlusion and not framed:
-        results += _occlusion_hashes(pixels, work, quality_floor, dihedral)
+        results += _occlusion_hashes(pixels, medium, work, quality_floor, dihedral)
+    if landmarks:
+        results += _landmark_hashes(pixels, work, quality_floor, dihedral)
     return tuple(results)
+
+
+def _landmark_hashes(
+    pixels: npt.NDArray[np.uint8],
+    work: npt.NDArray[np.uint8],
+    quality_floor: int,
+    dihedral: bool,
+) -> list[RecoveredHash]:
+    """Hashes of pairs of windows centred on the picture's landmarks (found after a crop)."""
+    found = []
+    windows = landmark_windows(pixels, 1.0, QUERY_LANDMARKS, working=work)
+    for rank, (box, window) in enumerate(windows):
+        whole_pixels = (
+            math.floor(box[0]),
+            math.floor(box[1]),
+            math.ceil(box[2]),
+            math.ceil(box[3]),
+        )
+        hashed = _hash_region(f"landmark-{rank}", window, whole_pixels, quality_floor, False)
+        if hashed is not None:
+            found.append(hashed)
+    keep = distinct_windows([hashed.pdq for hashed in found])
+    kept = {h.label: h for h, fit in zip(found, keep, strict=True) if fit}
+    pairs = paired([(h.label, (h.box[0] + h.box[2]) / 2, h.pdq) for h in kept.values()])
+    results = []
+    for label, pdq in pairs:
+        first, second = (kept[name] for name in label.split("+"))
+        box = (
+            min(first.box[0], second.box[0]),
+            min(first.box[1], second.box[1]),
+            max(first.box[2], second.box[2]),
+            max(first.box[3], second.box[3]),
+        )
+        quality = min(first.quality, second.quality)
+        ranks = label.replace("landmark-", "").replace("+", "-")
+        results.append(RecoveredHash(f"landmarks-{ranks}", pdq, quality, box))
+    return results
 
 
 def _sides_cut(box: Box, width: int, height: int) -> int:
@@ -211,20 +300,19 @@ def _sides_cut(box: Box, width: int, height: int) -> int:
 
 def _occlusion_hashes(
     pixels: npt.NDArray[np.uint8],
+    small: npt.NDArray[np.uint8],
     work: npt.NDArray[np.uint8],
     quality_floor: int,
     dihedral: bool,
 ) -> list[RecoveredHash]:
     """Hashes of the picture with a caption or banner filled in, and turned back a little."""
     whole: Box = (0, 0, pixels.shape[1], pixels.shape[0])
-    small = np.ascontiguousarray(_working_copy(pixels, HASH_SIDE)[0])
     guesses: list[tuple[str, npt.NDArray[np.uint8], bool]] = []
     captionless = uncaptioned(small)
     if captionless is not None:
         guesses.append(("uncaptioned", captionless, dihedral))
     guesses += [(f"unbannered-{side}", filled, dihedral) for side, filled in unbannered(small)]
     # Turned copies are not mirrored as well: eight more hashes each for a rare combination.
-    work = np.ascontiguousarray(work)
     for degrees in ROTATIONS:
         label = f"unrotated-{abs(degrees):g}-{'ccw' if degrees > 0 else 'cw'}"
         guesses.append((label, unrotated(work, degrees), False))
@@ -235,15 +323,18 @@ def _occlusion_hashes(
 
 
 def _working_copy(
-    pixels: npt.NDArray[np.uint8], side: int = WORK_SIDE
+    pixels: npt.NDArray[np.uint8], side: int = WORK_SIDE, image: Image.Image | None = None
 ) -> tuple[npt.NDArray[np.uint8], float]:
-    """The pixels shrunk (box filter) to at most `side` a side, and the factor used."""
+    """The pixels shrunk (box filter) to at most `side` a side, and the factor used.
+
+    `image`, when given, is `pixels` as a Pillow image already (made once, used twice).
+    """
     height, width = pixels.shape[:2]
     scale = max(height, width) / side
     if scale <= 1:
         return pixels, 1.0
     size = (max(1, round(width / scale)), max(1, round(height / scale)))
-    image = Image.fromarray(pixels)
+    image = Image.fromarray(pixels) if image is None else image
     if scale >= 2:  # An integer box reduction first does most of the work cheaply.
         image = image.reduce(int(scale))
     return np.asarray(image.resize(size, Image.Resampling.BOX)), scale
@@ -314,6 +405,8 @@ def query_hashes(
     quality_floor: int = PDQ_MATCH_QUALITY_FLOOR,
     recovery: bool = True,
     occlusion: bool = True,
+    landmarks: bool = True,
+    already_matched: Callable[[Sequence[tuple[str, str]]], bool] | None = None,
 ) -> tuple[tuple[str, str], ...]:
     """Every hash to search for one query: (label, pdq), dihedral variants then recovered.
 
@@ -322,13 +415,21 @@ def query_hashes(
     `safeguard.hashing.pdq.DIHEDRAL_ORDER`) are left out when the picture is unfit
     (quality below `quality_floor` or `low_information_reason`); each recovered region is
     judged on its own.
+
+    A caller that only needs to know whether a query matches passes its search as
+    `already_matched`: it is asked about the whole-picture hashes first, and when it says
+    True they are returned alone, without the recovery steps (most of the cost).
     """
     pixels = as_rgb_pixels(rgb)
     found: list[tuple[str, str]] = []
     hashes, quality = pdq_dihedral_of_pixels(pixels)
-    if quality >= quality_floor and low_information_reason(pixels) is None:
+    copies = _shrunk_copies(pixels)
+    # The information check looks at 64x64 luma: the shared small copy gives the same answer.
+    if quality >= quality_floor and low_information_reason(copies[1]) is None:
         found += list(zip(DIHEDRAL_ORDER, hashes, strict=True))
+        if already_matched is not None and already_matched(found):
+            return tuple(found)
     if recovery:
-        for region in recovery_hashes(pixels, quality_floor, dihedral=True, occlusion=occlusion):
+        for region in _recovered(pixels, copies, quality_floor, True, occlusion, landmarks):
             found += region.labelled()
     return tuple(found)
