@@ -103,6 +103,18 @@ class HashListStoreContract:
         assert store.get_list("bad") == stored
         assert store.all_lists() == [stored]
 
+    def test_entries_are_fetched_by_id_in_stored_order(self, store: HashListStore) -> None:
+        entries = [
+            HashEntry(entry_id=f"e{n}", digests={HashAlgorithm.MD5: digest_of("md5", n)})
+            for n in range(5)
+        ]
+        store.import_list(bad_list(), entries)
+        store.import_list(bad_list(name="other"), entries[:2])
+        found = store.entries_with_ids("bad", ["e3", "e1", "nope", "e3"])
+        assert [e.entry_id for e in found] == ["e1", "e3"]
+        assert found[1] == next(e for e in store.iter_entries("bad") if e.entry_id == "e3")
+        assert store.entries_with_ids("bad", []) == []
+
     def test_failed_new_import_leaves_nothing(self, store: HashListStore) -> None:
         revision = store.current_revision()
         entries = [make_entry(i) for i in range(10)]

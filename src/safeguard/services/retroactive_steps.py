@@ -116,11 +116,10 @@ class JobSteps:
             self._lists.get_list(job.list_name)
         except NotFoundError:
             return JobMatcher(())
-        entries = self._lists.iter_entries(job.list_name)
         if job.entry_ids is None:
-            return JobMatcher(entries)
-        wanted = set(job.entry_ids)
-        return JobMatcher(e for e in entries if e.entry_id in wanted)
+            return JobMatcher(self._lists.iter_entries(job.list_name))
+        # A few entries added to a large list: fetched by id, not found by reading the list.
+        return JobMatcher(self._lists.entries_with_ids(job.list_name, job.entry_ids))
 
     def _step(
         self, job: RetroactiveJob, token: str, matcher: JobMatcher

@@ -156,6 +156,14 @@ class HashListStore(Protocol):
         """Stream the list's entries in the order they were stored."""
         ...
 
+    def entries_with_ids(self, name: str, entry_ids: Sequence[str]) -> list[HashEntry]:
+        """The list's entries with these ids, in the order they were stored.
+
+        Ids the list does not hold are left out. Costs in proportion to the ids, not to
+        the list (a few entries added to a list of millions).
+        """
+        ...
+
     def find_exact(self, algorithm: HashAlgorithm, values: Sequence[str]) -> list[StoredEntry]:
         """Entries of every stored list with one of these digests (or equal PhotoDNA values).
 

@@ -206,6 +206,14 @@ class MemoryHashListStore:
             entries = [self._rows[row_id].entry for row_id in rows]
         return iter(entries)
 
+    def entries_with_ids(self, name: str, entry_ids: Sequence[str]) -> list[HashEntry]:
+        """The list's entries with these ids, in the order they were stored."""
+        with self._lock:
+            self._get(name)
+            by_id = self._by_list.get(name, {})
+            rows = sorted(by_id[i] for i in set(entry_ids) if i in by_id)
+            return [self._rows[row_id].entry for row_id in rows]
+
     def find_exact(self, algorithm: HashAlgorithm, values: Sequence[str]) -> list[StoredEntry]:
         """Entries of every stored list with one of these digests or PhotoDNA values (equal)."""
         if not algorithm.is_cryptographic and algorithm is not HashAlgorithm.PHOTODNA:

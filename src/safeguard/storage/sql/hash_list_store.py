@@ -83,6 +83,8 @@ LIST_CHANGES_CHANNEL = "safeguard_list_changes"
 """PostgreSQL channel notified with the new revision by every committed list change."""
 
 _e = hash_list_entries.c
+_IDS_PER_QUERY = 500
+"""Entry ids bound in one ``IN (...)``: far below every driver's parameter limit."""
 _l = hash_lists.c
 
 
@@ -450,6 +452,19 @@ class SqlHashListStore:
         with self._engine.connect() as conn:
             list_id = self._require(conn, name).id
         return self._stream_entries(list_id)
+
+    def entries_with_ids(self, name: str, entry_ids: Sequence[str]) -> list[HashEntry]:
+        """The list's entries with these ids, in the order they were stored."""
+        wanted = sorted(set(entry_ids))
+        found: list[StoredEntry] = []
+        with self._engine.connect() as conn:
+            list_id = self._require(conn, name).id
+            for start in range(0, len(wanted), _IDS_PER_QUERY):
+                chunk = wanted[start : start + _IDS_PER_QUERY]
+                found.extend(
+                    self._stored_entries(conn, _e.list_id == list_id, _e.entry_id.in_(chunk))
+                )
+        return [stored.entry for stored in sorted(found, key=lambda stored: stored.row_id)]
 
     def _stream_entries(self, list_id: int) -> Iterator[HashEntry]:
         # Straight from the driver in batches (`driver_rows`): a whole list is read by
