@@ -57,6 +57,23 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def _pair_wall(halves: list[Path], env: dict[str, str]) -> float:
+    """Wall seconds of two ``safeguard hash --workers 1`` commands run at once, one per half."""
+    started = time.perf_counter()
+    running = [
+        subprocess.Popen(
+            [SAFEGUARD, "hash", "--workers", "1", "--json", str(half)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        for half in halves
+    ]
+    for process in running:
+        if process.wait() != 0:
+            raise RuntimeError("safeguard hash failed")
+    return time.perf_counter() - started
+
+
 def median_of(count: int, args: list[str], env: dict[str, str]) -> tuple[float, float]:
     runs = [run(args, env) for _ in range(count)]
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
@@ -120,6 +137,23 @@ def main() -> None:
                 f"safeguard hash --workers {workers}, {len(paths)} images beyond start-up: "
                 f"{rates[workers][0]:.1f} images/s wall, {cpu_text}"
             )
+        # The machine's own ceiling for two processes: two independent `--workers 1`
+        # commands, each on half of the files, at once. If `--workers 2` reaches what they
+        # reach, the pool costs nothing and the rest is the machine (shared caches,
+        # memory bandwidth, vCPUs that are not whole cores).
+        halves = [Path(tmp) / "half-0", Path(tmp) / "half-1"]
+        for index, half in enumerate(halves):
+            half.mkdir()
+            for path in paths[index::2]:
+                shutil.copyfile(path, half / path.name)
+        one_wall = median_of(3, ["hash", "--workers", "1", "--json", str(folder)], env)[0]
+        pool_wall = median_of(3, ["hash", "--workers", "2", "--json", str(folder)], env)[0]
+        pair_wall = statistics.median(_pair_wall(halves, env) for _ in range(3))
+        print(
+            f"start-up included: --workers 1 {one_wall:.2f} s, --workers 2 {pool_wall:.2f} s, "
+            f"two --workers 1 commands on halves at once {pair_wall:.2f} s: the pool gives "
+            f"{one_wall / pool_wall:.2f}x, two independent processes {one_wall / pair_wall:.2f}x"
+        )
         from threatexchange.signal_type.pdq.signal import PdqSignal
 
         PdqSignal.hash_from_file(paths[-1])
