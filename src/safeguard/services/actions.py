@@ -21,7 +21,6 @@ import hmac
 import json
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -42,6 +41,7 @@ from safeguard.domain.service import (
     WebhookDelivery,
     stored_actions,
 )
+from safeguard.services.background_loop import BackgroundLoop
 from safeguard.services.webhook_sending import CheckedSender
 from safeguard.storage.service_store import ServiceStore
 
@@ -322,11 +322,10 @@ class WebhookDispatcher:
         self._base_delay = base_delay
         self._max_delay = max_delay
         self._max_attempts = max_attempts
-        self._poll_interval = poll_interval
         self._timeout = timeout
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._dispatcher = BackgroundLoop(
+            "webhook-dispatcher", self._deliver_due, poll_interval, failure="webhook pass failed"
+        )
 
     def delay_after(self, attempts: int) -> float:
         """Seconds to wait after the `attempts`-th failed attempt (without jitter)."""
@@ -406,30 +405,16 @@ class WebhookDispatcher:
 
     def wake(self) -> None:
         """Look for due deliveries now rather than at the next poll."""
-        self._wake.set()
+        self._dispatcher.wake()
 
     def start(self) -> None:
         """Start the background thread (idempotent)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="webhook-dispatcher", daemon=True)
-        self._thread.start()
+        self._dispatcher.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the background thread; pending deliveries stay in the store."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._dispatcher.stop(timeout)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                while self.run_due() and not self._stop.is_set():
-                    pass
-            except Exception:  # keep the thread alive; the store may be briefly unavailable
-                logger.exception("webhook dispatcher pass failed")
-            self._wake.wait(self._poll_interval)
-            self._wake.clear()
+    def _deliver_due(self) -> None:
+        while self.run_due() and not self._dispatcher.stopping:
+            pass

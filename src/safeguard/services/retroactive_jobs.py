@@ -22,10 +22,8 @@ cancels it; both are audited.
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
-import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -37,13 +35,12 @@ from safeguard.domain.errors import StorageError
 from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
 from safeguard.domain.retroactive_jobs import RetroactiveJob, RetroactiveState
 from safeguard.services.actions import ActionService
+from safeguard.services.background_loop import BackgroundLoop
 from safeguard.services.retroactive import RetroactiveHit
 from safeguard.services.retroactive_steps import BATCH_UPLOADS, JobSteps
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.retroactive_job_store import RetroactiveJobStore
 from safeguard.storage.service_store import ServiceStore
-
-logger = logging.getLogger(__name__)
 
 MAX_HITS_PER_CHANGE = 1000
 """Past uploads acted on (reports drafted, webhooks queued) for one list change before its
@@ -102,13 +99,15 @@ class RetroactiveJobs:
         self._steps = JobSteps(
             jobs, store, lists, actions, default_threshold, batch_size, self._lease, clock
         )
-        self._poll_interval = poll_interval
         self._clock = clock
         self._name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._claims = count(1)
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = BackgroundLoop(
+            "retroactive-jobs",
+            lambda: self._run_pending(None, lambda: self._worker.stopping),
+            poll_interval,
+            failure="retroactive job pass failed",
+        )
 
     # --- reading --------------------------------------------------------------------------
 
@@ -260,37 +259,20 @@ class RetroactiveJobs:
 
     def wake(self) -> None:
         """Look for jobs now rather than at the next poll (the background worker)."""
-        self._wake.set()
+        self._worker.wake()
 
     @property
     def running(self) -> bool:
         """True while the background worker runs."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._worker.running
 
     def start_worker(self) -> None:
         """Run pending jobs from a background thread (the server's); idempotent."""
-        if self.running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="retroactive-jobs", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop_worker(self, timeout: float = 10.0) -> None:
         """Stop the thread after its current step; its job is released for any worker."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._run_pending(None, self._stop.is_set)
-            except Exception:  # keep the thread alive; the store may be briefly unavailable
-                logger.exception("retroactive job pass failed")
-            self._wake.wait(self._poll_interval)
-            self._wake.clear()
+        self._worker.stop(timeout)
 
     # --- running one job ------------------------------------------------------------------
 

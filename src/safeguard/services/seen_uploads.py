@@ -20,7 +20,6 @@ never acts twice). Until `start` is called (tests, tools) rows are written at on
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -31,9 +30,8 @@ from safeguard.domain.hash_lists import HashList
 from safeguard.domain.matches import Match
 from safeguard.domain.service import SeenUpload
 from safeguard.services.actions import ActionService
+from safeguard.services.background_loop import BackgroundLoop
 from safeguard.storage.service_store import ServiceStore
-
-logger = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.25
 """Longest time an unmatched upload's hashes wait before they are stored."""
@@ -88,19 +86,22 @@ class SeenUploadWriter:
         self._keeper = keeper
         self._match = match
         self._actions = actions
-        self._interval = interval
         self._max_batch = max(1, max_batch)
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._waiting: list[_Waiting] = []
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._writer = BackgroundLoop(
+            "seen-uploads",
+            self.flush,
+            interval,
+            wait_first=True,
+            failure="storing seen uploads failed (the rows stay lost only if the store is down)",
+        )
 
     @property
     def running(self) -> bool:
         """True while the background writer runs (rows are buffered)."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._writer.running
 
     def add(
         self,
@@ -128,7 +129,7 @@ class SeenUploadWriter:
             self._waiting.append(item)
             full = len(self._waiting) >= self._max_batch
         if full:
-            self._wake.set()
+            self._writer.wake()
 
     def flush(self) -> int:
         """Write every waiting row now; returns how many were written."""
@@ -141,29 +142,12 @@ class SeenUploadWriter:
 
     def start(self) -> None:
         """Write from a background thread from now on."""
-        if self.running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="seen-uploads", daemon=True)
-        self._thread.start()
+        self._writer.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the thread and write what is waiting."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._writer.stop(timeout)
         self.flush()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            try:
-                self.flush()
-            except Exception:  # the rows stay lost only if the store is down; keep serving
-                logger.exception("storing seen uploads failed")
 
     def _write(self, batch: Sequence[_Waiting]) -> None:
         ids = self._store.add_seen_many([item.upload for item in batch])

@@ -26,6 +26,7 @@ from safeguard.domain.matches import Match, Verdict, verdict_of
 from safeguard.domain.service import ActionKind, SeenUpload, UploadContext, stored_actions
 from safeguard.hashing.contract import PixelBudget
 from safeguard.services.actions import ActionOutcome, ActionService
+from safeguard.services.background_loop import BackgroundLoop
 from safeguard.services.seen_uploads import SeenUploadWriter
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.service_store import ServiceStore
@@ -95,7 +96,6 @@ class IndexKeeper:
     ) -> None:
         self._matcher = matcher
         self._lists_store = lists
-        self._poll_interval = poll_interval
         self._clock = clock
         # One lock for matching and refreshing: a refresh never runs under a query.
         self._lock = threading.RLock()
@@ -103,9 +103,13 @@ class IndexKeeper:
         self._revision = -1
         self._checked_at: datetime | None = None
         self._refreshed_at: datetime | None = None
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = BackgroundLoop(
+            "index-keeper",
+            self.ensure_fresh,
+            poll_interval,
+            wait_first=True,
+            failure="index refresh failed (readiness reports the staleness meanwhile)",
+        )
 
     @property
     def loaded(self) -> bool:
@@ -174,34 +178,15 @@ class IndexKeeper:
 
     def start(self) -> None:
         """Poll the store from a background thread every `poll_interval` seconds."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="index-keeper", daemon=True)
-        self._thread.start()
+        self._poller.start()
 
     def wake(self, _revision: int = -1) -> None:
         """Check the store now rather than at the next poll (a change was announced)."""
-        self._wake.set()
+        self._poller.wake()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop polling."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while True:
-            self._wake.wait(self._poll_interval)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                self.ensure_fresh()
-            except Exception:  # keep polling; readiness reports the staleness meanwhile
-                logger.exception("index refresh failed")
+        self._poller.stop(timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +230,7 @@ class UploadMatchingService:
         self._deferred: deque[tuple[SeenUpload, tuple[Match, ...], dict[str, HashList]]] = deque()
         self._deferred_lock = threading.Lock()
         self._dropped = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._recorder: BackgroundLoop | None = None
         self._seen_writer = seen_writer
 
     def hash_upload(
@@ -521,24 +505,21 @@ class UploadMatchingService:
 
     def start(self, interval: float = 2.0) -> None:
         """Record deferred uploads from a background thread every `interval` seconds."""
-        if self._thread is not None and self._thread.is_alive():
+        if self._recorder is not None and self._recorder.running:
             return
-        self._stop.clear()
-
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                if self._deferred:
-                    self.record_deferred()
-
-        self._thread = threading.Thread(target=loop, name="deferred-records", daemon=True)
-        self._thread.start()
+        self._recorder = BackgroundLoop(
+            "deferred-records",
+            lambda: self._deferred and self.record_deferred(),
+            interval,
+            wait_first=True,
+            failure="recording deferred uploads failed",
+        )
+        self._recorder.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the background thread (and make one last attempt to record)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        if self._recorder is not None:
+            self._recorder.stop(timeout)
         if self._deferred:
             self.record_deferred(limit=MAX_DEFERRED_RECORDS)
 
