@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,29 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from safeguard.domain.cases import AuditEvent
 from safeguard.storage.case_store import CaseStore
 from safeguard.storage.sql.case_store import SqlCaseStore
-from safeguard.storage.sql.engine import make_engine, upgrade_schema
-from tests.conftest import private_postgres_database
 from tests.contracts.case_store_contract import T0, CaseStoreContract
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'cases.db'}")
-    upgrade_schema(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def postgres_engine() -> Iterator[Engine]:
-    # A private database per test so runs never see each other's rows.
-    with private_postgres_database("sg_cases") as url:
-        engine = make_engine(url)
-        try:
-            upgrade_schema(engine)
-            yield engine
-        finally:
-            engine.dispose()
 
 
 class TestSqliteCaseStore(CaseStoreContract):

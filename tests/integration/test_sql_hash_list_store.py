@@ -28,14 +28,6 @@ from tests.contracts.hash_list_store_contract import (
 )
 
 
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'lists.db'}")
-    upgrade_schema(engine)
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def postgres_server_url() -> Iterator[str]:
     """A private database on the test server for this module, dropped afterwards."""
@@ -280,14 +272,15 @@ def test_first_import_defers_indexes_on_every_engine(
 
 @pytest.mark.parametrize("reimport", [False, True])
 def test_sqlite_import_lets_other_writers_in_while_the_file_is_read(
-    sqlite_engine: Engine, tmp_path: Path, reimport: bool
+    sqlite_engine: Engine, reimport: bool
 ) -> None:
     # The service records uploads while an operator imports a large list: those writes
     # must not wait for the whole file to be read (only for the short apply at the end).
     store = SqlHashListStore(sqlite_engine)
     if reimport:
         store.import_list(bad_list(), [make_entry(i) for i in range(50)])
-    other = make_engine(f"sqlite:///{tmp_path / 'lists.db'}", sqlite_busy_timeout_ms=200)
+    # A second engine on the same file, as another process would open it.
+    other = make_engine(f"sqlite:///{sqlite_engine.url.database}", sqlite_busy_timeout_ms=200)
     with other.begin() as conn:
         conn.execute(text("CREATE TABLE writer_probe (x INTEGER)"))
     writes: list[int] = []

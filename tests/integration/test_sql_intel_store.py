@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -15,14 +14,6 @@ from tests.conftest import private_postgres_database
 from tests.contracts.intel_store_contract import IntelStoreContract
 from tests.intel_factories import T0
 from tests.intel_stack import empty_intel_tables
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'intel.db'}")
-    upgrade_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

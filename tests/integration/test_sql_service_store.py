@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -14,14 +13,6 @@ from safeguard.storage.sql.service_store import SqlServiceStore
 from tests.conftest import private_postgres_database
 from tests.contracts.retroactive_job_store_contract import RetroactiveJobStoreContract
 from tests.contracts.service_store_contract import ServiceStoreContract
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'service.db'}")
-    upgrade_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")
