@@ -8,6 +8,7 @@ second exhibit scanned afterwards finds the graded picture known-bad with its ca
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,17 @@ CAT_C = "Category C (Sentencing Council)"
 def _press(page: Page, *keys: str) -> None:
     for key in keys:
         page.keyboard.press(key)
+
+
+def _wait_until_wider(page: Page, selector: str, pixels: int, seconds: float = 10.0) -> None:
+    # Not `page.wait_for_function`: after its first try it polls by evaluating a string in
+    # the page, which the pages' Content-Security-Policy (no 'unsafe-eval') refuses; so it
+    # failed whenever the image had not loaded by the first try.
+    image = page.locator(selector)
+    deadline = time.monotonic() + seconds
+    while image.evaluate("img => img.naturalWidth") <= pixels:
+        assert time.monotonic() < deadline, f"{selector} still {pixels} px or narrower"
+        page.wait_for_timeout(50)
 
 
 def test_examiner_grades_by_keyboard_and_publishes_after_a_second_examiner(
@@ -64,7 +76,7 @@ def test_examiner_grades_by_keyboard_and_publishes_after_a_second_examiner(
     thumb_src = page.locator("#item-7 img").get_attribute("src")
     _press(page, "r")
     expect(page.locator("#item-7 img")).to_have_attribute("src", re.compile(r"revealed\?ticket="))
-    page.wait_for_function("document.querySelector('#item-7 img').naturalWidth > 200")
+    _wait_until_wider(page, "#item-7 img", 200)
     _press(page, "4")
     expect(page.locator("#item-7 .grade")).to_have_text("Not indecent")
     # Moving away blurs it again.
