@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import text
@@ -40,6 +44,48 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return data
 
 
+def missing(message: str) -> NoReturn:
+    """A tool, module or server the test needs is absent: skip, except under CI, where fail.
+
+    CI installs and starts everything the suite uses (`.ci/run`), so there an absence is
+    a broken job, never a reason to test less.
+    """
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def require_tool(*names: str) -> str:
+    """The first of `names` on the PATH (or an absolute path that exists), else `missing`."""
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    missing(f"{names[0]} is not installed (Debian package: see .ci/run)")
+
+
+def require_module(name: str, reason: str) -> ModuleType:
+    """The module `name` imported, else `missing` (an optional extra not installed)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        missing(reason)
+
+
+def require_redis(url: str) -> None:
+    """Return when a Redis server answers at `url`, else `missing`."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    client = Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except RedisConnectionError:
+        missing("no Redis server at " + url)
+    finally:
+        client.close()
+
+
 @contextmanager
 def private_postgres_database(prefix: str, base_url: str = POSTGRES_URL) -> Iterator[str]:
     """Create a uniquely named database on the test server, yield its URL, drop it afterwards.
@@ -57,9 +103,7 @@ def private_postgres_database(prefix: str, base_url: str = POSTGRES_URL) -> Iter
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except DBAPIError as exc:
         admin.dispose()
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL not reachable: {type(exc).__name__}")
+        missing(f"PostgreSQL not reachable: {type(exc).__name__}")
     try:
         yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
     finally:

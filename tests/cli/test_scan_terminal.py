@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from safeguard.services.demo_data import encode, synthetic_photo
-from tests.integration.browser_tools import require_tool
+from tests.conftest import require_tool
 
 pytestmark = pytest.mark.slow
 

@@ -5,27 +5,13 @@ Outside CI a missing tool skips the test; under CI (``CI=true``) it fails it.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 
-import pytest
-
-
-def require_tool(*names: str) -> str:
-    """The first of `names` on the PATH; skip (fail under CI) when none is installed."""
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
-    message = f"{names[0]} is not installed (Debian package: see .ci/run)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+from tests.conftest import require_tool
 
 
 def chromium() -> str:

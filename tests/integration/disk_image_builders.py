@@ -9,21 +9,20 @@ practice until the index is rewritten). E01: ``ewfacquirestream`` reading the ra
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.conftest import require_tool
 
 SECTOR = 512
 PARTITION_START = 2048
 
 
 def require_tools(*names: str) -> None:
-    missing = [name for name in names if shutil.which(name) is None]
-    if missing:
-        pytest.skip(f"Debian tools missing: {', '.join(missing)} (.ci/run installs them)")
+    """Every tool of `names` on the PATH; else skip, or fail under CI (`require_tool`)."""
+    for name in names:
+        require_tool(name)
 
 
 def _run(*args: str, stdin: Path | None = None) -> None:

@@ -16,7 +16,7 @@ from safeguard.storage.redis_rate_limits import RedisRateLimiter
 from safeguard.storage.sql.change_notices import ListChangeListener
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
 from safeguard.storage.sql.hash_list_store import SqlHashListStore
-from tests.conftest import private_postgres_database
+from tests.conftest import private_postgres_database, require_redis
 
 REDIS_URL = os.environ.get("SAFEGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -24,15 +24,9 @@ REDIS_URL = os.environ.get("SAFEGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
     from redis import Redis
-    from redis.exceptions import ConnectionError as RedisConnectionError
 
+    require_redis(REDIS_URL)
     client = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except RedisConnectionError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("no Redis server at " + REDIS_URL)
     prefix = f"safeguard-test:{uuid.uuid4().hex}:"
     yield prefix
     for key in client.scan_iter(match=prefix + "*"):

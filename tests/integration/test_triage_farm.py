@@ -21,9 +21,9 @@ from safeguard.domain.cases import FileStatus
 from safeguard.domain.farm import JobState
 from safeguard.services.demo_data import write_photo
 from safeguard.settings import Settings
-from tests.conftest import private_postgres_database
+from tests.conftest import private_postgres_database, require_module
 
-ray = pytest.importorskip("ray", reason="the 'cluster' extra (ray) is not installed")
+ray = require_module("ray", "the 'cluster' extra (ray) is not installed")
 from ray.cluster_utils import Cluster  # noqa: E402 - only with ray installed
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]

@@ -10,8 +10,6 @@ stand-ins, never listed material.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +20,7 @@ from typer.testing import CliRunner
 import safeguard.cli.lists_commands
 import safeguard.cli.match_command  # noqa: F401  (registers `lists` and `match`)
 from safeguard.cli.app import app
+from tests.conftest import require_tool
 
 runner = CliRunner()
 
@@ -69,13 +68,7 @@ def exported(name: str, path: Path, format_name: str, *extra: str) -> str:
 
 def tool(name: str) -> str:
     """The path of a Debian tool; a missing tool skips, except under CI where it fails."""
-    found = shutil.which(name)
-    if found is None:
-        message = f"{name} is not installed (Debian package: see .ci/run)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
+    return require_tool(name)
 
 
 def run_tool(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:

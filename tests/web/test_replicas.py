@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.conftest import require_redis
 from tests.web.conftest import drop_postgres_database, fresh_postgres_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -33,15 +34,7 @@ def _free_port() -> int:
 
 
 def _redis_or_skip() -> None:
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    try:
-        Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except RedisConnectionError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("no Redis server at " + REDIS_URL)
+    require_redis(REDIS_URL)
 
 
 def _start(env: dict[str, str], db: str) -> tuple[subprocess.Popen[bytes], str]:

@@ -21,6 +21,7 @@ from safeguard.hashing.contract import HashOptions
 from safeguard.services.demo_data import write_photo
 from safeguard.services.hashing import hash_paths
 from safeguard.settings import Settings, load_settings
+from tests.conftest import require_module
 from tests.unit.batch.tasks import (
     as_error,
     assert_is_batch_runner,
@@ -30,7 +31,7 @@ from tests.unit.batch.tasks import (
     square,
 )
 
-ray = pytest.importorskip("ray", reason="the 'cluster' extra (ray) is not installed")
+ray = require_module("ray", "the 'cluster' extra (ray) is not installed")
 
 from safeguard.batch.ray_cluster import RayRunner  # noqa: E402 - only with ray installed
 
