@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import sys
 import time
@@ -268,7 +269,7 @@ def false_matches(
 NOTES_MARKER = "<!-- notes: kept when the benchmark rewrites this file -->"
 
 
-def write_report(path: Path, report: list[str], argv: list[str] | None) -> None:
+def write_report(path: Path, report: list[str], argv: list[str] | None, seconds: float) -> None:
     """Write the results under a header naming the command; keep hand-written notes below."""
     notes = ""
     if path.exists() and NOTES_MARKER in path.read_text():
@@ -277,7 +278,9 @@ def write_report(path: Path, report: list[str], argv: list[str] | None) -> None:
     header = [
         "# Robustness: finding edited copies of known pictures",
         "",
-        "Made by (seeded; benign pictures only; about 6 minutes on a busy 2-core machine):",
+        "Made by (seeded; benign pictures only; this run took "
+        f"{seconds / 60:.0f} minutes on {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f} at the end):",
         "",
         "```sh",
         f"uv run --no-sync python -m benchmarks.robustness.run {options}".rstrip(),
@@ -579,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
     say()
     say(f"Total run time {time.perf_counter() - started:.0f} s.")
     if args.out is not None:
-        write_report(args.out, report, argv)
+        write_report(args.out, report, argv, time.perf_counter() - started)
     return 0
 
 

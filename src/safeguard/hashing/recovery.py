@@ -423,13 +423,13 @@ def query_hashes(
     pixels = as_rgb_pixels(rgb)
     found: list[tuple[str, str]] = []
     hashes, quality = pdq_dihedral_of_pixels(pixels)
-    copies = _shrunk_copies(pixels)
-    # The information check looks at 64x64 luma: the shared small copy gives the same answer.
-    if quality >= quality_floor and low_information_reason(copies[1]) is None:
+    # The shrunk copies cost about a third of a hash: made only when recovery runs.
+    if quality >= quality_floor and low_information_reason(pixels) is None:
         found += list(zip(DIHEDRAL_ORDER, hashes, strict=True))
         if already_matched is not None and already_matched(found):
             return tuple(found)
     if recovery:
+        copies = _shrunk_copies(pixels)
         for region in _recovered(pixels, copies, quality_floor, True, occlusion, landmarks):
             found += region.labelled()
     return tuple(found)
