@@ -20,6 +20,7 @@ VIOLATIONS = {
     "web/probe_adapter.py": "from safeguard.storage.sql import engine\n",
     "cli/probe_memory.py": "from safeguard.storage import memory_cases\n",
     "storage/probe_port.py": "import sqlalchemy\n",
+    "web/probe_bootstrap_part.py": "from safeguard.bootstrap.stores import StoreWiring\n",
 }
 
 
@@ -54,3 +55,4 @@ def test_contracts_name_each_forbidden_import(tmp_path: Path) -> None:
     assert "safeguard.web.probe_adapter imports safeguard.storage.sql" in out
     assert "safeguard.cli.probe_memory imports safeguard.storage.memory_cases" in out
     assert "safeguard.storage.probe_port imports sqlalchemy" in out
+    assert "safeguard.web.probe_bootstrap_part imports safeguard.bootstrap.stores" in out
