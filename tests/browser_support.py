@@ -22,7 +22,6 @@ Example::
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from safeguard.bootstrap import Services, build_services
 from safeguard.settings import Settings
 from safeguard.web.app import create_app
+from tests.conftest import missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -116,9 +116,7 @@ def live_app(tmp_path: Path) -> Iterator[LiveApp]:
 def browser() -> Iterator[Browser]:
     """Debian's headless Chromium under Playwright (never a downloaded browser)."""
     if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: install the Debian chromium package")
-        pytest.skip(f"{CHROMIUM} is not installed")
+        missing(f"{CHROMIUM} is missing: install the Debian chromium package")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

@@ -33,7 +33,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +151,8 @@ def run(label: str, subjects: int, data_dir: Path, database_url: str = "") -> No
                     0,
                     0,
                     "",
-                    date(2026, rng.randint(1, 11), rng.randint(1, 28)),
+                    # Built and sent in this run: today is the only date of action allowed.
+                    services.package_outcomes.today(),
                     premises_searched=rng.randint(1, 2),
                     arrests=rng.randint(0, 2),
                     devices=(SeizedDevice("phone"),),

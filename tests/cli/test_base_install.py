@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from safeguard.services.demo_data import encode, synthetic_photo
+from tests.conftest import missing
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 EXTRA_MODULES = ("pytsk3", "pyewf", "py7zr", "rarfile", "av", "fastapi", "cv2", "ray", "psycopg")
@@ -24,9 +25,7 @@ EXTRA_MODULES = ("pytsk3", "pyewf", "py7zr", "rarfile", "av", "fastapi", "cv2", 
 def base_environment(tmp_path_factory: pytest.TempPathFactory) -> Path:
     uv = os.environ.get("UV") or shutil.which("uv")
     if uv is None:
-        if os.environ.get("CI"):
-            pytest.fail("uv is needed to build the base-install environment")
-        pytest.skip("uv not installed")
+        missing("uv is needed to build the base-install environment")
     venv = tmp_path_factory.mktemp("base") / "venv"
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env["UV_PROJECT_ENVIRONMENT"] = str(venv)

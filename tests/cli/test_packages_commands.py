@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def test_the_workflow_from_the_terminal(seeded: str, tmp_path: Path) -> None:
     assert hidden.exit_code == 2
     assert "no package" in hidden.output
     _ok("packages", "ack", "PKG-000001", "--as", "kim")
-    _ok(
+    report = [
         "packages",
         "outcome",
         "PKG-000001",
@@ -68,9 +69,19 @@ def test_the_workflow_from_the_terminal(seeded: str, tmp_path: Path) -> None:
         "--device",
         "laptop",
         "--no-rso",
-        "--occurred-on",
-        "2026-03-04",
-    )
+    ]
+    today = datetime.now(UTC).date()
+    earlier = today - timedelta(days=30)
+    for when, says in (
+        (str(earlier), f"{earlier} is before PKG-000001 was created on {today}"),
+        (str(today + timedelta(days=2)), f"is in the future (today is {today} UTC)"),
+        ("4 March", "date of action '4 March' is not a date (YYYY-MM-DD)"),
+    ):
+        refused = runner.invoke(app, [*report, "--occurred-on", when])
+        assert refused.exit_code == 2, refused.output
+        assert says in " ".join(refused.output.split())
+        assert "Traceback" not in refused.output
+    assert "recorded for PKG-000001" in _ok(*report)  # the date of action defaults to today
     listed = [
         json.loads(line) for line in _ok("packages", "list", "--as", "kim", "--json").splitlines()
     ]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -15,23 +13,15 @@ from safeguard.domain.package_content import EvidenceLine
 from safeguard.services.intel.synthetic_dossiers import synthetic_dossier
 from safeguard.storage.memory_cases import MemoryCaseStore
 from safeguard.storage.memory_packages import MemoryPackageStore
+from tests.conftest import require_tool
 from tests.package_support import ANALYST, package_desk
 
 pytestmark = pytest.mark.slow
 
 
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is missing")
-        pytest.skip(f"{name} is not installed")
-    return found
-
-
 def test_every_printed_page_carries_the_handling_conditions(tmp_path: Path) -> None:
-    pdftotext, pdfimages = _tool("pdftotext"), _tool("pdfimages")
-    _tool("chromium")
+    pdftotext, pdfimages = require_tool("pdftotext"), require_tool("pdfimages")
+    require_tool("chromium")
     desk = package_desk(MemoryPackageStore(), MemoryCaseStore())
     dossier = synthetic_dossier(1, random.Random(1), force="kent")
     conditional = replace(

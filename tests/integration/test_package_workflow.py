@@ -6,7 +6,6 @@ import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -110,7 +109,7 @@ def test_whole_loop_and_dashboard_figures_equal_recorded_outcomes(desk: PackageD
             0,
             0,
             "",
-            date(2026, 3, 3),
+            T0.date(),
             premises_searched=2,
             arrests=1,
             voluntary_interviews=1,
@@ -308,7 +307,7 @@ def test_ambiguous_and_desk_routing_when_building(desk: PackageDesk) -> None:
 
 def test_outcomes_rules(desk: PackageDesk) -> None:
     package_id = _sent_to_kent(desk)
-    blank = Outcome(0, 0, "", date(2026, 3, 3), arrests=1)
+    blank = Outcome(0, 0, "", T0.date(), arrests=1)
     with pytest.raises(InputError, match="acknowledge"):
         desk.outcomes.record(KENT_CONTACT, package_id, blank)
     desk.dissemination.acknowledge(KENT_CONTACT, package_id)
@@ -319,13 +318,13 @@ def test_outcomes_rules(desk: PackageDesk) -> None:
             KENT_CONTACT, package_id, replace(blank, devices=(SeizedDevice("phone", "NOPE"),))
         )
     with pytest.raises(InputError, match="basis"):
-        Outcome(0, 0, "", date(2026, 3, 3), children_safeguarded=1)
+        Outcome(0, 0, "", T0.date(), children_safeguarded=1)
     with pytest.raises(InputError):
         Outcome(
             0,
             0,
             "",
-            date(2026, 3, 3),
+            T0.date(),
             children_safeguarded=1,
             children_at_serious_risk=2,
             safeguarding_basis="x",

@@ -72,7 +72,12 @@ def test_analyst_builds_supervisor_approves_force_acknowledges_and_reports(
     _click(kim, "a[href='/ui/packages/PKG-000001']")
     _click(kim, "#acknowledge")
     assert kim.inner_text("#state") == "acknowledged"
-    kim.fill("#occurred_on", "2026-03-04")
+    # The date of action starts at today, and the picker allows no day outside the package's
+    # life (it was built today).
+    today = services.package_outcomes.today().isoformat()
+    assert kim.input_value("#occurred_on") == today
+    assert kim.get_attribute("#occurred_on", "min") == today
+    assert kim.get_attribute("#occurred_on", "max") == today
     for field, value in (
         ("premises_searched", "2"),
         ("arrests", "1"),

@@ -19,6 +19,7 @@ from rich.table import Table
 from safeguard.cli.app import app
 from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import stderr_console
+from safeguard.domain.errors import InputError
 from safeguard.domain.forces import destination_name
 
 if TYPE_CHECKING:
@@ -119,7 +120,13 @@ def return_package(
 def outcome(
     reference: Ref,
     as_user: AsUser,
-    occurred_on: Annotated[str, typer.Option(help="Date of the action, YYYY-MM-DD.")] = "",
+    occurred_on: Annotated[
+        str,
+        typer.Option(
+            help="Date of the action, YYYY-MM-DD (default today, UTC); not in the future, "
+            "not before the package was created."
+        ),
+    ] = "",
     premises_searched: int = 0,
     arrests: int = 0,
     voluntary_interviews: int = 0,
@@ -142,11 +149,20 @@ def outcome(
 
     with errors_to_exit():
         services = services_for(db)
+        try:
+            # Blank means today, by the same clock the service checks the date against.
+            when = (
+                date.fromisoformat(occurred_on)
+                if occurred_on
+                else services.package_outcomes.today()
+            )
+        except ValueError:
+            raise InputError(f"date of action {occurred_on!r} is not a date (YYYY-MM-DD)") from None
         report = Outcome(
             0,
             0,
             "",
-            date.fromisoformat(occurred_on) if occurred_on else date.today(),
+            when,
             premises_searched=premises_searched,
             arrests=arrests,
             voluntary_interviews=voluntary_interviews,

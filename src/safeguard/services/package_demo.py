@@ -4,12 +4,17 @@ Referrals with reserved identifiers (example.com, documentation IP ranges) and r
 postcodes go into the intelligence core; packages are built, approved by a second person,
 sent to several forces, acknowledged, outcomes are recorded (one seized device linked to
 the demo's forensic case), and the dashboard is written as a page and as CSV.
+
+Everything happens at the services' clock, so the packages are issued today and the forces
+act on them the same day: an outcome may not be dated before its package existed, so the
+dashboard's figures over time show the one current month (the referrals themselves are
+dated earlier in 2026, as they would arrive before any package is built).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from safeguard.domain.intel.grading import Grading
@@ -144,7 +149,7 @@ def run_package_demo(
                 0,
                 0,
                 "",
-                date(2026, 2 + index % 3, 10 + index),
+                outcomes.today(),  # acted on the day it was issued
                 premises_searched=1 + index % 2,
                 arrests=1,
                 voluntary_interviews=index % 2,

@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytest.importorskip("cv2")
-skimage_data = pytest.importorskip("skimage.data")
+from tests.conftest import require_module
+
+# Skipped locally without them, failed under CI (which installs every extra).
+require_module("cv2", "the 'robust' extra (opencv-contrib-python-headless) is not installed")
+skimage_data = require_module("skimage.data", "scikit-image (a dev dependency) is not installed")
 
 from safeguard.matching.local_features import (  # noqa: E402
     confirm,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from safeguard.services.cases import CaseService
 from safeguard.services.demo_exhibit import DemoExhibit, build_demo_exhibit
 from safeguard.services.triage import TriageService
 from safeguard.storage.memory_cases import MemoryCaseStore
+from tests.conftest import require_tool
 
 
 def _scan(demo: DemoExhibit) -> dict[str, FileStatus]:
@@ -51,8 +51,8 @@ def test_folder_fallback_holds_the_live_stand_ins(tmp_path: Path) -> None:
 
 @pytest.mark.forensics
 def test_disk_image_finds_nested_renamed_and_deleted_stand_ins(tmp_path: Path) -> None:
-    if not all(shutil.which(t) for t in ("mkfs.vfat", "mcopy", "mmd", "mdel")):
-        pytest.skip("mtools / dosfstools not installed")
+    for tool in ("mkfs.vfat", "mcopy", "mmd", "mdel"):  # dosfstools, mtools
+        require_tool(tool)
     demo = build_demo_exhibit(tmp_path)
     assert demo.disk_image
     statuses = _scan(demo)

@@ -23,6 +23,7 @@ from safeguard.services.robust_matching import (
     original_entry_id,
 )
 from safeguard.storage.memory_hash_lists import MemoryHashListStore
+from tests.conftest import require_module
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +72,11 @@ def test_cropped_copy_matches_an_augmentation_entry(entry: HashEntry, original: 
 
 
 def test_second_stage_confirms_a_mirrored_crop(original: np.ndarray) -> None:
-    pytest.importorskip("cv2")
-    from skimage import data as skimage_data  # benign package photo with ORB texture
+    require_module("cv2", "the 'robust' extra (opencv-contrib-python-headless) is not installed")
+    # A benign photo bundled in scikit-image, with texture for ORB.
+    skimage_data = require_module(
+        "skimage.data", "scikit-image (a dev dependency) is not installed"
+    )
 
     coffee = skimage_data.coffee()
     copy = np.ascontiguousarray(coffee[60:380, 120:560][:, ::-1])

@@ -1,18 +1,22 @@
 """Outcomes: what a force reports back for a package, with seized devices linked to cases.
 
 Only the destination force's contact or officers record outcomes, once the package has been
-acknowledged. A device may name the forensic case (and exhibit) opened for it; the case
-must exist, so the dashboard's "devices examined" is counted from real exhibits.
+acknowledged. The date of the action lies between the day the package was created and
+today (UTC, by the services' clock): a force cannot act on a package before it exists, and
+figures over time must not count actions that have not happened. A device may name the
+forensic case (and exhibit) opened for it; the case must exist, so the dashboard's
+"devices examined" is counted from real exhibits.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, date
 
 from safeguard.domain.errors import AccessDeniedError, InputError, NotFoundError
 from safeguard.domain.package_access import Viewer
 from safeguard.domain.package_outcomes import Outcome
-from safeguard.domain.packages import PackageState
+from safeguard.domain.packages import Package, PackageState
 from safeguard.services.intel.package_gate import PackageGate
 from safeguard.storage.case_store import CaseStore
 
@@ -27,12 +31,24 @@ class OutcomeService:
         self._store = gate.store
         self._cases = cases
 
+    def today(self) -> date:
+        """Today's date (UTC) by the services' clock: the latest date an action may have."""
+        return self._gate.clock().astimezone(UTC).date()
+
+    def action_dates(self, package: Package) -> tuple[date, date]:
+        """The first and last date an outcome of `package` may give for its action.
+
+        The first is the day the package was created, the last is `today`.
+        """
+        return package.created_at.astimezone(UTC).date(), self.today()
+
     def record(self, viewer: Viewer, package_ref: int | str, outcome: Outcome) -> Outcome:
         """Append an outcome report for the package (the latest report counts).
 
         Raises:
             AccessDeniedError: not the destination force's contact or officer.
-            InputError: the package is not acknowledged yet, or a device names a case or
+            InputError: the package is not acknowledged yet, the date of the action is in
+                the future or before the package was created, or a device names a case or
                 exhibit that does not exist.
         """
         package = self._gate.visible(viewer, package_ref)
@@ -44,6 +60,7 @@ class OutcomeService:
                 f"{package.reference} is {package.state.value}: acknowledge it before "
                 "recording outcomes"
             )
+        self._check_date(package, outcome.occurred_on)
         for device in outcome.devices:
             self._check_device(device.case_number, device.exhibit_reference)
         stored = self._store.record_outcome(
@@ -64,6 +81,20 @@ class OutcomeService:
             children_safeguarded=stored.children_safeguarded,
         )
         return stored
+
+    def _check_date(self, package: Package, occurred_on: date) -> None:
+        created, today = self.action_dates(package)
+        if occurred_on > today:
+            raise InputError(
+                f"the date of action {occurred_on.isoformat()} is in the future (today is "
+                f"{today.isoformat()} UTC): give the date the action took place"
+            )
+        if occurred_on < created:
+            raise InputError(
+                f"the date of action {occurred_on.isoformat()} is before {package.reference} "
+                f"was created on {created.isoformat()}: give the date the action on this "
+                "package took place"
+            )
 
     def _check_device(self, case_number: str, exhibit_reference: str) -> None:
         if not case_number:

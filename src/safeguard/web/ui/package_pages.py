@@ -136,6 +136,8 @@ async def package_page(
             "shown_version": view.version,
             "versions": versions,
             "outcomes": outcomes,
+            # The date input offers only the days the service accepts.
+            "action_dates": services.package_outcomes.action_dates(package),
             "events": events,
             "overdue": package.is_overdue(services.package_gate.clock()),
         }
@@ -192,6 +194,15 @@ async def outcome(
             raise InputError(f"{name.replace('_', ' ')} must be a whole number")
         return int(raw)
 
+    def action_date() -> date:
+        raw = form.get("occurred_on", "").strip()
+        if not raw:  # blank means today, by the same clock the service checks against
+            return state.services.package_outcomes.today()
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise InputError(f"date of action {raw!r} is not a date (YYYY-MM-DD)") from None
+
     try:
         devices = tuple(
             SeizedDevice(*(part.strip() for part in line.split("|")[:3]))
@@ -203,7 +214,7 @@ async def outcome(
             0,
             0,
             "",
-            date.fromisoformat(form.get("occurred_on") or date.today().isoformat()),
+            action_date(),
             premises_searched=number("premises_searched"),
             arrests=number("arrests"),
             voluntary_interviews=number("voluntary_interviews"),
