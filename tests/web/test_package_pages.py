@@ -57,9 +57,12 @@ def test_loop_through_the_pages_with_force_scoping(any_api: ApiClient) -> None:
         "registered_sex_offender": "no",
         "devices": "laptop\nphone",
     }
-    # The form offers the days from the package's creation (today) to today.
-    today = datetime.now(UTC).date().isoformat()
-    assert f'min="{today}" max="{today}" value="{today}"' in kim.get(page).text
+    # The form offers the days from the package's creation (today) to today, with a day
+    # either side of UTC's: the officer types a local date.
+    day = datetime.now(UTC).date()
+    today = day.isoformat()
+    first, last = day - timedelta(days=1), day + timedelta(days=1)
+    assert f'min="{first}" max="{last}" value="{today}"' in kim.get(page).text
     recorded = kim.post(f"{page}/outcome", {**report, "occurred_on": today})
     assert recorded.status_code == 303
     document = kim.get(f"{page}/document.json").json()
@@ -93,7 +96,7 @@ def test_an_impossible_date_of_action_is_refused_on_the_page(any_api: ApiClient)
     assert sue.post(f"{page}/send").status_code == 303
     assert kim.post(f"{page}/acknowledge").status_code == 303
     today = datetime.now(UTC).date()
-    earlier, later = today - timedelta(days=30), today + timedelta(days=1)
+    earlier, later = today - timedelta(days=30), today + timedelta(days=2)
     for when, says in (
         (earlier, f"date of action {earlier} is before PKG-000001 was created on {today}"),
         (later, f"date of action {later} is in the future (today is {today} UTC)"),

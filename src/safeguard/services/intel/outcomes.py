@@ -11,7 +11,7 @@ forensic case (and exhibit) opened for it; the case must exist, so the dashboard
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date
+from datetime import UTC, date, timedelta
 
 from safeguard.domain.errors import AccessDeniedError, InputError, NotFoundError
 from safeguard.domain.package_access import Viewer
@@ -21,6 +21,8 @@ from safeguard.services.intel.package_gate import PackageGate
 from safeguard.storage.case_store import CaseStore
 
 RECORDABLE = frozenset({PackageState.ACKNOWLEDGED, PackageState.ACTIONED, PackageState.CLOSED})
+
+_ONE_DAY = timedelta(days=1)
 
 
 class OutcomeService:
@@ -38,9 +40,12 @@ class OutcomeService:
     def action_dates(self, package: Package) -> tuple[date, date]:
         """The first and last date an outcome of `package` may give for its action.
 
-        The first is the day the package was created, the last is `today`.
+        From the day before the package was created to the day after `today` (UTC days):
+        an officer types the local date, which can be a day behind UTC's or ahead of it
+        (a UK force shortly after midnight in summer time).
         """
-        return package.created_at.astimezone(UTC).date(), self.today()
+        created = package.created_at.astimezone(UTC).date()
+        return created - _ONE_DAY, self.today() + _ONE_DAY
 
     def record(self, viewer: Viewer, package_ref: int | str, outcome: Outcome) -> Outcome:
         """Append an outcome report for the package (the latest report counts).
@@ -83,13 +88,14 @@ class OutcomeService:
         return stored
 
     def _check_date(self, package: Package, occurred_on: date) -> None:
-        created, today = self.action_dates(package)
-        if occurred_on > today:
+        first, last = self.action_dates(package)
+        if occurred_on > last:
             raise InputError(
                 f"the date of action {occurred_on.isoformat()} is in the future (today is "
-                f"{today.isoformat()} UTC): give the date the action took place"
+                f"{self.today().isoformat()} UTC): give the date the action took place"
             )
-        if occurred_on < created:
+        if occurred_on < first:
+            created = package.created_at.astimezone(UTC).date()
             raise InputError(
                 f"the date of action {occurred_on.isoformat()} is before {package.reference} "
                 f"was created on {created.isoformat()}: give the date the action on this "

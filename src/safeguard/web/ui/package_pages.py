@@ -138,6 +138,7 @@ async def package_page(
             "outcomes": outcomes,
             # The date input offers only the days the service accepts.
             "action_dates": services.package_outcomes.action_dates(package),
+            "action_today": services.package_outcomes.today(),
             "events": events,
             "overdue": package.is_overdue(services.package_gate.clock()),
         }

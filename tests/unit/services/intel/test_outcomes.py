@@ -48,18 +48,26 @@ def test_any_day_from_the_package_s_creation_to_today_is_accepted(desk: PackageD
     for day in (T0.date(), T0.date() + timedelta(days=1), T0.date() + timedelta(days=3)):
         stored = desk.outcomes.record(KENT_CONTACT, package_id, _on(day))
         assert stored.occurred_on == day
+    # A day either side: the officer's local date may be behind or ahead of UTC's.
     assert desk.outcomes.action_dates(desk.store.package(package_id)) == (
-        T0.date(),
-        T0.date() + timedelta(days=3),
+        T0.date() - timedelta(days=1),
+        T0.date() + timedelta(days=4),
     )
+
+
+def test_a_local_date_a_day_off_utc_is_accepted(desk: PackageDesk) -> None:
+    # 00:30 in UK summer time is still yesterday in UTC: "today" typed by the officer.
+    package_id = _acknowledged_at_kent(desk)
+    for day in (T0.date() - timedelta(days=1), T0.date() + timedelta(days=1)):
+        assert desk.outcomes.record(KENT_CONTACT, package_id, _on(day)).occurred_on == day
 
 
 def test_a_date_in_the_future_is_refused_with_today_s_date(desk: PackageDesk) -> None:
     package_id = _acknowledged_at_kent(desk)
     with pytest.raises(InputError) as refused:
-        desk.outcomes.record(KENT_CONTACT, package_id, _on(date(2026, 3, 3)))
+        desk.outcomes.record(KENT_CONTACT, package_id, _on(date(2026, 3, 4)))
     message = str(refused.value)
-    assert "2026-03-03 is in the future" in message
+    assert "2026-03-04 is in the future" in message
     assert "today is 2026-03-02 UTC" in message
     assert desk.outcomes.history(KENT_CONTACT, package_id) == []
 
@@ -70,9 +78,9 @@ def test_a_date_before_the_package_existed_is_refused_with_both_dates(
     package_id = _acknowledged_at_kent(desk)
     desk.clock.advance(days=40)
     with pytest.raises(InputError) as refused:
-        desk.outcomes.record(KENT_CONTACT, package_id, _on(date(2026, 3, 1)))
+        desk.outcomes.record(KENT_CONTACT, package_id, _on(date(2026, 2, 28)))
     message = str(refused.value)
-    assert "2026-03-01 is before PKG-000001 was created on 2026-03-02" in message
+    assert "2026-02-28 is before PKG-000001 was created on 2026-03-02" in message
     assert not [e for e in desk.store.events(package_id) if e.action == "outcome-recorded"]
 
 
@@ -82,9 +90,9 @@ def test_days_are_utc_days_whatever_zone_the_clock_reads_in() -> None:
     desk = package_desk(MemoryPackageStore(), MemoryCaseStore(), clock)
     package_id = _acknowledged_at_kent(desk)
     assert desk.outcomes.today() == date(2026, 3, 2)
-    desk.outcomes.record(KENT_CONTACT, package_id, _on(date(2026, 3, 2)))
+    desk.outcomes.record(KENT_CONTACT, package_id, _on(date(2026, 3, 3)))
     with pytest.raises(InputError, match="in the future"):
-        desk.outcomes.record(KENT_CONTACT, package_id, _on(date(2026, 3, 3)))
+        desk.outcomes.record(KENT_CONTACT, package_id, _on(date(2026, 3, 4)))
 
 
 def test_the_state_is_checked_before_the_date_and_the_date_before_devices(
