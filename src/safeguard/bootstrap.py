@@ -75,8 +75,8 @@ if TYPE_CHECKING:
     from safeguard.services.webhook_urls import WebhookPolicy
     from safeguard.storage.intel_store import IntelStore
     from safeguard.storage.package_store import PackageStore
-    from safeguard.storage.redis_rate_limits import Limiter
     from safeguard.storage.service_store import ServiceStore
+    from safeguard.storage.shared_rate_limits import Limiter
     from safeguard.storage.sql.case_store import SqlCaseStore
     from safeguard.storage.sql.change_notices import ListChangeListener
     from safeguard.storage.sql.hash_list_store import SqlHashListStore
