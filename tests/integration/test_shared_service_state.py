@@ -12,11 +12,13 @@ import pytest
 
 from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
 from safeguard.storage.memory_rate_limits import TokenBucketLimiter
-from safeguard.storage.redis_rate_limits import RedisRateLimiter
+from safeguard.storage.redis_rate_limits import RedisBuckets, RedisRateLimiter
+from safeguard.storage.shared_rate_limits import block_size
 from safeguard.storage.sql.change_notices import ListChangeListener
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
 from safeguard.storage.sql.hash_list_store import SqlHashListStore
 from tests.conftest import private_postgres_database, require_redis
+from tests.integration.shared_buckets import CountingBuckets, leased, take_from_threads
 
 REDIS_URL = os.environ.get("SAFEGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -40,6 +42,35 @@ def test_two_limiters_on_one_redis_share_each_keys_bucket(redis_prefix: str) -> 
     assert waits[:10] == [0.0] * 10
     assert all(0 < wait <= 6.1 for wait in waits[10:])  # one token every 6 s
     assert one.acquire("other key", 10) == 0.0
+
+
+def _counting_buckets(prefix: str) -> CountingBuckets:
+    from redis import Redis
+
+    return CountingBuckets(RedisBuckets(Redis.from_url(REDIS_URL), prefix))
+
+
+def test_n_requests_cost_about_n_over_block_calls_to_redis(redis_prefix: str) -> None:
+    buckets = _counting_buckets(redis_prefix)
+    workers = [leased(buckets), leased(buckets)]
+    allowed, _ = take_from_threads(workers, "k", 6000, 2400)
+    assert allowed == 2400  # under the rate: all of them
+    # 60 to a block; each worker's last one may be part spent.
+    assert 2400 // 60 <= buckets.calls <= 2400 // 60 + 2, buckets.calls
+
+
+def test_two_workers_on_redis_allow_the_rate_plus_at_most_a_block_each(redis_prefix: str) -> None:
+    per_minute, block = 3000, block_size(3000)
+    buckets = _counting_buckets(redis_prefix)
+    workers = [leased(buckets), leased(buckets)]
+    for worker in workers:  # each holds a block (less the token spent) as the flood begins
+        assert worker.acquire("k", per_minute) == 0.0
+    allowed, seconds = take_from_threads(workers, "k", per_minute, 2 * per_minute)
+    refill = per_minute / 60.0 * seconds
+    assert allowed <= per_minute - 2 + refill + 2 * block, (allowed, seconds)
+    assert allowed >= per_minute - 2 - 2 * block, (allowed, seconds)
+    most_calls = (allowed + 2) / block + 2 + 2 * refill  # see test_sql_rate_limits
+    assert buckets.calls <= most_calls, (buckets.calls, allowed, seconds)
 
 
 def test_an_unreachable_redis_falls_back_to_limits_per_process() -> None:

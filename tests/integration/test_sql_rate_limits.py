@@ -1,4 +1,9 @@
-"""Rate limits shared through PostgreSQL: two limiters (two replicas) take from one bucket."""
+"""Rate limits shared through PostgreSQL: two limiters (two replicas) take from one bucket.
+
+With a rate of 200 a minute or more each worker leases blocks of tokens
+(`safeguard.storage.shared_rate_limits`): N requests cost about N / block writes, and two
+workers together allow the rate plus at most a block each.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ import pytest
 from sqlalchemy import Engine, text
 
 from safeguard.storage.memory_rate_limits import TokenBucketLimiter
+from safeguard.storage.shared_rate_limits import block_size
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
-from safeguard.storage.sql.rate_limits import IDLE_SECONDS, SqlRateLimiter
+from safeguard.storage.sql.rate_limits import IDLE_SECONDS, SqlBuckets, SqlRateLimiter
 from tests.conftest import private_postgres_database
+from tests.integration.shared_buckets import CountingBuckets, leased, take_from_threads
 
 pytestmark = pytest.mark.postgres
 
@@ -55,6 +62,32 @@ def test_concurrent_takers_get_exactly_the_allowance(engine: Engine) -> None:
     assert len(granted) == 200
     # 60 at once, plus one a second of refill while the 200 calls run on a busy box.
     assert 60 <= granted.count(True) <= 60 + 5, granted.count(True)
+
+
+def test_n_requests_cost_about_n_over_block_writes(engine: Engine) -> None:
+    buckets = CountingBuckets(SqlBuckets(engine))
+    workers = [leased(buckets), leased(buckets)]
+    allowed, _ = take_from_threads(workers, "k-blocks", 6000, 2400)
+    assert allowed == 2400  # under the rate: all of them
+    # 60 to a block; each worker's last one may be part spent.
+    assert 2400 // 60 <= buckets.calls <= 2400 // 60 + 2, buckets.calls
+
+
+def test_two_workers_allow_the_rate_plus_at_most_a_block_each(engine: Engine) -> None:
+    per_minute, block = 3000, block_size(3000)
+    buckets = CountingBuckets(SqlBuckets(engine))
+    workers = [leased(buckets), leased(buckets)]
+    for worker in workers:  # each holds a block (less the token spent) as the flood begins
+        assert worker.acquire("k-flood", per_minute) == 0.0
+    allowed, seconds = take_from_threads(workers, "k-flood", per_minute, 2 * per_minute)
+    refill = per_minute / 60.0 * seconds
+    assert allowed <= per_minute - 2 + refill + 2 * block, (allowed, seconds)
+    # Blocks left unspent in a worker at the end are all it may fall short by.
+    assert allowed >= per_minute - 2 - 2 * block, (allowed, seconds)
+    # A write per block, and once drained one per worker per refilled token at most (each
+    # refusal is remembered until the next token is due).
+    most_calls = (allowed + 2) / block + 2 + 2 * refill
+    assert buckets.calls <= most_calls, (buckets.calls, allowed, seconds)
 
 
 def test_idle_buckets_are_forgotten(engine: Engine) -> None:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from safeguard.services.seen_uploads import SeenUploadWriter
     from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
     from safeguard.services.webhook_urls import WebhookPolicy
-    from safeguard.storage.redis_rate_limits import Limiter
+    from safeguard.storage.shared_rate_limits import Limiter
     from safeguard.storage.sql.change_notices import ListChangeListener
 
 

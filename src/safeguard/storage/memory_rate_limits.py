@@ -1,7 +1,8 @@
 """Per-key token buckets, in process: each worker process enforces the limit on its own.
 
 `safeguard.storage.redis_rate_limits.RedisRateLimiter` and
-`safeguard.storage.sql.rate_limits.SqlRateLimiter` share them between processes.
+`safeguard.storage.sql.rate_limits.SqlRateLimiter` share them between processes, and fall
+back to these while their store is unreachable.
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ class TokenBucketLimiter:
     as absent) are dropped.
     """
 
-    shared = False
-
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
         self._lock = threading.Lock()
@@ -54,6 +53,10 @@ class TokenBucketLimiter:
                 bucket.tokens -= 1.0
                 return 0.0
             return (1.0 - bucket.tokens) / rate
+
+    def acquire_locally(self, key: str, per_minute: int) -> float:
+        """`acquire`: always answered in process, without blocking."""
+        return self.acquire(key, per_minute)
 
     def _forget_idle(self, now: float) -> None:
         idle = [key for key, bucket in self._buckets.items() if now - bucket.updated >= 60.0]

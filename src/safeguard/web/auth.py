@@ -23,7 +23,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 
 from safeguard.domain.service import ApiKey, Scope
-from safeguard.web.client_limits import REFUSAL, retry_after
+from safeguard.web.client_limits import REFUSAL, acquire_token, retry_after
 from safeguard.web.state import AppState, app_state
 
 KEY_LOOKUPS_PER_MINUTE = 600
@@ -88,10 +88,8 @@ def lookup_bucket() -> str:
 
 
 async def take_token(state: AppState, bucket: str, per_minute: int) -> float:
-    """`Limiter.acquire` from an event loop: a shared limiter's round trip runs in a thread."""
-    if state.limiter.shared:
-        return await run_in_threadpool(state.limiter.acquire, bucket, per_minute)
-    return state.limiter.acquire(bucket, per_minute)
+    """A token from the app's limiter (`safeguard.web.client_limits.acquire_token`)."""
+    return await acquire_token(state.limiter, bucket, per_minute)
 
 
 def require(scope: Scope) -> Callable[..., Awaitable[ApiKey]]:

@@ -36,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from safeguard.domain.errors import ConfigurationError
-from safeguard.storage.redis_rate_limits import Limiter
+from safeguard.storage.shared_rate_limits import Limiter
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 """Probes and the metrics scraper are never limited per address."""
@@ -155,17 +155,24 @@ class ClientLimits:
         waiting = self.blocked(scope)
         if waiting > 0:
             return waiting
-        bucket = f"client:{address}"
-        if self._limiter.shared:
-            wait = await run_in_threadpool(self._limiter.acquire, bucket, self.per_minute)
-        else:
-            wait = self._limiter.acquire(bucket, self.per_minute)
+        wait = await acquire_token(self._limiter, f"client:{address}", self.per_minute)
         if wait > 0:
             with self._lock:
                 if len(self._blocked) >= _MAX_REMEMBERED:
                     self._blocked.clear()
                 self._blocked[address] = self._monotonic() + wait
         return wait
+
+
+async def acquire_token(limiter: Limiter, bucket: str, per_minute: int) -> float:
+    """`Limiter.acquire` from an event loop, in a thread only when it needs a round trip.
+
+    A leased token or a remembered refusal is answered in line (`Limiter.acquire_locally`).
+    """
+    wait = limiter.acquire_locally(bucket, per_minute)
+    if wait is None:
+        wait = await run_in_threadpool(limiter.acquire, bucket, per_minute)
+    return wait
 
 
 def retry_after(wait: float) -> str:

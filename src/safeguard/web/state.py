@@ -8,7 +8,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from safeguard.bootstrap import Services
-from safeguard.storage.redis_rate_limits import Limiter
+from safeguard.storage.shared_rate_limits import Limiter
 from safeguard.web.client_limits import ClientLimits
 from safeguard.web.key_cache import KeyCache
 from safeguard.web.metrics import ServiceMetrics

@@ -206,9 +206,10 @@ def test_a_trusted_proxy_names_the_client_and_others_cannot(
 
 def test_client_addresses_group_ipv6_by_network() -> None:
     class Never:
-        shared = False
-
         def acquire(self, key: str, per_minute: int) -> float:
+            return 0.0
+
+        def acquire_locally(self, key: str, per_minute: int) -> float:
             return 0.0
 
     limits = ClientLimits(Never(), 10, trusted_proxies="192.0.2.0/24")
