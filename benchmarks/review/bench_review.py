@@ -40,7 +40,7 @@ from safeguard.domain.cases import ExhibitKind
 from safeguard.domain.people import Role
 from safeguard.domain.review import ReviewItem
 from safeguard.matching.brute_force import hamming_distances
-from safeguard.matching.pdq_index import codes_from_hex
+from safeguard.matching.pdq_codes import codes_from_hex
 from safeguard.services.review.grouping import near_duplicate_groups
 from safeguard.settings import Settings
 from safeguard.web.app import create_app

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from safeguard.domain.errors import InvalidDigestError, StorageError
-from safeguard.matching import mih_layout, pdq_index
+from safeguard.matching import mih_layout, pdq_hits, pdq_index
 from safeguard.matching.brute_force import brute_force_matches, brute_force_search
 from safeguard.matching.contract import MatchCandidate, PerceptualIndex
-from safeguard.matching.pdq_index import PdqIndex, codes_from_hex, hex_from_code
+from safeguard.matching.pdq_codes import codes_from_hex, hex_from_code
+from safeguard.matching.pdq_index import PdqIndex
 from tests.unit.matching.pdq_test_data import (
     flip_bits,
     planted_queries,
@@ -301,13 +302,13 @@ def test_search_batch_split_over_threads_gives_the_same_answers(random_set, stra
     _, planted = planted_queries(rng, codes, list(range(0, 40)) * 5)
     rows = np.concatenate([planted, random_codes(rng, 100)])
     starts = np.arange(0, rows.shape[0] + 1, 2, dtype=np.int64)  # two variants per query
-    assert rows.shape[0] // pdq_index.MIN_ROWS_PER_THREAD >= 3
+    assert rows.shape[0] // pdq_hits.MIN_ROWS_PER_THREAD >= 3
     index.search_threads = 1
     alone = index.search_batch(rows, starts, 31)
     index.search_threads = 3
     assert index.search_batch(rows, starts, 31) == alone
     assert sum(len(found) for found in alone.values()) >= 150  # 160 planted within 31
-    assert pdq_index.usable_cpus() >= 1
+    assert pdq_hits.usable_cpus() >= 1
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")

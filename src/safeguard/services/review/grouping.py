@@ -11,7 +11,8 @@ from PIL import Image
 
 from safeguard.domain.errors import InputError
 from safeguard.hashing.pdq import pdq_dihedral_of_pixels, pixels_for_pdq
-from safeguard.matching.pdq_index import PdqIndex, codes_from_hex
+from safeguard.matching.pdq_codes import codes_from_hex
+from safeguard.matching.pdq_index import PdqIndex
 
 DEFAULT_GROUP_THRESHOLD = 31
 """PDQ bits within which two items are near-duplicates (the lists' default threshold)."""
