@@ -6,17 +6,17 @@ matched case-insensitively, ignoring spaces, hyphens and underscores, so ``SHA-1
 ``threatexchange dataset --csv``, ``type,indicator`` from the ThreatExchange API query export,
 ``hash_type,hash``) gives the algorithm per row; rows of signal types that are not hashes
 (url, raw_text, ...) are ignored and counted. Unknown columns are read past and listed in the
-metadata. See docs/list-formats.md for every column name.
+metadata. See docs/list-formats.md for every column name. `DelimitedWriter`
+(`safeguard.list_formats.delimited_writer`) writes CSV and TSV that this reader reads back.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TextIO, cast
 
 from safeguard.domain.digests import HEX_LENGTHS, HashAlgorithm
 from safeguard.domain.errors import ListFormatError
@@ -357,94 +357,3 @@ def _add(
         return
     if digest is not None:
         digests[algorithm] = digest
-
-
-_WRITER_DIGESTS = (
-    HashAlgorithm.MD5,
-    HashAlgorithm.SHA1,
-    HashAlgorithm.SHA256,
-    HashAlgorithm.PDQ,
-    HashAlgorithm.PHOTODNA,
-)
-WRITER_COLUMNS = (
-    "id",
-    "md5",
-    "sha1",
-    "sha256",
-    "pdq",
-    "photodna",
-    "category_scheme",
-    "category",
-    "category_label",
-    "file_name",
-    "size",
-    "series",
-    "victim_identified",
-    "first_seen",
-    "last_seen",
-    "source_record_id",
-    "notes",
-)
-
-
-class DelimitedWriter:
-    """Writer for CSV (or TSV) with the columns in `WRITER_COLUMNS`, read back by `DelimitedReader`.
-
-    Absent values are empty cells; `UNCATEGORISED` is an empty scheme and category.
-
-    Args:
-        delimiter: "," for CSV, a tab for TSV.
-    """
-
-    binary = False
-
-    def __init__(self, delimiter: str = ",") -> None:
-        self.delimiter = delimiter
-        self.name = "tsv" if delimiter == "\t" else "csv"
-
-    def write(
-        self, entries: Iterable[HashEntry], stream: TextIO | BinaryIO, metadata: ListMetadata
-    ) -> int:
-        """Write the header row, then one row per entry; returns the number of rows."""
-        out = cast(TextIO, stream)
-        writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\n")
-        # With a "\n" terminator the csv module quotes a newline but not a lone "\r", which
-        # readers (ours included) then take for the end of the record: such rows are written
-        # with every cell quoted.
-        quoting_all = csv.writer(
-            out, delimiter=self.delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL
-        )
-        writer.writerow(WRITER_COLUMNS)
-        count = 0
-        for entry in entries:
-            row = _entry_row(entry)
-            (quoting_all if any("\r" in cell for cell in row) else writer).writerow(row)
-            count += 1
-        return count
-
-
-def _entry_row(entry: HashEntry) -> list[str]:
-    digests = entry.digests
-    category = entry.category
-    provenance = entry.provenance
-    uncategorised = category.is_uncategorised
-
-    def text(value: object) -> str:
-        return "" if value is None else str(value)
-
-    victim = provenance.victim_identified
-    return [
-        entry.entry_id,
-        *(digests.get(algorithm, "") for algorithm in _WRITER_DIGESTS),
-        "" if uncategorised else category.scheme,
-        "" if uncategorised else category.code,
-        "" if uncategorised else category.label,
-        text(entry.file_name),
-        text(entry.size),
-        text(provenance.series),
-        "" if victim is None else str(victim).lower(),
-        text(provenance.first_seen and provenance.first_seen.isoformat()),
-        text(provenance.last_seen and provenance.last_seen.isoformat()),
-        text(provenance.source_record_id),
-        text(provenance.notes),
-    ]

@@ -18,7 +18,8 @@ from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import ListFormatError
 from safeguard.list_formats.checksum_text import ChecksumTextReader, ChecksumTextWriter
 from safeguard.list_formats.contract import ListReader, ListWriter, read_head
-from safeguard.list_formats.delimited import DelimitedReader, DelimitedWriter
+from safeguard.list_formats.delimited import DelimitedReader
+from safeguard.list_formats.delimited_writer import DelimitedWriter
 from safeguard.list_formats.hashdeep import HashdeepReader, HashdeepWriter
 from safeguard.list_formats.nsrl import NsrlReader
 from safeguard.list_formats.threatexchange import (
@@ -27,7 +28,8 @@ from safeguard.list_formats.threatexchange import (
     ThreatexchangeSignalsWriter,
     ThreatexchangeStateReader,
 )
-from safeguard.list_formats.vics import VicsReader, VicsWriter
+from safeguard.list_formats.vics import VicsReader
+from safeguard.list_formats.vics_writer import VicsWriter
 
 READER_ENTRY_POINTS = "safeguard.list_readers"
 WRITER_ENTRY_POINTS = "safeguard.list_writers"

@@ -18,11 +18,8 @@ from safeguard.domain.hash_lists import (
     category_for,
 )
 from safeguard.list_formats import ErrorPolicy, ListMetadata, derived_entry_id
-from safeguard.list_formats.delimited import (
-    THREATEXCHANGE_SCHEME,
-    DelimitedReader,
-    DelimitedWriter,
-)
+from safeguard.list_formats.delimited import THREATEXCHANGE_SCHEME, DelimitedReader
+from safeguard.list_formats.delimited_writer import DelimitedWriter
 from tests.contracts.list_reader_contract import ListReaderContract
 from tests.unit.list_formats.samples import stand_in, write_text
 

@@ -20,7 +20,8 @@ from safeguard.domain.hash_lists import (
     category_for,
 )
 from safeguard.list_formats import ErrorPolicy, ListMetadata
-from safeguard.list_formats.vics import VICS_UK_NUMERIC, VicsReader, VicsWriter
+from safeguard.list_formats.vics import VICS_UK_NUMERIC, VicsReader
+from safeguard.list_formats.vics_writer import VicsWriter
 from tests.contracts.list_reader_contract import ListReaderContract
 from tests.unit.list_formats.samples import (
     VICS2_UK_CASES_CONTEXT,
