@@ -4,7 +4,7 @@ answers must be those the declared dependencies and response model would give.""
 from __future__ import annotations
 
 from safeguard.domain.service import Scope
-from safeguard.web.schemas import MatchResponse
+from safeguard.web.match_schemas import MatchResponse
 from tests.web.conftest import ApiClient
 
 

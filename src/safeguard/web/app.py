@@ -33,10 +33,10 @@ from safeguard.settings import load_settings
 from safeguard.web import hma
 from safeguard.web.api import health, intel, list_augmentation, lists, matching, packages, reports
 from safeguard.web.docs_pages import install_docs
+from safeguard.web.match_schemas import BatchHashQuery, HashQuery
 from safeguard.web.metrics import MetricsMiddleware
 from safeguard.web.people import SignInRequiredError
 from safeguard.web.request_gate import BodyTooLargeError, RequestGate
-from safeguard.web.schemas import BatchHashQuery, HashQuery
 from safeguard.web.state import AppState
 from safeguard.web.ui import package_pages, pages, review, sign_in
 from safeguard.web.ui.rendering import render

@@ -17,7 +17,7 @@ from safeguard.domain.matches import check_pdq_threshold
 from safeguard.domain.service import ApiKey, Scope
 from safeguard.services.list_changes import ListChange
 from safeguard.web.auth import actor_of, require
-from safeguard.web.schemas import (
+from safeguard.web.list_schemas import (
     EntriesAdd,
     EntriesRemove,
     ImportCountsOut,

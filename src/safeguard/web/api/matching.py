@@ -21,7 +21,7 @@ from safeguard.domain.service import ApiKey, Scope, UploadContext
 from safeguard.hashing.contract import PixelBudget
 from safeguard.services.upload_matching import ItemResult
 from safeguard.web.auth import SECURITY_REQUIREMENTS, key_with_scope, require
-from safeguard.web.schemas import (
+from safeguard.web.match_schemas import (
     MAX_BATCH_ITEMS,
     BatchHashItemOut,
     BatchHashQuery,
