@@ -39,7 +39,7 @@ from safeguard.hashing.landmark_windows import (
     paired,
 )
 from safeguard.hashing.pdq import pdq_of_pixels
-from safeguard.hashing.recovery import HASH_SIDE, low_information_reason
+from safeguard.hashing.region_hashes import HASH_SIDE, low_information_reason
 
 CROP_SCALES: tuple[int, ...] = (90, 85, 80, 70)
 """Kept share of width and height, in percent."""

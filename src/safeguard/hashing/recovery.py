@@ -37,8 +37,9 @@ guards as a whole picture: PDQ quality at the floor and `low_information_reason`
 Regions are found on a copy at most `WORK_SIDE` pixels on a side (the geometry lives in
 `safeguard.hashing.picture_regions`; the copy is made once per query and shared with the
 occlusion and landmark steps), refined at full size, and hashed from full-size pixels
-shrunk to at most `HASH_SIDE`: each region costs about one PDQ hash of a 384-pixel picture
-(about 2 ms, its seven rotations and mirrors included). Every step on every query costs
+shrunk to at most `HASH_SIDE` (`safeguard.hashing.region_hashes`, which also holds
+`low_information_reason` and `RecoveredHash`): each region costs about one PDQ hash of a
+384-pixel picture (about 2 ms, its seven rotations and mirrors included). Every step on every query costs
 several plain PDQ hashes; a matcher that searches the whole picture's hashes first and
 recovers only on a miss (`query_hashes(..., already_matched=...)`) pays that only for
 copies the plain hash misses (``docs/robustness.md`` measures both).
@@ -49,7 +50,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -59,7 +59,7 @@ from safeguard.domain.file_hashes import PDQ_MATCH_QUALITY_FLOOR
 from safeguard.hashing.image_decoding import as_rgb_pixels
 from safeguard.hashing.landmark_windows import distinct_windows, landmark_windows, paired
 from safeguard.hashing.occlusion import ROTATIONS, unbannered, uncaptioned, unrotated
-from safeguard.hashing.pdq import DIHEDRAL_ORDER, pdq_dihedral_of_pixels, pdq_of_pixels
+from safeguard.hashing.pdq import DIHEDRAL_ORDER, pdq_dihedral_of_pixels
 from safeguard.hashing.picture_regions import (
     MIN_REGION_SIDE,
     Box,
@@ -69,15 +69,16 @@ from safeguard.hashing.picture_regions import (
     refine,
     trim,
 )
+from safeguard.hashing.region_hashes import (
+    HASH_SIDE,
+    RecoveredHash,
+    hash_region,
+    low_information_reason,
+    working_copy,
+)
 
 WORK_SIDE = 256
 """Regions are found on a copy no larger than this on either side, then refined at full size."""
-
-HASH_SIDE = 384
-"""Regions are hashed from full-size pixels shrunk to at most this. Smaller saves time but
-costs accuracy: shrinking a picture to 384 pixels alone moved its PDQ hash up to 16 bits
-(40 for a brick texture), at 512 up to 18 and mostly under 10; 512 found 1% more edited
-copies in the benchmark but made queries about 40% slower."""
 
 DESKEW_SIDE = 512
 """A picture found turned is turned back at this size (rare, so the cost hardly counts)."""
@@ -88,76 +89,10 @@ MIN_REGION_SHARE = 0.08
 MAX_REGION_SHARE = 0.94
 """Regions covering more than this share are close enough to the whole picture to skip."""
 
-NEAR_UNIFORM_STD = 6.0
-"""Luma standard deviation (0-255) at 64x64 below which a picture is near-uniform."""
-
-MIN_TEXTURED_BLOCK_SHARE = 0.2
-"""Share of 8x8 blocks (of the 64x64 luma) that must carry visible detail."""
-
-_TEXTURED_BLOCK_STD = 3.0
-
 QUERY_LANDMARKS = 4
 """Landmark windows hashed per query (`safeguard.hashing.landmark_windows`); the known side
 stores more (`safeguard.hashing.augmentation.STORED_LANDMARKS`), since a crop can take
 away some of a picture's strongest landmarks."""
-
-
-@dataclass(frozen=True, slots=True)
-class RecoveredHash:
-    """One extra query hash and where it came from.
-
-    Attributes:
-        label: what was undone: ``trimmed``, ``trimmed-loose``, ``embedded``,
-            ``embedded-loose``, ``deskewed``, ``uncaptioned``, ``unbannered-<side>`` or
-            ``unrotated-<degrees>-<cw|ccw>``.
-        pdq: 64 hex digits.
-        quality: PDQ quality of the region, 0-100.
-        box: the region in the input's pixel coordinates (for ``deskewed``: the rotated
-            picture's bounding box).
-        variants: the region's seven other dihedral hashes (order
-            ``DIHEDRAL_ORDER[1:]``) when asked for, else empty: a mirrored picture in a
-            frame needs both undone.
-    """
-
-    label: str
-    pdq: str
-    quality: int
-    box: Box
-    variants: tuple[str, ...] = ()
-
-    def labelled(self) -> list[tuple[str, str]]:
-        """(label, hash) for the region and each variant, e.g. ``trimmed+flip_y``."""
-        named = zip(DIHEDRAL_ORDER[1:], self.variants, strict=False)
-        return [(self.label, self.pdq)] + [(f"{self.label}+{n}", h) for n, h in named]
-
-
-def low_information_reason(rgb: npt.NDArray[np.uint8]) -> str | None:
-    """Why a picture is unfit for perceptual matching, or None when it is fit.
-
-    PDQ's quality alone lets through pictures that are almost flat with a little structure
-    (a logo on a plain ground, a faint gradient with noise): their hash bits follow that
-    little structure and such pictures collide with each other. Two checks on the 64x64
-    luma PDQ itself sees: its standard deviation must reach `NEAR_UNIFORM_STD`, and at least
-    `MIN_TEXTURED_BLOCK_SHARE` of its 8x8 blocks must show detail.
-    """
-    if rgb.ndim == 2 and rgb.shape == (64, 64):  # Already PDQ's grid (a landmark window).
-        luma = rgb.astype(np.float32)
-    else:
-        pixels = rgb if rgb.ndim == 2 else as_rgb_pixels(rgb)
-        if pixels.shape[0] < 8 or pixels.shape[1] < 8:
-            return "too small"
-        image = Image.fromarray(pixels)
-        factor = min(image.size) // 128
-        if factor > 1:  # An integer box reduction first: same result at 64x64, far cheaper.
-            image = image.reduce(factor)
-        grey = image if image.mode == "L" else image.convert("L")
-        luma = np.asarray(grey.resize((64, 64), Image.Resampling.BOX), np.float32)
-    if float(luma.std()) < NEAR_UNIFORM_STD:
-        return "near-uniform"
-    blocks = luma.reshape(8, 8, 8, 8).std(axis=(1, 3))
-    if float((blocks >= _TEXTURED_BLOCK_STD).mean()) < MIN_TEXTURED_BLOCK_SHARE:
-        return "low information"
-    return None
 
 
 def recovery_hashes(
@@ -199,9 +134,9 @@ def _shrunk_copies(
     much as hashing it. The smaller copy is made from the larger, not from full size.
     """
     image = Image.fromarray(pixels) if max(pixels.shape[:2]) > WORK_SIDE else None
-    medium = np.ascontiguousarray(_working_copy(pixels, HASH_SIDE, image)[0])
+    medium = np.ascontiguousarray(working_copy(pixels, HASH_SIDE, image)[0])
     # From full size, as the known side makes its copies (landmark windows must agree).
-    work = np.ascontiguousarray(_working_copy(pixels, WORK_SIDE, image)[0])
+    work = np.ascontiguousarray(working_copy(pixels, WORK_SIDE, image)[0])
     return medium, work, max(pixels.shape[:2]) / max(work.shape[:2])
 
 
@@ -235,13 +170,13 @@ def _recovered(
         kept.append(box)
         full_box = refine(pixels, _scaled(box, scale, pixels.shape), reach=math.ceil(2 * scale) + 2)
         region = pixels[full_box[1] : full_box[3], full_box[0] : full_box[2]]
-        found = _hash_region(label, region, full_box, quality_floor, dihedral)
+        found = hash_region(label, region, full_box, quality_floor, dihedral)
         if found is not None:
             results.append(found)
-    deskewed = deskew(work, lambda: _working_copy(pixels, DESKEW_SIDE)[0])
+    deskewed = deskew(work, lambda: working_copy(pixels, DESKEW_SIDE)[0])
     if deskewed is not None:
         upright, bounds = deskewed
-        found = _hash_region(
+        found = hash_region(
             "deskewed", upright, _scaled(bounds, scale, pixels.shape), quality_floor, dihedral
         )
         if found is not None:
@@ -272,7 +207,7 @@ def _landmark_hashes(
             math.ceil(box[2]),
             math.ceil(box[3]),
         )
-        hashed = _hash_region(f"landmark-{rank}", window, whole_pixels, quality_floor, False)
+        hashed = hash_region(f"landmark-{rank}", window, whole_pixels, quality_floor, False)
         if hashed is not None:
             found.append(hashed)
     keep = distinct_windows([hashed.pdq for hashed in found])
@@ -317,27 +252,9 @@ def _occlusion_hashes(
         label = f"unrotated-{abs(degrees):g}-{'ccw' if degrees > 0 else 'cw'}"
         guesses.append((label, unrotated(work, degrees), False))
     found = [
-        _hash_region(label, guess, whole, quality_floor, mirror) for label, guess, mirror in guesses
+        hash_region(label, guess, whole, quality_floor, mirror) for label, guess, mirror in guesses
     ]
     return [f for f in found if f is not None]
-
-
-def _working_copy(
-    pixels: npt.NDArray[np.uint8], side: int = WORK_SIDE, image: Image.Image | None = None
-) -> tuple[npt.NDArray[np.uint8], float]:
-    """The pixels shrunk (box filter) to at most `side` a side, and the factor used.
-
-    `image`, when given, is `pixels` as a Pillow image already (made once, used twice).
-    """
-    height, width = pixels.shape[:2]
-    scale = max(height, width) / side
-    if scale <= 1:
-        return pixels, 1.0
-    size = (max(1, round(width / scale)), max(1, round(height / scale)))
-    image = Image.fromarray(pixels) if image is None else image
-    if scale >= 2:  # An integer box reduction first does most of the work cheaply.
-        image = image.reduce(int(scale))
-    return np.asarray(image.resize(size, Image.Resampling.BOX)), scale
 
 
 def _scaled(box: Box, scale: float, shape: tuple[int, ...]) -> Box:
@@ -347,25 +264,6 @@ def _scaled(box: Box, scale: float, shape: tuple[int, ...]) -> Box:
         min(shape[1], math.ceil(box[2] * scale)),
         min(shape[0], math.ceil(box[3] * scale)),
     )
-
-
-def _hash_region(
-    label: str, region: npt.NDArray[np.uint8], box: Box, quality_floor: int, dihedral: bool
-) -> RecoveredHash | None:
-    if min(region.shape[:2]) < MIN_REGION_SIDE // 2:
-        return None
-    small, _ = _working_copy(np.ascontiguousarray(region), HASH_SIDE)
-    if low_information_reason(small) is not None:
-        return None
-    small = np.ascontiguousarray(small)
-    if dihedral:
-        hashes, quality = pdq_dihedral_of_pixels(small)
-        pdq, variants = hashes[0], tuple(hashes[1:])
-    else:
-        (pdq, quality), variants = pdq_of_pixels(small), ()
-    if quality < quality_floor:
-        return None
-    return RecoveredHash(label, pdq, quality, box, variants)
 
 
 def _worth_hashing(box: Box, width: int, height: int, kept: list[Box]) -> bool:

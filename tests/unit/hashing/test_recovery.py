@@ -10,11 +10,8 @@ from PIL import Image, ImageDraw, ImageOps
 
 from safeguard.domain.digests import hamming_distance
 from safeguard.hashing.pdq import DIHEDRAL_ORDER, pdq_of_pixels
-from safeguard.hashing.recovery import (
-    low_information_reason,
-    query_hashes,
-    recovery_hashes,
-)
+from safeguard.hashing.recovery import query_hashes, recovery_hashes
+from safeguard.hashing.region_hashes import low_information_reason
 from safeguard.services.demo_data import synthetic_photo
 
 THRESHOLD = 31
