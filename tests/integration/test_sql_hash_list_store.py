@@ -15,9 +15,10 @@ from safeguard.domain.errors import InvalidDigestError
 from safeguard.domain.hash_lists import HashEntry, Provenance
 from safeguard.list_formats.entry_columns import ColumnarEntries, EntryColumns
 from safeguard.storage.hash_list_store import HashListStore
-from safeguard.storage.sql import hash_list_store as sql_module
+from safeguard.storage.sql import hash_list_import
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
-from safeguard.storage.sql.hash_list_store import INSERT_BATCH, SqlHashListStore
+from safeguard.storage.sql.hash_list_store import SqlHashListStore
+from safeguard.storage.sql.hash_list_writes import INSERT_BATCH
 from tests.conftest import private_postgres_database
 from tests.contracts.hash_list_store_contract import (
     HashListStoreContract,
@@ -74,7 +75,7 @@ def sql_store(any_engine: Engine) -> SqlHashListStore:
 def test_import_across_batches_dedupes_and_stays_atomic(
     sql_store: SqlHashListStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sql_module, "ANALYZE_AFTER_ROWS", 1_000)  # exercise it on PostgreSQL
+    monkeypatch.setattr(hash_list_import, "ANALYZE_AFTER_ROWS", 1_000)  # exercise it on PostgreSQL
     count = INSERT_BATCH * 2 + 10
     entries = [make_entry(i, pdq=i % 3 == 0) for i in range(count)]
     # The same entry id again in a later batch replaces the earlier row.

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import make_url
 
-from safeguard.storage.sql.hash_list_store import LIST_CHANGES_CHANNEL
+from safeguard.storage.sql.hash_list_writes import LIST_CHANGES_CHANNEL
 
 logger = logging.getLogger(__name__)
 

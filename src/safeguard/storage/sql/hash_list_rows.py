@@ -1,7 +1,7 @@
 """Rows of the hash-list tables: converting them to and from the domain, and writing many fast.
 
-`SqlHashListStore` is the only user; this module holds the column-level detail so the store
-reads as transactions and queries.
+`SqlHashListStore` (with its `hash_list_writes` and `hash_list_import`) is the only user; this
+module holds the column-level detail so the store reads as transactions and queries.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ RowsWriter = Callable[[Connection, Table], int]
 """Writes the incoming entries into the given table; returns how many it wrote."""
 
 DropRows = Callable[..., int]
-"""`SqlHashListStore._drop_entries(conn, revision, *conditions)`: deletes and logs rows."""
+"""`hash_list_writes.drop_entries(conn, revision, *conditions)`: deletes and logs rows."""
 
 
 def replace_by_difference(
