@@ -32,7 +32,6 @@ from safeguard.storage.sql.hash_list_rows import (
 )
 from safeguard.storage.sql.hash_list_writes import (
     INSERT_BATCH,
-    LIST_CHANGES_CHANNEL,
     bump_revision,
     chunks,
     drop_entries,
@@ -266,10 +265,6 @@ class SqlHashListStore:
         revision: int = conn.execute(
             select(hash_list_state.c.revision).where(hash_list_state.c.id == 1)
         ).scalar_one()
-        if conn.dialect.name == "postgresql":
-            # Delivered when (and only if) this transaction commits: every service replica
-            # listening (`storage.sql.change_notices`) catches up at once instead of polling.
-            conn.exec_driver_sql(f"NOTIFY {LIST_CHANGES_CHANNEL}, '{int(revision)}'")
         return revision
 
     def pdq_rows_since(self, revision: int) -> PdqDelta:
