@@ -1,6 +1,6 @@
 """Write benign test images in every format Safeguard recognises.
 
-Every picture comes from `safeguard.services.demo_data.synthetic_photo` (seeded gradients,
+Every picture comes from `safeguard.services.demo.pictures.synthetic_photo` (seeded gradients,
 shapes and noise) and stands in for listed content; nothing here depicts anyone. Each
 writer returns the path it wrote. Shared by the hashing, extraction and service tests.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image
 
-from safeguard.services.demo_data import synthetic_photo
+from safeguard.services.demo.pictures import synthetic_photo
 
 pillow_heif.register_heif_opener()
 

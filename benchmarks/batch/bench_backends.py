@@ -23,7 +23,7 @@ from safeguard.batch.local_pool import LocalPoolRunner
 from safeguard.batch.ray_cluster import RayRunner
 from safeguard.domain.file_hashes import FileHashes
 from safeguard.hashing.contract import HashOptions
-from safeguard.services.demo_data import write_photo
+from safeguard.services.demo.pictures import write_photo
 from safeguard.services.hashing import WORKER_MODULES, hash_paths
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from safeguard.bootstrap import build_services
-from safeguard.services.demo_data import write_photo
+from safeguard.services.demo.pictures import write_photo
 from safeguard.settings import Settings
 from safeguard.storage.sql.engine import make_engine
 

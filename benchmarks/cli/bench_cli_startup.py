@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from safeguard.services.demo_data import synthetic_photo, write_photo
+from safeguard.services.demo.pictures import synthetic_photo, write_photo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hashing"))
 from photo_corpus import corpus

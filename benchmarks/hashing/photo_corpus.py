@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageEnhance
 from platformdirs import user_cache_dir
 
-from safeguard.services.demo_data import synthetic_photo
+from safeguard.services.demo.pictures import synthetic_photo
 
 SIZES: dict[str, tuple[int, int]] = {"L": (4032, 3024), "M": (1920, 1080), "S": (640, 480)}
 DEFAULT_CACHE = Path(user_cache_dir("safeguard-bench")) / "hashing-corpus-v1"

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from safeguard.services.demo_data import synthetic_photo
+from safeguard.services.demo.pictures import synthetic_photo
 
 MAX_SIDE = 640
 HUBBLE_SPLIT = (0, 480, 520)  # known: columns 0..480; distinct: 520.. (a 40-pixel gap)

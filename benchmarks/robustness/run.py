@@ -53,7 +53,7 @@ from safeguard.matching.local_features import (
     local_features,
     mirror_for_variant,
 )
-from safeguard.services.robust_matching import WIDE_PDQ_THRESHOLD
+from safeguard.services.examiner.robust_matching import WIDE_PDQ_THRESHOLD
 
 THRESHOLD = 31
 WIDE_THRESHOLD = WIDE_PDQ_THRESHOLD

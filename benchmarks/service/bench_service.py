@@ -44,9 +44,9 @@ from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
 from safeguard.domain.service import Scope
 from safeguard.hashing.contract import HashOptions
 from safeguard.hashing.pipeline import hash_bytes
-from safeguard.services.api_keys import ApiKeyService
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 from safeguard.services.matching import MatchService
+from safeguard.services.platform.api_keys import ApiKeyService
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
 from safeguard.storage.sql.hash_list_store import SqlHashListStore
 from safeguard.storage.sql.service_store import SqlServiceStore

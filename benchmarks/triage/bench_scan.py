@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 
 SECTOR = 512
 PARTITION_START = 2048
@@ -108,8 +108,8 @@ def in_process(root: Path, workers: int, data_dir: Path, rounds: int) -> list[tu
     later rounds find it loaded, as a second scan in a long-lived process would.
     """
     from safeguard.bootstrap import build_services
+    from safeguard.services.examiner.triage import ScanOptions
     from safeguard.services.hashing import hash_paths
-    from safeguard.services.triage import ScanOptions
     from safeguard.settings import Settings
 
     services = build_services(Settings(data_dir=data_dir, workers=workers))

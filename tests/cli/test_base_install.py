@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 from tests.conftest import missing
 
 REPOSITORY = Path(__file__).resolve().parents[2]

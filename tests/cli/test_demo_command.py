@@ -58,7 +58,7 @@ def test_demo_runs_the_whole_flow(tmp_path: Path, isolated_env: Path) -> None:
 def test_demo_says_when_it_falls_back_to_a_folder(
     tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import safeguard.services.demo_exhibit as demo_exhibit
+    import safeguard.services.demo.exhibit as demo_exhibit
 
     _register()
     monkeypatch.setattr(demo_exhibit.shutil, "which", lambda _name: None)

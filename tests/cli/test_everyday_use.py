@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from safeguard.cli.app import _register, app
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 
 _register()
 runner = CliRunner()

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 import safeguard.cli.farm_commands  # registers `farm`
 import safeguard.cli.scan_commands  # noqa: F401
 from safeguard.cli.app import app
-from safeguard.services.demo_data import write_photo
+from safeguard.services.demo.pictures import write_photo
 
 runner = CliRunner()
 

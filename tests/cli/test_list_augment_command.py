@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import safeguard.cli.list_augment_command  # registers `lists augment`
 import safeguard.cli.match_command  # noqa: F401
 from safeguard.cli.app import app
-from safeguard.services.demo_data import synthetic_photo
+from safeguard.services.demo.pictures import synthetic_photo
 
 runner = CliRunner()
 

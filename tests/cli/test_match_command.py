@@ -14,7 +14,7 @@ from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.file_hashes import FileHashes
 from safeguard.hashing.contract import HashOptions
 from safeguard.hashing.pipeline import hash_file
-from safeguard.services.demo_data import synthetic_photo, write_photo
+from safeguard.services.demo.pictures import synthetic_photo, write_photo
 from tests.contracts.hash_list_store_contract import digest_of
 
 runner = CliRunner()

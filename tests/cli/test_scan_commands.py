@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from safeguard.cli.app import _register, app
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 from tests.unit.reporting.report_parsing import parse_report
 
 _register()

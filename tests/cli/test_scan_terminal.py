@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 from tests.conftest import require_tool
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from safeguard.cli.lists_commands import EXPORT_FORMATS as CLI_EXPORT_FORMATS
-from safeguard.services.lists import EXPORT_FORMATS
+from safeguard.services.hash_lists.management import EXPORT_FORMATS
 
 HEAVY = ("numpy", "numba", "sqlalchemy", "alembic", "PIL", "pdqhash", "fastapi", "av", "pytsk3")
 WIRING = ("safeguard.bootstrap", "phonenumbers", "jinja2", "importlib.metadata")

@@ -141,7 +141,7 @@ class ServiceStoreContract:
 
     def test_decision_is_audited_with_it_or_not_at_all(self, store: ServiceStore) -> None:
         from safeguard.domain.errors import StorageError as _StorageError
-        from safeguard.services.report_review import ReportReview
+        from safeguard.services.platform.report_review import ReportReview
 
         report_id = store.add_report(
             QueuedReport(upload_id=1, created_at=T0, matches=(a_match(),), file_hashes={})

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from safeguard.domain.cases import Exhibit, FileResult, FileStatus
-from safeguard.services.demo_data import encode, synthetic_photo
-from safeguard.services.exhibit_integrity import check_acquisition
+from safeguard.services.demo.pictures import encode, synthetic_photo
+from safeguard.services.examiner.exhibit_integrity import check_acquisition
 from tests.integration.disk_image_builders import (
     build_fat_disk,
     build_ntfs,
@@ -24,7 +24,7 @@ from tests.integration.disk_image_builders import (
     split_raw,
 )
 from tests.integration.test_scan_bad_evidence import _scan
-from tests.unit.services.test_triage import FakeLists
+from tests.unit.services.examiner.test_triage import FakeLists
 
 pytestmark = pytest.mark.forensics
 
@@ -120,7 +120,7 @@ def test_file_on_a_damaged_e01_chunk_is_an_error_naming_the_chunk(
     assert exhibit.acquisition_status.startswith("damaged:")
     assert f"EWF chunk {index} " in exhibit.acquisition_status
 
-    from safeguard.services.case_reports import CaseReportService
+    from safeguard.services.examiner.case_reports import CaseReportService
 
     page = CaseReportService(service._cases).write("OP-B", "html", tmp_path / "r.html").read_text()
     row = page[page.index("DCIM/A.JPG") :]

@@ -15,7 +15,7 @@ from safeguard.bootstrap import Services, build_services
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
 from safeguard.domain.retroactive_jobs import RetroactiveJob, RetroactiveState
-from safeguard.services.retroactive_jobs import RetroactiveJobs
+from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
 from safeguard.settings import Settings
 from safeguard.storage.sql.retroactive_jobs import SqlRetroactiveJobStore
 from tests.conftest import private_postgres_database

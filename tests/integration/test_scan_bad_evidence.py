@@ -12,12 +12,12 @@ import pytest
 from safeguard.domain.cases import FileResult, FileStatus
 from safeguard.extraction.contract import ExtractionLimits
 from safeguard.extraction.registry import open_exhibit
-from safeguard.services.cases import CaseService
-from safeguard.services.demo_data import encode, synthetic_photo
-from safeguard.services.triage import ScanOptions, TriageService
+from safeguard.services.demo.pictures import encode, synthetic_photo
+from safeguard.services.examiner.cases import CaseService
+from safeguard.services.examiner.triage import ScanOptions, TriageService
 from safeguard.storage.memory_cases import MemoryCaseStore
 from tests.integration.disk_image_builders import build_fat_disk, make_e01
-from tests.unit.services.test_triage import FakeLists
+from tests.unit.services.examiner.test_triage import FakeLists
 
 
 def _scan(

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from safeguard.bootstrap import build_services
-from safeguard.services.demo_data import encode, synthetic_photo
-from safeguard.services.triage import ScanOptions
+from safeguard.services.demo.pictures import encode, synthetic_photo
+from safeguard.services.examiner.triage import ScanOptions
 from safeguard.settings import Settings
 from safeguard.storage.sql.case_store import SqlCaseStore
 from safeguard.storage.sql.engine import make_engine

@@ -51,10 +51,10 @@ def test_scan_into_postgres_twice_records_each_file_once(
 ) -> None:
     from safeguard.domain.cases import FileStatus
     from safeguard.extraction.registry import open_exhibit
-    from safeguard.services.cases import CaseService
-    from safeguard.services.demo_data import write_photo
-    from safeguard.services.triage import TriageService
-    from tests.unit.services.test_triage import FakeLists
+    from safeguard.services.demo.pictures import write_photo
+    from safeguard.services.examiner.cases import CaseService
+    from safeguard.services.examiner.triage import TriageService
+    from tests.unit.services.examiner.test_triage import FakeLists
 
     for seed in range(5):
         write_photo(tmp_path / "ex" / f"{seed}.jpg", seed=seed, width=64, height=48)

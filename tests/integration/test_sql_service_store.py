@@ -59,7 +59,7 @@ def test_decision_rolls_back_when_its_audit_entry_cannot_be_written(sqlite_engin
     from datetime import UTC, datetime
 
     from safeguard.domain.service import QueuedReport, ReportStatus
-    from safeguard.services.report_review import ReportReview
+    from safeguard.services.platform.report_review import ReportReview
 
     store = SqlServiceStore(sqlite_engine)
     at = datetime(2026, 12, 1, tzinfo=UTC)

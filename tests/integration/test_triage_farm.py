@@ -19,7 +19,7 @@ import pytest
 from safeguard.bootstrap import Services, build_services
 from safeguard.domain.cases import FileStatus
 from safeguard.domain.farm import JobState
-from safeguard.services.demo_data import write_photo
+from safeguard.services.demo.pictures import write_photo
 from safeguard.settings import Settings
 from tests.conftest import private_postgres_database, require_module
 

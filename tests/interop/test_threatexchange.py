@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 from tests.interop.conftest import cli, counts_of, exported, imported, matched
 
 NEGATIVE = "negative or disputed opinion"

@@ -8,7 +8,7 @@ import io
 from PIL import Image
 
 from safeguard.domain.service import Scope
-from safeguard.services.demo_data import synthetic_photo
+from safeguard.services.demo.pictures import synthetic_photo
 from tests.web.conftest import ApiClient
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from safeguard.domain.service import Scope
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 from tests.web.conftest import MAX_UPLOAD, ApiClient
 
 

@@ -18,7 +18,7 @@ from anyio.from_thread import BlockingPortal
 
 from safeguard.bootstrap import build_services
 from safeguard.domain.service import Scope
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 from tests.web.conftest import ApiClient, service_settings
 
 

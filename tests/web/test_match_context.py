@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from safeguard.domain.service import Scope
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 from tests.web.conftest import ApiClient
 
 

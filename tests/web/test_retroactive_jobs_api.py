@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from safeguard.domain.service import Scope
-from safeguard.services.retroactive_jobs import RetroactiveJobs
+from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
 from safeguard.storage.sql.retroactive_jobs import SqlRetroactiveJobStore
 from tests.web.conftest import ApiClient
 

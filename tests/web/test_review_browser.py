@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from safeguard.domain.cases import FileStatus
 from safeguard.domain.people import Role
+from safeguard.services.examiner.triage_model import ScanOptions
 from safeguard.services.review.publication import GRADED_LIST
-from safeguard.services.triage_model import ScanOptions
 from tests.browser_support import TEST_PASSWORD, LiveApp, sign_in
 from tests.unit.services.review.review_exhibit import scanned_review_case
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 from tests.web.conftest import drop_postgres_database, fresh_postgres_database
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from safeguard.services.actions import SIGNATURE_HEADER, WebhookDispatcher, verify_signature
-from safeguard.services.webhook_sending import CheckedSender
+from safeguard.services.platform.actions import (
+    SIGNATURE_HEADER,
+    WebhookDispatcher,
+    verify_signature,
+)
+from safeguard.services.platform.webhook_sending import CheckedSender
 from tests.web.conftest import ApiClient
 
 

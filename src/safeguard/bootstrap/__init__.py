@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from safeguard.services.demo_tour import DemoTour
+    from safeguard.services.demo.tour import DemoTour
 
 
 class Services(PeopleWiring, ReviewWiring, IntelligenceWiring):
@@ -52,7 +52,7 @@ class Services(PeopleWiring, ReviewWiring, IntelligenceWiring):
     @cached_property
     def demo_tour(self) -> DemoTour:
         """The README's main job: the whole flow on generated benign data."""
-        from safeguard.services.demo_tour import DemoTour
+        from safeguard.services.demo.tour import DemoTour
 
         workers = self.settings.resolved_workers
         return DemoTour(

@@ -14,9 +14,9 @@ from safeguard.settings import Settings
 
 if TYPE_CHECKING:
     from safeguard.domain.farm import ScanJob
-    from safeguard.services.cases import CaseService
-    from safeguard.services.triage import TriageService
-    from safeguard.services.triage_farm import FarmJobResult, TriageFarm
+    from safeguard.services.examiner.cases import CaseService
+    from safeguard.services.examiner.triage import TriageService
+    from safeguard.services.examiner.triage_farm import FarmJobResult, TriageFarm
 
 
 class CaseWiring(ProcessingWiring):
@@ -25,7 +25,7 @@ class CaseWiring(ProcessingWiring):
     @cached_property
     def case_service(self) -> CaseService:
         """Opening and finding cases; the audit log."""
-        from safeguard.services.cases import CaseService
+        from safeguard.services.examiner.cases import CaseService
 
         return CaseService(self.case_store)
 
@@ -33,8 +33,8 @@ class CaseWiring(ProcessingWiring):
     def triage_service(self) -> TriageService:
         """Forensic triage: scans exhibits into cases, resumable."""
         from safeguard.extraction.registry import open_exhibit
+        from safeguard.services.examiner.triage import TriageService
         from safeguard.services.matching import MatchService
-        from safeguard.services.triage import TriageService
 
         # Lists are fixed for a scan run (their versions are recorded when it starts), so the
         # scan's matcher skips the per-file revision check the shared one makes.
@@ -66,7 +66,7 @@ class CaseWiring(ProcessingWiring):
         import os
         import socket
 
-        from safeguard.services.triage_farm import TriageFarm
+        from safeguard.services.examiner.triage_farm import TriageFarm
 
         return TriageFarm(
             self.scan_queue,
@@ -89,7 +89,7 @@ def run_farm_job(settings: Settings, job: ScanJob) -> FarmJobResult:
 
     # Imported here: the package imports this module to put `Services` together.
     from safeguard.bootstrap import build_services
-    from safeguard.services.triage_farm import FarmJobResult
+    from safeguard.services.examiner.triage_farm import FarmJobResult
 
     started = time.monotonic()
     local = settings.with_overrides(batch_backend="local")

@@ -19,17 +19,17 @@ if TYPE_CHECKING:
 
     from safeguard.domain.file_hashes import FileHashes
     from safeguard.domain.matches import Match
-    from safeguard.services.actions import ActionService, WebhookDispatcher
-    from safeguard.services.api_keys import ApiKeyService
-    from safeguard.services.list_augmentation import ListAugmentation
-    from safeguard.services.list_changes import ListAdministration
-    from safeguard.services.lists import ListService
+    from safeguard.services.hash_lists.list_augmentation import ListAugmentation
+    from safeguard.services.hash_lists.list_changes import ListAdministration
+    from safeguard.services.hash_lists.management import ListService
     from safeguard.services.matching import MatchService
-    from safeguard.services.report_review import ReportReview
-    from safeguard.services.retroactive_jobs import RetroactiveJobs
-    from safeguard.services.seen_uploads import SeenUploadWriter
-    from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
-    from safeguard.services.webhook_urls import WebhookPolicy
+    from safeguard.services.platform.actions import ActionService, WebhookDispatcher
+    from safeguard.services.platform.api_keys import ApiKeyService
+    from safeguard.services.platform.report_review import ReportReview
+    from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
+    from safeguard.services.platform.seen_uploads import SeenUploadWriter
+    from safeguard.services.platform.upload_matching import IndexKeeper, UploadMatchingService
+    from safeguard.services.platform.webhook_urls import WebhookPolicy
     from safeguard.storage.shared_rate_limits import Limiter
     from safeguard.storage.sql.change_notices import ListChangeListener
 
@@ -40,7 +40,7 @@ class MatchingWiring(ProcessingWiring):
     @cached_property
     def list_service(self) -> ListService:
         """Importing, exporting, tuning and removing hash lists."""
-        from safeguard.services.lists import ListService
+        from safeguard.services.hash_lists.management import ListService
 
         return ListService(self.hash_list_store, default_threshold=self.settings.pdq_threshold)
 
@@ -59,29 +59,29 @@ class MatchingWiring(ProcessingWiring):
     @cached_property
     def api_keys(self) -> ApiKeyService:
         """Issuing, checking and revoking API keys."""
-        from safeguard.services.api_keys import ApiKeyService
+        from safeguard.services.platform.api_keys import ApiKeyService
 
         return ApiKeyService(self.service_store)
 
     @cached_property
     def service_actions(self) -> ActionService:
         """Block, quarantine, report and webhook actions on matches."""
-        from safeguard.services.actions import ActionService
+        from safeguard.services.platform.actions import ActionService
 
         return ActionService(self.service_store)
 
     @cached_property
     def webhook_policy(self) -> WebhookPolicy:
         """Which destinations webhooks may reach (internal ones only when allow-listed)."""
-        from safeguard.services.webhook_urls import WebhookPolicy
+        from safeguard.services.platform.webhook_urls import WebhookPolicy
 
         return WebhookPolicy.from_setting(self.settings.webhook_allowed_hosts)
 
     @cached_property
     def webhook_dispatcher(self) -> WebhookDispatcher:
         """Background sender of queued webhook deliveries (started by the web app)."""
-        from safeguard.services.actions import WebhookDispatcher
-        from safeguard.services.webhook_sending import CheckedSender
+        from safeguard.services.platform.actions import WebhookDispatcher
+        from safeguard.services.platform.webhook_sending import CheckedSender
 
         dispatcher = WebhookDispatcher(self.service_store, send=CheckedSender(self.webhook_policy))
         self.service_actions.set_webhook_listener(dispatcher.wake)
@@ -91,7 +91,7 @@ class MatchingWiring(ProcessingWiring):
     def index_keeper(self) -> IndexKeeper:
         """This process's matcher, kept in step with the shared list store."""
         from safeguard.services.matching import MatchService
-        from safeguard.services.upload_matching import IndexKeeper
+        from safeguard.services.platform.upload_matching import IndexKeeper
 
         # Its own matcher: the keeper decides when to catch up (auto_refresh off).
         lists = self.hash_list_store
@@ -137,7 +137,7 @@ class MatchingWiring(ProcessingWiring):
     @cached_property
     def upload_matching(self) -> UploadMatchingService:
         """Hash, match and act on uploads or platform hashes."""
-        from safeguard.services.upload_matching import UploadMatchingService
+        from safeguard.services.platform.upload_matching import UploadMatchingService
 
         return UploadMatchingService(
             self.upload_hasher,
@@ -186,7 +186,7 @@ class MatchingWiring(ProcessingWiring):
     @cached_property
     def seen_writer(self) -> SeenUploadWriter:
         """Stores unmatched uploads' hashes in batches (started by the web app)."""
-        from safeguard.services.seen_uploads import SeenUploadWriter
+        from safeguard.services.platform.seen_uploads import SeenUploadWriter
 
         keeper = self.index_keeper
 
@@ -205,7 +205,7 @@ class MatchingWiring(ProcessingWiring):
     @cached_property
     def report_review(self) -> ReportReview:
         """People's decisions on queued reports, each audited in the same transaction."""
-        from safeguard.services.report_review import ReportReview
+        from safeguard.services.platform.report_review import ReportReview
 
         return ReportReview(self.service_store)
 
@@ -215,7 +215,7 @@ class MatchingWiring(ProcessingWiring):
 
         The web app starts their background worker; the CLI runs them itself.
         """
-        from safeguard.services.retroactive_jobs import RetroactiveJobs
+        from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
         from safeguard.storage.sql.retroactive_jobs import SqlRetroactiveJobStore
 
         return RetroactiveJobs(
@@ -230,8 +230,8 @@ class MatchingWiring(ProcessingWiring):
     def list_administration(self) -> ListAdministration:
         """List management through the service: audited, re-matched, served at once."""
         from safeguard.domain.hash_lists import HashList
-        from safeguard.services.list_changes import ListAdministration
-        from safeguard.services.lists import ImportOutcome
+        from safeguard.services.hash_lists.list_changes import ListAdministration
+        from safeguard.services.hash_lists.management import ImportOutcome
 
         list_service = self.list_service
 
@@ -258,7 +258,7 @@ class MatchingWiring(ProcessingWiring):
     @cached_property
     def list_augmentation(self) -> ListAugmentation:
         """A list keeper publishes augmentation hashes of held originals with a list."""
-        from safeguard.services.list_augmentation import ListAugmentation
+        from safeguard.services.hash_lists.list_augmentation import ListAugmentation
 
         admin = self.list_administration
         return ListAugmentation(

@@ -12,7 +12,7 @@ from safeguard.bootstrap.cases import CaseWiring
 from safeguard.bootstrap.matching import MatchingWiring
 
 if TYPE_CHECKING:
-    from safeguard.services.case_reports import CaseReportService
+    from safeguard.services.examiner.case_reports import CaseReportService
     from safeguard.services.review.exhibit_content import ExhibitContent
     from safeguard.services.review.grading import ReviewService
     from safeguard.services.review.preparation import ReviewPreparation
@@ -29,7 +29,7 @@ class ReviewWiring(CaseWiring, MatchingWiring):
         """HTML/JSON/CSV reports, VICS case export and hashdeep manifests of cases."""
         from safeguard.extraction.registry import open_exhibit
         from safeguard.reporting.pdf_rendering import html_to_pdf
-        from safeguard.services.case_reports import CaseReportService
+        from safeguard.services.examiner.case_reports import CaseReportService
 
         browser = self.settings.chromium or None
         return CaseReportService(

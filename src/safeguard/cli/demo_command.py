@@ -23,7 +23,7 @@ console = stderr_console
 def _packages_step(services: Services, folder: Path, case_number: str) -> None:
     """Intelligence packages: built, approved, sent to forces, acknowledged, outcomes, dashboard."""
     from safeguard.domain.forces import destination_name
-    from safeguard.services.package_demo import run_package_demo
+    from safeguard.services.demo.package_flow import run_package_demo
 
     console.print("[bold cyan]»[/] Building intelligence packages and routing them to forces")
     with errors_to_exit():
@@ -65,7 +65,7 @@ def demo(
 ) -> None:
     """Run the whole flow on benign generated stand-ins: hash, lists, match, scan, report."""
     # Imported here: the tour pulls in imaging and triage, which other commands never need.
-    from safeguard.services.demo_tour import prepare_demo_folder
+    from safeguard.services.demo.tour import prepare_demo_folder
 
     folder = out.resolve()
     # The demo keeps its database and index inside its own folder, never the user's.
@@ -117,7 +117,7 @@ def demo(
 
     if serve:
         from safeguard.cli.service_commands import serve as serve_command
-        from safeguard.services.demo_service import seed_demo_service
+        from safeguard.services.demo.service_seed import seed_demo_service
 
         seed = seed_demo_service(
             services.list_administration,
@@ -136,7 +136,7 @@ def _intelligence_step(services: Services) -> None:
     """A small synthetic operation: referrals in, linked, ranked; the top subject explained."""
     from safeguard.cli.intel_tables import factors_table, ranked_table
     from safeguard.services.demo.intel_demo import known_images, run_intel_demo
-    from safeguard.services.demo_tour import KNOWN_BAD_LIST
+    from safeguard.services.demo.tour import KNOWN_BAD_LIST
     from safeguard.services.intel.records import assessment_record
 
     console.print(

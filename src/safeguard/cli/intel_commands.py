@@ -17,7 +17,7 @@ from safeguard.cli.output import emit_json, stderr_console
 from safeguard.domain.intel.grading import Grading
 from safeguard.domain.intel.priority import Band
 from safeguard.domain.service import ReportStatus
-from safeguard.services.cases import current_actor
+from safeguard.services.examiner.cases import current_actor
 from safeguard.services.intel import records
 
 intel_app = typer.Typer(

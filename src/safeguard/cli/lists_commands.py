@@ -19,9 +19,9 @@ from safeguard.domain.matches import MAX_PDQ_THRESHOLD, check_pdq_threshold
 from safeguard.domain.service import action_field
 
 if TYPE_CHECKING:
-    from safeguard.services.lists import ImportCounts, ListService
+    from safeguard.services.hash_lists.management import ImportCounts, ListService
 
-# The same as services.lists.EXPORT_FORMATS (a test checks), named here so that `--help`
+# The same as services.hash_lists.management.EXPORT_FORMATS (a test checks), named here so that `--help`
 # does not import the list readers.
 EXPORT_FORMATS = (
     "vics",

@@ -32,7 +32,7 @@ from safeguard.services.hash_queries import HashQuery, QueryFileSummary, read_ha
 from safeguard.services.match_records import match_as_record
 
 if TYPE_CHECKING:
-    from safeguard.services.match_export import MatchResult
+    from safeguard.services.examiner.match_export import MatchResult
     from safeguard.services.matching import MatchService
 
 MATCH_EXIT_STATUS = 3
@@ -269,7 +269,7 @@ def match_command(
     `safeguard scan` opens them.
     """
     # Imported when run: the list writers are not needed for `--help`.
-    from safeguard.services.match_export import EXPORT_FORMATS, export_match_results
+    from safeguard.services.examiner.match_export import EXPORT_FORMATS, export_match_results
 
     if export is not None and export_format not in EXPORT_FORMATS:
         raise typer.BadParameter(f"--export-format is one of {', '.join(EXPORT_FORMATS)}")

@@ -22,7 +22,7 @@ from safeguard.reporting.contract import STATUS_ORDER
 
 if TYPE_CHECKING:
     from safeguard.bootstrap import Services
-    from safeguard.services.triage_model import ScanProgress
+    from safeguard.services.examiner.triage_model import ScanProgress
 
 case_app = typer.Typer(help="Open and inspect cases.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
@@ -179,7 +179,7 @@ def scan(
     ),
 ) -> None:
     """Scan an exhibit into a case; run it again to resume an interrupted scan."""
-    from safeguard.services.triage import ScanOptions
+    from safeguard.services.examiner.triage import ScanOptions
 
     services = services_for(db)
     names = tuple(n.strip() for n in lists.split(",") if n.strip())
@@ -328,7 +328,7 @@ def report(
     db: DbOption = None,
 ) -> None:
     """Write a case (or exhibit) report: HTML, PDF, JSON, CSV, VICS 2.0 case or hashdeep manifest."""
-    from safeguard.services.case_reports import REPORT_FORMATS
+    from safeguard.services.examiner.case_reports import REPORT_FORMATS
 
     if fmt not in REPORT_FORMATS:
         raise typer.BadParameter(f"choose from {', '.join(REPORT_FORMATS)}", param_hint="--format")

@@ -20,7 +20,7 @@ from safeguard.cli.output import stderr_console
 from safeguard.domain.cases import FileStatus
 
 if TYPE_CHECKING:
-    from safeguard.services.triage_model import ScanProgress
+    from safeguard.services.examiner.triage_model import ScanProgress
 
 
 class ScanDisplay:

@@ -18,7 +18,7 @@ from safeguard.cli.context import DbOption, errors_to_exit, services_for
 from safeguard.cli.output import emit_json, stderr_console
 from safeguard.domain.errors import InputError
 from safeguard.domain.people import Role, User
-from safeguard.services.cases import current_actor
+from safeguard.services.examiner.cases import current_actor
 
 users_app = typer.Typer(help="People who sign in to the web interface, and case access lists.")
 app.add_typer(users_app, name="users", no_args_is_help=True)

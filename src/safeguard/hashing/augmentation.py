@@ -18,7 +18,7 @@ any offset, or a copy whose overlay spares two windows, meets one of the pairs. 
 hashes per original in all, most of them pairs.
 
 Store them as extra entries of the list with ids ``<original id>#<label>`` (see
-`safeguard.services.robust_matching`), so a match still names the original.
+`safeguard.services.examiner.robust_matching`), so a match still names the original.
 """
 
 from __future__ import annotations

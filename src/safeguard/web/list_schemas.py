@@ -23,7 +23,7 @@ from safeguard.domain.hash_lists import (
 from safeguard.domain.matches import MAX_PDQ_THRESHOLD
 from safeguard.domain.retroactive_jobs import RetroactiveJob
 from safeguard.domain.service import stored_actions
-from safeguard.services.retroactive import RetroactiveHit
+from safeguard.services.platform.retroactive import RetroactiveHit
 from safeguard.web.schemas import InputModel, MatchOut
 
 

@@ -14,7 +14,7 @@ from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.file_hashes import FileHashes
 from safeguard.domain.hash_lists import ListKind
 from safeguard.domain.service import UploadContext
-from safeguard.services.upload_matching import ItemResult
+from safeguard.services.platform.upload_matching import ItemResult
 from safeguard.web.schemas import InputModel, MatchOut
 
 MAX_BATCH_ITEMS = 1000

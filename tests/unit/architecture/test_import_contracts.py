@@ -21,6 +21,7 @@ VIOLATIONS = {
     "cli/probe_memory.py": "from safeguard.storage import memory_cases\n",
     "storage/probe_port.py": "import sqlalchemy\n",
     "web/probe_bootstrap_part.py": "from safeguard.bootstrap.stores import StoreWiring\n",
+    "services/probe_demo.py": "from safeguard.services.demo import pictures\n",
 }
 
 
@@ -56,3 +57,4 @@ def test_contracts_name_each_forbidden_import(tmp_path: Path) -> None:
     assert "safeguard.cli.probe_memory imports safeguard.storage.memory_cases" in out
     assert "safeguard.storage.probe_port imports sqlalchemy" in out
     assert "safeguard.web.probe_bootstrap_part imports safeguard.bootstrap.stores" in out
+    assert "safeguard.services.probe_demo imports safeguard.services.demo.pictures" in out

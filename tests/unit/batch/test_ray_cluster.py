@@ -18,7 +18,7 @@ from safeguard.batch.local_pool import LocalPoolRunner
 from safeguard.bootstrap import build_services
 from safeguard.domain.errors import ConfigurationError
 from safeguard.hashing.contract import HashOptions
-from safeguard.services.demo_data import write_photo
+from safeguard.services.demo.pictures import write_photo
 from safeguard.services.hashing import hash_paths
 from safeguard.settings import Settings, load_settings
 from tests.conftest import require_module

@@ -9,7 +9,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 
 
 def photo_bytes(seed: int, width: int = 96, height: int = 72) -> bytes:

@@ -11,7 +11,7 @@ from PIL import Image
 from safeguard.domain.digests import hamming_distance
 from safeguard.hashing.augmentation import augmentation_hashes, augmentation_windows
 from safeguard.hashing.pdq import pdq_of_pixels
-from safeguard.services.demo_data import synthetic_photo
+from safeguard.services.demo.pictures import synthetic_photo
 
 THRESHOLD = 31
 

@@ -20,7 +20,7 @@ from safeguard.hashing.landmark_windows import (
 )
 from safeguard.hashing.pdq import pdq_of_pixels
 from safeguard.hashing.recovery import query_hashes
-from safeguard.services.demo_data import synthetic_photo
+from safeguard.services.demo.pictures import synthetic_photo
 
 THRESHOLD = 31
 

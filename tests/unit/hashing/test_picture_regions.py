@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from safeguard.hashing.picture_regions import area, deskew, layout_leaves, refine, trim
-from safeguard.services.demo_data import synthetic_photo
+from safeguard.services.demo.pictures import synthetic_photo
 
 
 def _framed(fill: tuple[int, int, int]) -> np.ndarray:

@@ -12,7 +12,7 @@ from safeguard.domain.digests import hamming_distance
 from safeguard.hashing.pdq import DIHEDRAL_ORDER, pdq_of_pixels
 from safeguard.hashing.recovery import query_hashes, recovery_hashes
 from safeguard.hashing.region_hashes import low_information_reason
-from safeguard.services.demo_data import synthetic_photo
+from safeguard.services.demo.pictures import synthetic_photo
 
 THRESHOLD = 31
 
@@ -148,7 +148,7 @@ def test_photo_is_not_low_information(photo: Image.Image) -> None:
 def test_hashing_pipeline_fills_pdq_regions_when_asked(photo: Image.Image) -> None:
     from safeguard.hashing.contract import HashOptions
     from safeguard.hashing.pipeline import hash_bytes
-    from safeguard.services.demo_data import encode
+    from safeguard.services.demo.pictures import encode
 
     framed = encode(ImageOps.expand(photo, border=50, fill=(255, 255, 255)))
     hashed = hash_bytes(framed, "framed.jpg", HashOptions(recovery=True))

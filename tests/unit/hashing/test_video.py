@@ -11,7 +11,7 @@ from safeguard.domain.digests import hamming_distance
 from safeguard.domain.errors import CorruptMediaError
 from safeguard.hashing.pdq import pdq_of_pixels
 from safeguard.hashing.video import VideoSampling, hash_video
-from safeguard.services.demo_data import synthetic_photo
+from safeguard.services.demo.pictures import synthetic_photo
 
 FPS = 4
 # (seed, seconds): the benign picture with seed 32 stands in for a listed image

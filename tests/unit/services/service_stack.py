@@ -9,12 +9,12 @@ from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.hash_lists import HashEntry, HashList, ListKind, category_for
 from safeguard.hashing.contract import HashOptions
 from safeguard.hashing.pipeline import hash_bytes
-from safeguard.services.actions import ActionService
-from safeguard.services.list_changes import ListAdministration
+from safeguard.services.hash_lists.list_changes import ListAdministration
 from safeguard.services.matching import MatchService
-from safeguard.services.retroactive_jobs import RetroactiveJobs
-from safeguard.services.upload_matching import IndexKeeper, UploadMatchingService
-from safeguard.services.webhook_urls import WebhookPolicy
+from safeguard.services.platform.actions import ActionService
+from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
+from safeguard.services.platform.upload_matching import IndexKeeper, UploadMatchingService
+from safeguard.services.platform.webhook_urls import WebhookPolicy
 from safeguard.storage.memory_hash_lists import MemoryHashListStore
 from safeguard.storage.memory_retroactive_jobs import MemoryRetroactiveJobStore
 from safeguard.storage.memory_service import MemoryServiceStore

@@ -17,7 +17,7 @@ from safeguard.hashing.contract import HashOptions
 from safeguard.hashing.pipeline import hash_file
 from safeguard.matching.contract import PerceptualIndex
 from safeguard.matching.pdq_index import PdqIndex
-from safeguard.services.demo_data import synthetic_photo, write_photo
+from safeguard.services.demo.pictures import synthetic_photo, write_photo
 from safeguard.services.match_records import match_as_record
 from safeguard.services.matching import MatchService
 from safeguard.storage.memory_hash_lists import MemoryHashListStore

@@ -10,7 +10,7 @@ from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
 from safeguard.hashing.contract import HashOptions
 from safeguard.hashing.pipeline import hash_bytes
-from safeguard.services.demo_data import encode, synthetic_photo
+from safeguard.services.demo.pictures import encode, synthetic_photo
 from safeguard.services.matching import MatchService
 from safeguard.storage.memory_hash_lists import MemoryHashListStore
 

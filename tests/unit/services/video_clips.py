@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from safeguard.services.demo_data import synthetic_photo
+from safeguard.services.demo.pictures import synthetic_photo
 
 
 def write_clip(

@@ -26,7 +26,7 @@ from safeguard.domain.review import (
     ReviewItem,
     option_for_key,
 )
-from safeguard.services.cases import CaseService
+from safeguard.services.examiner.cases import CaseService
 from safeguard.services.review.exhibit_content import ExhibitContent
 from safeguard.services.review.thumbnails import (
     ViewSettings,

@@ -11,7 +11,7 @@ from dataclasses import replace
 from safeguard.domain.cases import Case, Exhibit, FileResult, FileStatus
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.review import ReviewItem, Suggestion
-from safeguard.services.cases import CaseService
+from safeguard.services.examiner.cases import CaseService
 from safeguard.services.review.exhibit_content import ExhibitContent
 from safeguard.services.review.grouping import (
     DEFAULT_GROUP_THRESHOLD,

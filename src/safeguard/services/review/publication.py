@@ -28,7 +28,7 @@ from safeguard.domain.review import (
     ReviewItem,
     list_kind_of,
 )
-from safeguard.services.cases import CaseService
+from safeguard.services.examiner.cases import CaseService
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.review_store import ReviewStore
 

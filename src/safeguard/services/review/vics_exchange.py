@@ -29,7 +29,7 @@ from safeguard.domain.review import (
     option_for_code,
 )
 from safeguard.list_formats.contract import ErrorPolicy, ListMetadata, ListReader, ListWriter
-from safeguard.services.cases import CaseService
+from safeguard.services.examiner.cases import CaseService
 from safeguard.services.review.grading import ReviewService
 from safeguard.services.review.publication import entry_for, graded_items
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from safeguard.domain.service import ApiKey, Scope
-from safeguard.services.list_augmentation import AugmentationOutcome
+from safeguard.services.hash_lists.list_augmentation import AugmentationOutcome
 from safeguard.web.auth import actor_of, require
 from safeguard.web.state import AppState, app_state
 

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from safeguard.domain.matches import check_pdq_threshold
 from safeguard.domain.service import ApiKey, Scope
-from safeguard.services.list_changes import ListChange
+from safeguard.services.hash_lists.list_changes import ListChange
 from safeguard.web.auth import actor_of, require
 from safeguard.web.list_schemas import (
     EntriesAdd,

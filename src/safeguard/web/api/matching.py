@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from safeguard.domain.errors import InputError
 from safeguard.domain.service import ApiKey, Scope, UploadContext
 from safeguard.hashing.contract import PixelBudget
-from safeguard.services.upload_matching import ItemResult
+from safeguard.services.platform.upload_matching import ItemResult
 from safeguard.web.auth import SECURITY_REQUIREMENTS, key_with_scope, require
 from safeguard.web.match_schemas import (
     MAX_BATCH_ITEMS,

@@ -11,8 +11,8 @@ from PIL import Image
 from safeguard.bootstrap import Services
 from safeguard.domain.cases import Case, Exhibit
 from safeguard.domain.people import Role, User
-from safeguard.services.demo_data import encode, synthetic_photo
-from safeguard.services.triage_model import ScanOptions
+from safeguard.services.demo.pictures import encode, synthetic_photo
+from safeguard.services.examiner.triage_model import ScanOptions
 from tests.unit.services.video_clips import write_clip
 
 PASSWORD = "correct horse battery staple"

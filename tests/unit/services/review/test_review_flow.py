@@ -16,9 +16,9 @@ from safeguard.domain.errors import AccessDeniedError, InputError, NotFoundError
 from safeguard.domain.hash_lists import ListKind
 from safeguard.domain.review import GradingScheme
 from safeguard.list_formats.registry import detect_reader
+from safeguard.services.examiner.triage_model import ScanOptions
 from safeguard.services.review.publication import GRADED_LIST, NOT_INDECENT_LIST
 from safeguard.services.review.thumbnails import ViewSettings
-from safeguard.services.triage_model import ScanOptions
 from safeguard.settings import Settings
 from tests.conftest import private_postgres_database
 from tests.unit.services.review.review_exhibit import ReviewCase, scanned_review_case

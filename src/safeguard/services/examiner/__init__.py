@@ -1,0 +1,1 @@
+"""Use cases of forensic examiners: cases, exhibits, triage scans, the farm, reports and exports."""

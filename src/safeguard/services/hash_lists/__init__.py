@@ -1,0 +1,1 @@
+"""Use cases of list keepers: import, show, export, change and augment hash lists."""

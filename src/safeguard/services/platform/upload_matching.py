@@ -1,0 +1,535 @@
+"""Hash, match and act on what a platform uploads, one item or many, keeping only hashes.
+
+`IndexKeeper` keeps this process's matcher and list settings in step with the shared
+store: it checks the store's revision (a cheap query) when woken by a change notice (on
+PostgreSQL, see `safeguard.storage.sql.change_notices`) and at least every
+`poll_interval`, and when it moved lets the matcher catch up incrementally from the change
+log, so several worker processes never reload a whole index at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from safeguard.domain.digests import CRYPTOGRAPHIC_ALGORITHMS, HashAlgorithm, normalise_digest
+from safeguard.domain.errors import InputError
+from safeguard.domain.file_hashes import FileHashes
+from safeguard.domain.hash_lists import HashList, ListKind
+from safeguard.domain.matches import Match, Verdict, verdict_of
+from safeguard.domain.service import ActionKind, SeenUpload, UploadContext, stored_actions
+from safeguard.hashing.contract import PixelBudget
+from safeguard.services.background_loop import BackgroundLoop
+from safeguard.services.platform.actions import ActionOutcome, ActionService
+from safeguard.services.platform.seen_uploads import SeenUploadWriter
+from safeguard.storage.hash_list_store import HashListStore
+from safeguard.storage.service_store import ServiceStore
+
+logger = logging.getLogger(__name__)
+
+Hasher = Callable[..., FileHashes]
+"""Hashes content in memory: ``(data, display name) -> FileHashes``; never raises for bad input.
+
+A hasher that bounds decoding (`safeguard.batch.isolated_decoding.IsolatedHasher`) also
+takes ``budget=`` (a batch's `PixelBudget`) and ``cancel=`` (a `threading.Event` set when
+the client went away); those are passed only when given."""
+
+MAX_DEFERRED_RECORDS = 10_000
+"""Uploads whose recording failed, kept in memory to be recorded later; beyond this the
+oldest are dropped (and counted in the log)."""
+
+
+class Matcher(Protocol):
+    """What the service needs of `safeguard.services.matching.MatchService`."""
+
+    def match_file_hashes(self, file_hashes: FileHashes) -> Sequence[Match]:
+        """Every match of one file's hashes against the enabled lists."""
+        ...
+
+    def match_many(self, many: Sequence[FileHashes]) -> Sequence[Sequence[Match]]:
+        """`match_file_hashes` for many files in one index search, in order."""
+        ...
+
+    def refresh(self) -> int:
+        """Catch up with the store's changes; returns the revision now served."""
+        ...
+
+
+_ALGORITHMS_BY_NAME: dict[str, HashAlgorithm] = {a.value: a for a in HashAlgorithm}
+
+_STORELESS_ACTIONS = frozenset({ActionKind.BLOCK})
+"""Actions that write nothing: an answer naming only these need not wait for a record."""
+
+
+def _acts_without_store(matches: Sequence[Match], lists: Mapping[str, HashList]) -> bool:
+    """True when no matched list's action writes anything (only block, or no action)."""
+    for match in matches:
+        hash_list = lists.get(match.list_name)
+        if hash_list is None:
+            return False  # let the one-at-a-time path decide
+        if hash_list.kind is ListKind.KNOWN_BAD:
+            known, unknown = stored_actions(hash_list.action)
+            if unknown or not known <= _STORELESS_ACTIONS:
+                return False
+    return True
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class IndexKeeper:
+    """This process's view of the lists: the matcher, list settings, and their freshness."""
+
+    def __init__(
+        self,
+        matcher: Matcher,
+        lists: HashListStore,
+        poll_interval: float = 1.0,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._matcher = matcher
+        self._lists_store = lists
+        self._clock = clock
+        # One lock for matching and refreshing: a refresh never runs under a query.
+        self._lock = threading.RLock()
+        self._lists: dict[str, HashList] = {}
+        self._revision = -1
+        self._checked_at: datetime | None = None
+        self._refreshed_at: datetime | None = None
+        self._poller = BackgroundLoop(
+            "index-keeper",
+            self.ensure_fresh,
+            poll_interval,
+            wait_first=True,
+            failure="index refresh failed (readiness reports the staleness meanwhile)",
+        )
+
+    @property
+    def loaded(self) -> bool:
+        """True once the index has been loaded at least once."""
+        return self._revision >= 0
+
+    @property
+    def revision(self) -> int:
+        """The store revision the index serves; -1 before the first load."""
+        return self._revision
+
+    @property
+    def checked_at(self) -> datetime | None:
+        """When the store's revision was last compared with ours."""
+        return self._checked_at
+
+    @property
+    def refreshed_at(self) -> datetime | None:
+        """When the index last changed (or was first loaded)."""
+        return self._refreshed_at
+
+    def lists(self) -> dict[str, HashList]:
+        """The lists by name, as of the served revision."""
+        return dict(self._lists)
+
+    def ensure_fresh(self, force: bool = False) -> int:
+        """Catch up with the store if its revision moved; returns the served revision.
+
+        Args:
+            force: refresh the list settings even when the revision did not move.
+        """
+        current = self._lists_store.current_revision()
+        self._checked_at = self._clock()
+        if current == self._revision and not force:
+            return self._revision
+        with self._lock:
+            if current != self._revision or force:
+                self._matcher.refresh()
+                self._lists = {hl.name: hl for hl in self._lists_store.all_lists()}
+                self._revision = current
+                self._refreshed_at = self._clock()
+        return self._revision
+
+    @contextmanager
+    def reading(self) -> Iterator[Matcher]:
+        """The matcher, held so that no refresh runs while it is used."""
+        with self._lock:
+            yield self._matcher
+
+    @contextmanager
+    def reading_if_free(self) -> Iterator[Matcher | None]:
+        """The matcher if no refresh holds it now, else None (never waits)."""
+        if not self._lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            yield self._matcher
+        finally:
+            self._lock.release()
+
+    def staleness_seconds(self) -> float | None:
+        """Seconds since the store's revision was last checked; None before the first check."""
+        if self._checked_at is None:
+            return None
+        return (self._clock() - self._checked_at).total_seconds()
+
+    def start(self) -> None:
+        """Poll the store from a background thread every `poll_interval` seconds."""
+        self._poller.start()
+
+    def wake(self, _revision: int = -1) -> None:
+        """Check the store now rather than at the next poll (a change was announced)."""
+        self._poller.wake()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop polling."""
+        self._poller.stop(timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """The answer for one item.
+
+    Attributes:
+        hashes: the item's hashes.
+        matches: its matches (list, category, distance, quality, provenance).
+        verdict: what the matches add up to.
+        outcome: what the lists' actions did.
+        upload_id: id of the seen-upload record, when the service keeps one.
+    """
+
+    hashes: FileHashes
+    matches: tuple[Match, ...]
+    verdict: Verdict
+    outcome: ActionOutcome
+    upload_id: int | None
+
+
+class UploadMatchingService:
+    """Hash an upload or take a platform's hashes, match them, record them, act on matches."""
+
+    def __init__(
+        self,
+        hasher: Hasher,
+        keeper: IndexKeeper,
+        actions: ActionService,
+        store: ServiceStore,
+        keep_seen: bool = True,
+        clock: Callable[[], datetime] = _utcnow,
+        seen_writer: SeenUploadWriter | None = None,
+    ) -> None:
+        self._hasher = hasher
+        self._keeper = keeper
+        self._actions = actions
+        self._store = store
+        self._keep_seen = keep_seen
+        self._clock = clock
+        self._deferred: deque[tuple[SeenUpload, tuple[Match, ...], dict[str, HashList]]] = deque()
+        self._deferred_lock = threading.Lock()
+        self._dropped = 0
+        self._recorder: BackgroundLoop | None = None
+        self._seen_writer = seen_writer
+
+    def hash_upload(
+        self,
+        data: bytes,
+        name: str = "upload",
+        budget: PixelBudget | None = None,
+        cancel: threading.Event | None = None,
+    ) -> FileHashes:
+        """Hash content in memory; nothing is written anywhere.
+
+        Args:
+            data: the content.
+            name: its display name.
+            budget: a batch's pixel budget, shared by its items.
+            cancel: set when the caller no longer wants the answer.
+
+        Raises:
+            InputError: the content is empty, or is an image that cannot be decoded
+                (the message says why).
+        """
+        if not data:
+            raise InputError("the upload is empty")
+        extra: dict[str, object] = {}
+        if budget is not None:
+            extra["budget"] = budget
+        if cancel is not None:
+            extra["cancel"] = cancel
+        hashes = self._hasher(data, name, **extra)
+        if hashes.error is not None:
+            raise InputError(hashes.error)
+        return hashes
+
+    def match_upload(
+        self,
+        data: bytes,
+        context: UploadContext | None = None,
+        budget: PixelBudget | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ItemResult:
+        """Hash an upload, match it, keep its hashes, run the matched lists' actions.
+
+        Raises:
+            InputError: as for `hash_upload`.
+        """
+        context = context or UploadContext()
+        hashes = self.hash_upload(data, context.file_name or "upload", budget, cancel)
+        return self._match(hashes, context)
+
+    def match_hashes(
+        self,
+        digests: Mapping[HashAlgorithm | str, str],
+        pdq_quality: int | None = None,
+        context: UploadContext | None = None,
+    ) -> ItemResult:
+        """Match hashes the platform computed itself (no content).
+
+        Args:
+            digests: any of md5, sha1, sha256, pdq, photodna (PhotoDNA matches by equal
+                value only).
+            pdq_quality: the PDQ quality the platform computed; PDQ hashes below the
+                quality floor are not used for matching. When not given, 100 is assumed
+                (the caller vouches for its hash).
+            context: platform metadata for reports.
+
+        Raises:
+            InvalidDigestError: a value is malformed or the algorithm unknown.
+            InputError: no usable digest.
+        """
+        context = context or UploadContext()
+        return self._match(self._hashes_of(digests, pdq_quality, context), context)
+
+    def match_hashes_at_once(
+        self,
+        digests: Mapping[HashAlgorithm | str, str],
+        pdq_quality: int | None = None,
+        context: UploadContext | None = None,
+    ) -> ItemResult | None:
+        """`match_hashes` if it can answer without waiting for a write or a lock, else None.
+
+        That is the common case of a platform's hashes that match nothing, or match only
+        lists whose actions store nothing (block), while the seen uploads are written in
+        batches: only the lookup runs, so a server may call this on its event loop and save
+        a thread hop. Such an answer has no `upload_id`. None means: call `match_hashes` (a
+        match needs its actions run now, or a refresh holds the index).
+
+        Raises:
+            InvalidDigestError, InputError: as `match_hashes`.
+        """
+        if self._keep_seen and (self._seen_writer is None or not self._seen_writer.running):
+            return None
+        context = context or UploadContext()
+        hashes = self._hashes_of(digests, pdq_quality, context)
+        with self._keeper.reading_if_free() as matcher:
+            if matcher is None:
+                return None
+            matches = tuple(matcher.match_file_hashes(hashes))
+            revision = self._keeper.revision
+        outcome = ActionOutcome()
+        if matches:
+            lists = self._keeper.lists()
+            if not _acts_without_store(matches, lists):
+                return None
+            outcome = ActionOutcome(block=self._actions.blocks(matches, lists))
+        if self._seen_writer is not None and self._keep_seen:
+            self._seen_writer.add(self._seen(hashes, context), hashes, revision, matches)
+        return ItemResult(hashes, matches, verdict_of(matches), outcome, None)
+
+    @staticmethod
+    def _hashes_of(
+        digests: Mapping[HashAlgorithm | str, str],
+        pdq_quality: int | None,
+        context: UploadContext,
+    ) -> FileHashes:
+        crypto: dict[HashAlgorithm, str] = {}
+        pdq: str | None = None
+        for name, value in digests.items():
+            algorithm = _ALGORITHMS_BY_NAME.get(str(name).lower())
+            if algorithm is None:
+                raise InputError(f"unsupported hash algorithm {name!r}")
+            canonical = normalise_digest(algorithm, value)
+            if algorithm is HashAlgorithm.PDQ:
+                pdq = canonical
+            else:
+                crypto[algorithm] = canonical
+        if not crypto and pdq is None:
+            raise InputError("give at least one of md5, sha1, sha256, pdq, photodna")
+        return FileHashes(
+            path=context.file_name or "hashes",
+            size=None,
+            digests=crypto,
+            pdq=pdq,
+            pdq_quality=(100 if pdq_quality is None else pdq_quality) if pdq else None,
+        )
+
+    def match_hashes_many(
+        self,
+        items: Sequence[tuple[Mapping[HashAlgorithm | str, str], int | None, UploadContext | None]],
+    ) -> list[ItemResult | InputError]:
+        """`match_hashes` for many ``(digests, pdq_quality, context)`` items at once.
+
+        One index search and one entry fetch for the whole batch (`MatchService.match_many`)
+        and one write of all the hash records; then each item's actions. An item with bad
+        input gets its `InputError` in its place and the others go on.
+        """
+        results: list[ItemResult | InputError | None] = [None] * len(items)
+        prepared: list[tuple[int, FileHashes, UploadContext]] = []
+        for position, (digests, pdq_quality, context) in enumerate(items):
+            context = context or UploadContext()
+            try:
+                prepared.append((position, self._hashes_of(digests, pdq_quality, context), context))
+            except InputError as exc:
+                results[position] = exc
+        with self._keeper.reading() as matcher:
+            found = matcher.match_many([hashes for _, hashes, _ in prepared])
+        lists = self._keeper.lists()
+        uploads = [self._seen(hashes, context) for _, hashes, context in prepared]
+        ids: Sequence[int | None] = (
+            self._store.add_seen_many(uploads) if self._keep_seen else [None] * len(uploads)
+        )
+        for (position, hashes, _), matched, upload, upload_id in zip(
+            prepared, found, uploads, ids, strict=True
+        ):
+            matches = tuple(matched)
+            if upload_id is None:
+                outcome = self._actions.act(upload, matches, lists)
+            else:
+                upload = replace(upload, upload_id=upload_id)
+                fresh = [
+                    m for m in matches if self._store.claim_hit(upload_id, m.list_name, m.entry_id)
+                ]
+                outcome = self._actions.act(upload, fresh, lists)
+            results[position] = ItemResult(hashes, matches, verdict_of(matches), outcome, upload_id)
+        return [result for result in results if result is not None]
+
+    def lookup(self, digests: Mapping[HashAlgorithm, str]) -> tuple[Match, ...]:
+        """Matches for canonical digests, with no side effect at all.
+
+        Nothing is kept for retroactive matching, no action runs, nothing is audited: a
+        look-up answers a question (HMA's ``/m/lookup``), it does not report an upload. A PDQ
+        hash is searched as given (its rotations cannot be derived from it).
+        """
+        pdq = digests.get(HashAlgorithm.PDQ)
+        hashes = FileHashes(
+            path="lookup",
+            size=None,
+            digests={a: v for a, v in digests.items() if a in CRYPTOGRAPHIC_ALGORITHMS},
+            pdq=pdq,
+            pdq_quality=100 if pdq else None,
+        )
+        with self._keeper.reading() as matcher:
+            return tuple(matcher.match_file_hashes(hashes))
+
+    def match_many(
+        self, items: Sequence[Callable[[], ItemResult]]
+    ) -> list[ItemResult | InputError]:
+        """Run several item matches, keeping each item's input error instead of failing all."""
+        results: list[ItemResult | InputError] = []
+        for item in items:
+            try:
+                results.append(item())
+            except InputError as exc:
+                results.append(exc)
+        return results
+
+    def _match(self, hashes: FileHashes, context: UploadContext) -> ItemResult:
+        with self._keeper.reading() as matcher:
+            matches = tuple(matcher.match_file_hashes(hashes))
+        lists = self._keeper.lists()
+        verdict = verdict_of(matches)
+        upload = self._seen(hashes, context)
+        if not self._keep_seen:
+            outcome = self._actions.act(upload, matches, lists)
+            return ItemResult(hashes, matches, verdict, outcome, None)
+        try:
+            upload_id, outcome = self._record(upload, matches, lists)
+        except Exception as exc:  # the store failed: answer from the index, record later
+            logger.warning(
+                "recording an upload failed (%s); answered from the index, will record later",
+                type(exc).__name__,
+            )
+            self._defer(upload, matches, lists)
+            block = self._actions.blocks(matches, lists)
+            return ItemResult(hashes, matches, verdict, ActionOutcome(block=block), None)
+        return ItemResult(hashes, matches, verdict, outcome, upload_id)
+
+    def _record(
+        self, upload: SeenUpload, matches: Sequence[Match], lists: Mapping[str, HashList]
+    ) -> tuple[int, ActionOutcome]:
+        upload_id = self._store.add_seen(upload)
+        stored = replace(upload, upload_id=upload_id)
+        # Claim each hit so that retroactive matching never acts on it a second time.
+        fresh = [m for m in matches if self._store.claim_hit(upload_id, m.list_name, m.entry_id)]
+        return upload_id, self._actions.act(stored, fresh, lists)
+
+    def _defer(
+        self, upload: SeenUpload, matches: tuple[Match, ...], lists: dict[str, HashList]
+    ) -> None:
+        with self._deferred_lock:
+            if len(self._deferred) >= MAX_DEFERRED_RECORDS:
+                self._deferred.popleft()
+                self._dropped += 1
+                logger.error("deferred upload records over the limit; %d dropped", self._dropped)
+            self._deferred.append((upload, matches, lists))
+
+    @property
+    def deferred_records(self) -> int:
+        """Uploads answered but not yet recorded (the store was failing)."""
+        return len(self._deferred)
+
+    def record_deferred(self, limit: int = 500) -> int:
+        """Record uploads whose recording failed earlier, oldest first; returns how many.
+
+        Stops at the first failure (the store is still down), keeping the rest.
+        """
+        done = 0
+        while done < limit:
+            with self._deferred_lock:
+                if not self._deferred:
+                    break
+                upload, matches, lists = self._deferred[0]
+            try:
+                self._record(upload, matches, lists)
+            except Exception as exc:  # still failing: try again later
+                logger.warning("recording deferred uploads failed (%s)", type(exc).__name__)
+                break
+            with self._deferred_lock:
+                if self._deferred and self._deferred[0][0] is upload:
+                    self._deferred.popleft()
+            done += 1
+        return done
+
+    def start(self, interval: float = 2.0) -> None:
+        """Record deferred uploads from a background thread every `interval` seconds."""
+        if self._recorder is not None and self._recorder.running:
+            return
+        self._recorder = BackgroundLoop(
+            "deferred-records",
+            lambda: self._deferred and self.record_deferred(),
+            interval,
+            wait_first=True,
+            failure="recording deferred uploads failed",
+        )
+        self._recorder.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the background thread (and make one last attempt to record)."""
+        if self._recorder is not None:
+            self._recorder.stop(timeout)
+        if self._deferred:
+            self.record_deferred(limit=MAX_DEFERRED_RECORDS)
+
+    def _seen(self, hashes: FileHashes, context: UploadContext) -> SeenUpload:
+        return SeenUpload(
+            received_at=self._clock(),
+            digests={a: v for a, v in hashes.digests.items() if a in CRYPTOGRAPHIC_ALGORITHMS},
+            pdq=hashes.pdq if hashes.pdq_fit_for_matching else None,
+            pdq_quality=hashes.pdq_quality,
+            size=hashes.size,
+            media_type=hashes.media_type,
+            context=context,
+        )

@@ -1,0 +1,133 @@
+"""Unmatched uploads are stored in batches, and a list change meanwhile is never missed."""
+
+from __future__ import annotations
+
+import time
+
+from safeguard.domain.digests import HashAlgorithm
+from safeguard.domain.service import ReportStatus
+from safeguard.services.platform.seen_uploads import SeenUploadWriter
+from safeguard.services.platform.upload_matching import UploadMatchingService
+from tests.unit.services.service_stack import ServiceStack, bad_list, build_stack, entry
+
+PDQ = "f" * 16 + "0" * 48
+MD5 = "0" * 31 + "1"
+
+
+def _with_writer(
+    stack: ServiceStack, interval: float = 60.0
+) -> tuple[UploadMatchingService, SeenUploadWriter]:
+    keeper = stack.keeper
+
+    def match(hashes):  # type: ignore[no-untyped-def]
+        with keeper.reading() as matcher:
+            return matcher.match_file_hashes(hashes)
+
+    writer = SeenUploadWriter(
+        stack.store, stack.lists.current_revision, keeper, match, stack.actions, interval=interval
+    )
+    service = UploadMatchingService(
+        lambda data, name: None,  # type: ignore[arg-type,return-value]
+        keeper,
+        stack.actions,
+        stack.store,
+        clock=stack.clock,
+        seen_writer=writer,
+    )
+    return service, writer
+
+
+def test_unmatched_uploads_wait_for_one_batched_write() -> None:
+    stack = build_stack()
+    stack.admin.create_list(bad_list(), actor="t")
+    service, writer = _with_writer(stack)
+    # Not started: written at once, with an id, as before.
+    assert service.match_hashes({"md5": MD5}).upload_id is not None
+    assert stack.store.count_seen() == 1
+    writer.start()
+    try:
+        results = [service.match_hashes_at_once({"pdq": PDQ, "md5": MD5}) for _ in range(5)]
+        assert all(r is not None and r.upload_id is None and not r.matches for r in results)
+        assert stack.store.count_seen() == 1  # buffered
+    finally:
+        writer.stop()  # writes what waits
+    assert stack.store.count_seen() == 6
+
+
+def test_background_thread_writes_within_its_interval() -> None:
+    stack = build_stack()
+    stack.admin.create_list(bad_list(), actor="t")
+    service, writer = _with_writer(stack, interval=0.05)
+    writer.start()
+    try:
+        assert service.match_hashes_at_once({"md5": MD5}) is not None
+        deadline = time.monotonic() + 5
+        while stack.store.count_seen() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stack.store.count_seen() == 1
+    finally:
+        writer.stop()
+
+
+def test_a_list_change_while_a_row_waits_is_matched_when_it_is_written() -> None:
+    stack = build_stack()
+    stack.admin.create_list(bad_list(), actor="t")
+    service, writer = _with_writer(stack)
+    writer.start()
+    try:
+        first = service.match_hashes_at_once({"pdq": PDQ}, 90)
+        assert first is not None
+        assert not first.matches
+        # The entry arrives (and its retroactive pass runs) before the row is stored.
+        change = stack.admin.add_entries("bad", [entry("late", pdq=PDQ)], actor="t")
+        assert change.retroactive == ()
+        # A known hash is answered on the slow path, with its actions.
+        assert service.match_hashes_at_once({"pdq": PDQ}, 90) is None
+    finally:
+        writer.stop()
+    [report] = stack.store.list_reports(ReportStatus.PENDING)
+    assert report.retroactive
+    assert len(stack.store.list_quarantine()) == 1
+    # Stopping again changes nothing: the hit was claimed once.
+    writer.flush()
+    assert len(stack.store.list_reports(ReportStatus.PENDING)) == 1
+
+
+def test_a_block_only_match_is_answered_at_once_and_its_hit_claimed_when_written() -> None:
+    stack = build_stack()
+    stack.admin.create_list(bad_list("blocking", actions="block"), actor="t")
+    stack.admin.add_entries("blocking", [entry("known", md5=MD5)], actor="t")
+    stack.keeper.ensure_fresh()
+    service, writer = _with_writer(stack)
+    writer.start()
+    try:
+        answer = service.match_hashes_at_once({"md5": MD5})
+        assert answer is not None
+        assert [m.entry_id for m in answer.matches] == ["known"]
+        assert answer.outcome.block is True
+        assert answer.outcome.actions == ["block"]
+        assert answer.upload_id is None
+        assert stack.store.count_seen() == 0  # buffered
+    finally:
+        writer.stop()
+    assert stack.store.count_seen() == 1
+    [stored] = stack.store.seen_with_digests(HashAlgorithm.MD5, [MD5])
+    assert stored.upload_id is not None
+    # The hit was claimed with the row: retroactive matching will not act on it again.
+    assert stack.store.claim_hit(stored.upload_id, "blocking", "known") is False
+
+
+def test_matches_whose_actions_store_something_wait_for_their_records() -> None:
+    stack = build_stack()
+    stack.admin.create_list(bad_list("reporting", actions="block,report"), actor="t")
+    stack.admin.add_entries("reporting", [entry("known", md5=MD5)], actor="t")
+    stack.keeper.ensure_fresh()
+    service, writer = _with_writer(stack)
+    writer.start()
+    try:
+        assert service.match_hashes_at_once({"md5": MD5}) is None  # report: the slow path
+        answer = service.match_hashes({"md5": MD5})
+        assert answer.upload_id is not None
+        assert answer.outcome.report_id is not None
+    finally:
+        writer.stop()
