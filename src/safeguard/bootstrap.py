@@ -404,6 +404,9 @@ class Services:
             self.hash_list_store,
             self.service_actions,
             self.settings.pdq_threshold,
+            max_hits=self.settings.retroactive_hit_limit or None,
+            batch_size=self.settings.retroactive_batch_uploads,
+            lease_seconds=self.settings.retroactive_lease_seconds,
         )
 
     @cached_property

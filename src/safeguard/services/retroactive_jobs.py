@@ -33,22 +33,20 @@ from itertools import count
 from safeguard.domain.cases import AuditEvent
 from safeguard.domain.errors import StorageError
 from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
-from safeguard.domain.retroactive_jobs import RetroactiveJob, RetroactiveState
+from safeguard.domain.retroactive_jobs import (
+    BATCH_UPLOADS,
+    LEASE_SECONDS,
+    MAX_HITS_PER_CHANGE,
+    RetroactiveJob,
+    RetroactiveState,
+)
 from safeguard.services.actions import ActionService
 from safeguard.services.background_loop import BackgroundLoop
 from safeguard.services.retroactive import RetroactiveHit
-from safeguard.services.retroactive_steps import BATCH_UPLOADS, JobSteps
+from safeguard.services.retroactive_steps import JobSteps
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.retroactive_job_store import RetroactiveJobStore
 from safeguard.storage.service_store import ServiceStore
-
-MAX_HITS_PER_CHANGE = 1000
-"""Past uploads acted on (reports drafted, webhooks queued) for one list change before its
-job is held for a person to look at."""
-
-LEASE_SECONDS = 120.0
-"""How long a worker holds a job after each saved step; a dead worker's job is taken over
-after this. One step must take less."""
 
 PREPARED_GRACE = timedelta(hours=1)
 """How long a ``prepared`` job waits for its list change before a worker runs it anyway:
@@ -72,7 +70,7 @@ class RetroactiveJobs:
         lists: the list store (the entries and settings a job matches with).
         actions: runs the lists' actions on hits.
         default_threshold: the PDQ threshold of lists without their own.
-        max_hits: hits after which a new job is held.
+        max_hits: hits after which a new job is held; None: never held.
         batch_size: past uploads per step.
         lease_seconds: see `LEASE_SECONDS`.
         poll_interval: seconds between the background worker's looks for jobs.
@@ -86,7 +84,7 @@ class RetroactiveJobs:
         actions: ActionService,
         default_threshold: int = DEFAULT_PDQ_THRESHOLD,
         *,
-        max_hits: int = MAX_HITS_PER_CHANGE,
+        max_hits: int | None = MAX_HITS_PER_CHANGE,
         batch_size: int = BATCH_UPLOADS,
         lease_seconds: float = LEASE_SECONDS,
         poll_interval: float = 2.0,
