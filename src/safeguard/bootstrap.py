@@ -407,6 +407,7 @@ class Services:
             max_hits=self.settings.retroactive_hit_limit or None,
             batch_size=self.settings.retroactive_batch_uploads,
             lease_seconds=self.settings.retroactive_lease_seconds,
+            rematch_seen=self.seen_writer.rematch_marked,
         )
 
     @cached_property

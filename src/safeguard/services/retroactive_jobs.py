@@ -18,10 +18,15 @@ the one hit claimed when it struck, as for a live match.
 A job that reaches its hit limit (`MAX_HITS_PER_CHANGE`) is ``held``: so many hits mean a
 mistaken entry or threshold, and a person resumes it (optionally with a new limit) or
 cancels it; both are audited.
+
+The worker also re-matches the seen uploads whose batched write marked them as owing a
+re-match (`safeguard.services.seen_uploads`), before it looks for jobs: the process that
+wrote them may have died before it matched them again itself.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -47,6 +52,8 @@ from safeguard.services.retroactive_steps import JobSteps
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.retroactive_job_store import RetroactiveJobStore
 from safeguard.storage.service_store import ServiceStore
+
+logger = logging.getLogger(__name__)
 
 PREPARED_GRACE = timedelta(hours=1)
 """How long a ``prepared`` job waits for its list change before a worker runs it anyway:
@@ -74,6 +81,9 @@ class RetroactiveJobs:
         batch_size: past uploads per step.
         lease_seconds: see `LEASE_SECONDS`.
         poll_interval: seconds between the background worker's looks for jobs.
+        rematch_seen: re-matches the seen uploads marked as owing a re-match, until none
+            is left or its argument (a stop test) says so; returns how many. Run by
+            `run_pending` and by every pass of the background worker, before the jobs.
     """
 
     def __init__(
@@ -89,8 +99,10 @@ class RetroactiveJobs:
         lease_seconds: float = LEASE_SECONDS,
         poll_interval: float = 2.0,
         clock: Callable[[], datetime] = _utcnow,
+        rematch_seen: Callable[[Callable[[], bool]], int] | None = None,
     ) -> None:
         self._jobs = jobs
+        self._rematch_seen = rematch_seen
         self._store = store
         self._max_hits = max_hits
         self._lease = timedelta(seconds=lease_seconds)
@@ -243,10 +255,18 @@ class RetroactiveJobs:
     # --- workers --------------------------------------------------------------------------
 
     def run_pending(self, max_jobs: int | None = None) -> list[RetroactiveJob]:
-        """Run jobs free to run, each until it ends, is held or is lost; returns them."""
+        """Run jobs free to run, each until it ends, is held or is lost; returns them.
+
+        Seen uploads marked as owing a re-match are re-matched first (see `rematch_seen`).
+        """
         return self._run_pending(max_jobs, _never)
 
     def _run_pending(self, max_jobs: int | None, stop: Callable[[], bool]) -> list[RetroactiveJob]:
+        if self._rematch_seen is not None:
+            try:
+                self._rematch_seen(stop)
+            except Exception:  # the marks stay: the next pass tries again; jobs run meanwhile
+                logger.exception("re-matching marked seen uploads failed")
         done: list[RetroactiveJob] = []
         while (max_jobs is None or len(done) < max_jobs) and not stop():
             job = self._claim()
