@@ -528,7 +528,7 @@ class Services:
         admin = self.list_administration
         return ListAugmentation(
             self.hash_list_store,
-            lambda name, entries, actor: admin.add_entries(name, entries, actor),
+            admin.add_entries,
             self.settings.max_image_pixels,
         )
 
