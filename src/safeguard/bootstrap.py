@@ -407,7 +407,7 @@ class Services:
             max_hits=self.settings.retroactive_hit_limit or None,
             batch_size=self.settings.retroactive_batch_uploads,
             lease_seconds=self.settings.retroactive_lease_seconds,
-            rematch_seen=self.seen_writer.rematch_marked,
+            rematch_seen=lambda stop: self.seen_writer.rematch_marked(stop),  # built if run
         )
 
     @cached_property
