@@ -13,6 +13,7 @@ from platformdirs import user_data_dir
 
 from safeguard.domain.errors import ConfigurationError
 from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, check_pdq_threshold
+from safeguard.domain.retroactive_jobs import BATCH_UPLOADS, LEASE_SECONDS, MAX_HITS_PER_CHANGE
 
 ENV_PREFIX = "SAFEGUARD_"
 
@@ -81,6 +82,13 @@ class Settings:
         api_rate_per_minute: the service's rate limit for API keys that set none.
         index_poll_ms: how often each service worker checks the list store for changes.
         index_max_stale_seconds: `/readyz` fails when the index was not checked for this long.
+        retroactive_batch_uploads: past uploads a retroactive job compares per step (its
+            progress is saved after each), 1 to 1,000,000.
+        retroactive_hit_limit: past uploads one list change's retroactive job acts on before
+            it is held for a person; 0: never held.
+        retroactive_lease_seconds: how long a worker holds a retroactive job after each
+            saved step (a dead worker's job is taken over after this), 10 to 86,400; one
+            step must take less.
         batch_backend: ``local`` (process pool on this machine) or ``ray`` (Ray cluster).
         ray_address: Ray cluster to join (``auto``, ``ray://host:10001``); empty starts a
             local Ray. Used only with the ``ray`` backend.
@@ -131,6 +139,9 @@ class Settings:
     api_rate_per_minute: int = 6000
     index_poll_ms: int = 1000
     index_max_stale_seconds: int = 30
+    retroactive_batch_uploads: int = BATCH_UPLOADS
+    retroactive_hit_limit: int = MAX_HITS_PER_CHANGE
+    retroactive_lease_seconds: int = LEASE_SECONDS
     batch_backend: str = "local"
     ray_address: str = ""
     chromium: str = ""
@@ -164,6 +175,9 @@ class Settings:
             raise ConfigurationError(
                 f"batch_backend must be 'local' or 'ray', not {self.batch_backend!r}"
             )
+        _check_range("retroactive_batch_uploads", self.retroactive_batch_uploads, 1, 1_000_000)
+        _check_range("retroactive_hit_limit", self.retroactive_hit_limit, 0, None)
+        _check_range("retroactive_lease_seconds", self.retroactive_lease_seconds, 10, 86_400)
 
     @property
     def resolved_database_url(self) -> str:
@@ -184,6 +198,14 @@ class Settings:
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced; None values are ignored."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+
+def _check_range(name: str, value: int, low: int, high: int | None) -> None:
+    if value < low or (high is not None and value > high):
+        bounds = f"at least {low:,}" if high is None else f"from {low:,} to {high:,}"
+        raise ConfigurationError(
+            f"{name} ({ENV_PREFIX}{name.upper()}) must be {bounds}, not {value:,}"
+        )
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

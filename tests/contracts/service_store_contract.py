@@ -103,6 +103,19 @@ class ServiceStoreContract:
         assert [u.upload_id for u in page] == ids[1:3]
         assert store.seen_hashes_after(0, 1) == [SeenHashes(ids[0], {HashAlgorithm.MD5: MD5}, PDQ)]
 
+    def test_rows_matched_before_the_list_revision_owe_a_rematch(self, store: ServiceStore) -> None:
+        # The store's list revision is 0 here (no list change yet): -1 is older.
+        ids = store.add_seen_many([a_seen() for _ in range(3)], revisions=[-1, 0, -1])
+        assert [u.upload_id for u in store.seen_to_rematch(10)] == [ids[0], ids[2]]
+        assert [u.upload_id for u in store.seen_to_rematch(1)] == [ids[0]]
+        assert store.seen_to_rematch(10)[0].context.ip_address == "192.0.2.1"
+        assert store.add_seen_many([a_seen()]) != []  # no revisions: never marked
+        store.mark_rematched([ids[0], ids[1]])  # ids[1] had no mark: nothing happens
+        assert [u.upload_id for u in store.seen_to_rematch(10)] == [ids[2]]
+        store.mark_rematched([ids[2], ids[2]])
+        assert store.seen_to_rematch(10) == []
+        assert store.count_seen() == 4
+
     def test_hits_are_claimed_once(self, store: ServiceStore) -> None:
         assert store.claim_hit(1, "bad", "e1") is True
         assert store.claim_hit(1, "bad", "e1") is False

@@ -150,3 +150,43 @@ def test_workers_racing_for_jobs_run_each_once_and_act_once(
     assert ran == sorted(j.job_id for j in services.retroactive_jobs.jobs("bad"))
     assert all(job.state is RetroactiveState.DONE for run in runs for job in run)
     assert reported(services) == Counter(ids)
+
+
+def test_batch_size_hit_limit_and_lease_come_from_the_settings(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        retroactive_batch_uploads=4,
+        retroactive_hit_limit=0,
+        retroactive_lease_seconds=30,
+    )
+    services = build_services(settings)
+    try:
+        with_past_uploads(services, 10)
+        admin = services.list_administration
+        entry = HashEntry("e1", {HashAlgorithm.PDQ: PDQ})
+        change = admin.add_entries("bad", [entry], "t", retroactive_batches=1)
+        job = change.retroactive_job
+        assert job is not None
+        assert job.hit_limit is None  # 0: never held
+        assert (job.state, job.uploads_checked, job.hits) == (RetroactiveState.PENDING, 4, 4)
+
+        def dies(*args: object, **kwargs: object) -> bool:
+            raise Killed
+
+        # The next job's worker dies at its first save: its lease is what it was given.
+        monkeypatch.setattr(SqlRetroactiveJobStore, "update_job", dies)
+        before = datetime.now(UTC)
+        with pytest.raises(Killed):
+            services.retroactive_jobs.run_pending()
+        after = datetime.now(UTC)
+        monkeypatch.undo()
+        leased = services.retroactive_jobs.get(job.job_id)
+        assert leased.state is RetroactiveState.RUNNING
+        assert leased.lease_until is not None
+        lease = timedelta(seconds=30)
+        assert before + lease <= leased.lease_until <= after + lease
+    finally:
+        services.engine.dispose()

@@ -224,6 +224,10 @@ class MatchingWiring(ProcessingWiring):
             self.hash_list_store,
             self.service_actions,
             self.settings.pdq_threshold,
+            max_hits=self.settings.retroactive_hit_limit or None,
+            batch_size=self.settings.retroactive_batch_uploads,
+            lease_seconds=self.settings.retroactive_lease_seconds,
+            rematch_seen=lambda stop: self.seen_writer.rematch_marked(stop),  # built if run
         )
 
     @cached_property
@@ -263,6 +267,6 @@ class MatchingWiring(ProcessingWiring):
         admin = self.list_administration
         return ListAugmentation(
             self.hash_list_store,
-            lambda name, entries, actor: admin.add_entries(name, entries, actor),
+            admin.add_entries,
             self.settings.max_image_pixels,
         )

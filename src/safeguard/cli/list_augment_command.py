@@ -33,17 +33,31 @@ def augment_command(
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            help="Re-match past uploads before returning (--no-wait: leave it to the server "
+            "or `lists retroactive run`)."
+        ),
+    ] = True,
     db: DbOption = None,
 ) -> None:
     """Add the PDQ hashes of each original's likely crops and small rotations to the list.
 
     Anyone who holds the list then finds cropped and slightly turned copies from the list
-    alone. Each original must match an entry of the list by SHA-256, SHA-1 or MD5; others are skipped with the reason. Entries are named ENTRY#LABEL, keep the
-    entry's category and provenance, and are audited. Running it again replaces them.
+    alone. Each original must match an entry of the list by SHA-256, SHA-1 or MD5; others
+    are skipped with the reason. Entries are named ENTRY#LABEL, keep the entry's category
+    and provenance, and are audited. Running it again replaces them. Past uploads are then
+    re-matched against them by retroactive jobs (see `safeguard lists retroactive`).
     """
+    # Registered on `lists_app`, so imported only once this module is.
+    from safeguard.cli.retroactive_commands import job_line, job_record
+
     with errors_to_exit():
         service = services_for(db).list_augmentation
-        outcome = service.augment(name, _pictures(originals), f"cli:{getpass.getuser()}")
+        outcome = service.augment(
+            name, _pictures(originals), f"cli:{getpass.getuser()}", None if wait else 0
+        )
     if as_json:
         emit_json(
             {
@@ -53,6 +67,7 @@ def augment_command(
                 "entries_written": outcome.entries_written,
                 "skipped": [{"name": n, "reason": r} for n, r in outcome.skipped],
                 "retroactive_hits": outcome.retroactive_hits,
+                "retroactive_jobs": [job_record(job) for job in outcome.retroactive_jobs],
             }
         )
         return
@@ -64,3 +79,6 @@ def augment_command(
         typer.echo(f"  skipped {skipped_name}: {reason}")
     if outcome.retroactive_hits:
         typer.echo(f"{outcome.retroactive_hits:,} past uploads now match.")
+    for job in outcome.retroactive_jobs:
+        if job.note or not job.state.is_final:
+            typer.echo(job_line(job), err=True)

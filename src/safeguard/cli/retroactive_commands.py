@@ -1,8 +1,9 @@
 """`safeguard lists retroactive ...`: see, run, resume and cancel retroactive jobs.
 
 Adding entries to a list re-matches past uploads through a job that is saved after every
-batch. `lists import` runs its job to the end before it returns (unless ``--no-wait``); a
-running server (`safeguard serve`) runs jobs left pending, and so does `run` here.
+batch. `lists import` and `lists augment` run their jobs to the end before they return
+(unless ``--no-wait``); a running server (`safeguard serve`) runs jobs left pending, and so
+does `run` here.
 """
 
 from __future__ import annotations

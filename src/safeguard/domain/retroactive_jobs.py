@@ -12,6 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+BATCH_UPLOADS = 10_000
+"""Past uploads compared per step by default; a job's progress is saved after each step
+(``SAFEGUARD_RETROACTIVE_BATCH_UPLOADS``)."""
+
+MAX_HITS_PER_CHANGE = 1000
+"""Past uploads acted on (reports drafted, webhooks queued) for one list change, by default,
+before its job is held for a person to look at (``SAFEGUARD_RETROACTIVE_HIT_LIMIT``)."""
+
+LEASE_SECONDS = 120
+"""How long a worker holds a job after each saved step by default; a dead worker's job is
+taken over after this. One step must take less (``SAFEGUARD_RETROACTIVE_LEASE_SECONDS``)."""
+
 
 class RetroactiveState(StrEnum):
     """Where a retroactive job stands.

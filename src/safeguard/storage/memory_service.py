@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -24,12 +24,19 @@ from safeguard.storage.service_store import SeenHashes
 
 
 class MemoryServiceStore:
-    """A thread-safe, process-local `ServiceStore`."""
+    """A thread-safe, process-local `ServiceStore`.
 
-    def __init__(self) -> None:
+    Args:
+        list_revision: reads the list store's committed revision, for `add_seen_many`'s
+            marks; without it every item given a revision is marked (never too few).
+    """
+
+    def __init__(self, list_revision: Callable[[], int] | None = None) -> None:
         self._lock = threading.Lock()
+        self._list_revision = list_revision
         self._keys: dict[str, ApiKey] = {}
         self._seen: dict[int, SeenUpload] = {}
+        self._rematch: dict[int, int] = {}
         self._hits: set[tuple[int, str, str]] = set()
         self._quarantine: dict[int, QuarantineItem] = {}
         self._reports: dict[int, QueuedReport] = {}
@@ -74,9 +81,33 @@ class MemoryServiceStore:
             self._seen[upload_id] = replace(upload, upload_id=upload_id)
             return upload_id
 
-    def add_seen_many(self, uploads: Sequence[SeenUpload]) -> list[int]:
-        """Record many seen uploads."""
-        return [self.add_seen(upload) for upload in uploads]
+    def add_seen_many(
+        self, uploads: Sequence[SeenUpload], revisions: Sequence[int] | None = None
+    ) -> list[int]:
+        """Record many seen uploads, marking those matched before the list revision."""
+        with self._lock:
+            ids = []
+            for upload in uploads:
+                upload_id = self._new_id()
+                self._seen[upload_id] = replace(upload, upload_id=upload_id)
+                ids.append(upload_id)
+            if revisions is not None:
+                committed = None if self._list_revision is None else self._list_revision()
+                for upload_id, revision in zip(ids, revisions, strict=True):
+                    if committed is None or revision < committed:
+                        self._rematch[upload_id] = revision
+            return ids
+
+    def seen_to_rematch(self, limit: int) -> list[SeenUpload]:
+        """Marked seen uploads, by id."""
+        with self._lock:
+            return [self._seen[i] for i in sorted(self._rematch)[:limit]]
+
+    def mark_rematched(self, upload_ids: Sequence[int]) -> None:
+        """Clear marks."""
+        with self._lock:
+            for upload_id in upload_ids:
+                self._rematch.pop(upload_id, None)
 
     def get_seen(self, upload_id: int) -> SeenUpload:
         """One seen upload."""

@@ -54,8 +54,23 @@ class ServiceStore(Protocol):
     def add_seen(self, upload: SeenUpload) -> int:
         """Record the hashes of an item the service has seen; returns its id."""
 
-    def add_seen_many(self, uploads: Sequence[SeenUpload]) -> list[int]:
-        """Record many seen items in one transaction; returns their ids in order."""
+    def add_seen_many(
+        self, uploads: Sequence[SeenUpload], revisions: Sequence[int] | None = None
+    ) -> list[int]:
+        """Record many seen items in one transaction; returns their ids in order.
+
+        Args:
+            uploads: the items.
+            revisions: the list revision each item was matched at, when the items waited
+                to be written. Those matched at an older revision than the list store's
+                committed one at the time of the write are then marked, in the same
+                transaction, as owing a re-match (`seen_to_rematch`): a list change
+                committed while they waited re-matched the uploads stored then, which did
+                not include them. The store decides that revision itself, so that no list
+                change can commit unseen between its reading and the write's commit (a
+                change being made meanwhile marks every item). A change committed after
+                the write re-matches the items itself.
+        """
 
     def get_seen(self, upload_id: int) -> SeenUpload:
         """One seen upload."""
@@ -83,6 +98,16 @@ class ServiceStore(Protocol):
 
     def count_seen(self) -> int:
         """Number of seen uploads."""
+
+    def seen_to_rematch(self, limit: int) -> list[SeenUpload]:
+        """Up to `limit` seen uploads marked as owing a re-match (`add_seen_many`), by id."""
+
+    def mark_rematched(self, upload_ids: Sequence[int]) -> None:
+        """Clear the re-match marks of these uploads (those without one are left alone).
+
+        Call it once each was matched against the lists as of a revision read after the
+        mark was seen, and its hits claimed and acted on.
+        """
 
     def claim_hit(self, upload_id: int, list_name: str, entry_id: str) -> bool:
         """Record that an upload matched a list entry; False if that was already recorded."""

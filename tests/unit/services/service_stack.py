@@ -49,7 +49,7 @@ class ServiceStack:
 def build_stack() -> ServiceStack:
     clock = FakeClock()
     lists = MemoryHashListStore()
-    store = MemoryServiceStore()
+    store = MemoryServiceStore(list_revision=lists.current_revision)
     keeper = IndexKeeper(MatchService(lists, auto_refresh=False), lists, clock=clock)
     actions = ActionService(store, clock=clock)
     options = HashOptions(dihedral=True)

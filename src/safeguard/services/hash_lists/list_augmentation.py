@@ -8,9 +8,11 @@ holder of the list then finds cropped copies from the list alone, without the or
 
 Each original is tied to its entry by an exact digest (SHA-256, SHA-1 or MD5) of the
 file; an original that matches no entry of the list is skipped with a reason, never added
-on a guess (a PDQ hash is not an identity: near pictures share it). The extra entries are written through the list
-administration path, so they are audited and re-matched against past uploads like any
-other change (`safeguard.services.hash_lists.list_changes`). Repeating the run replaces the same ids.
+on a guess (a PDQ hash is not an identity: near pictures share it). The extra entries are
+written through the list administration path, so they are audited and re-matched against
+past uploads like any other change (`safeguard.services.hash_lists.list_changes`): each original's
+entries by a durable retroactive job, run here to its end or left to a worker, as the caller
+asks. Repeating the run replaces the same ids.
 """
 
 from __future__ import annotations
@@ -26,13 +28,16 @@ from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import InputError
 from safeguard.domain.hash_lists import HashEntry
 from safeguard.domain.media import MediaKind, sniff_media_type
+from safeguard.domain.retroactive_jobs import RetroactiveJob
 from safeguard.hashing.image_decoding import load_rgb, open_image
 from safeguard.services.examiner.robust_matching import AUGMENTATION_SEPARATOR, augmentation_entries
 from safeguard.services.hash_lists.list_changes import ListChange
 from safeguard.storage.hash_list_store import HashListStore
 
-EntryWriter = Callable[[str, list[HashEntry], str], ListChange]
-"""Writes entries to a list on behalf of an actor: ``(list name, entries, actor) -> change``."""
+EntryWriter = Callable[[str, list[HashEntry], str, int | None], ListChange]
+"""Writes entries to a list on behalf of an actor, then re-matches past uploads:
+``(list name, entries, actor, retroactive batches) -> change`` (`ListAdministration.
+add_entries`: batches None run the job to its end, 0 leave it all to a worker)."""
 
 _DIGESTS: tuple[tuple[HashAlgorithm, Callable[[bytes], str]], ...] = (
     (HashAlgorithm.SHA256, lambda data: hashlib.sha256(data).hexdigest()),
@@ -51,7 +56,10 @@ class AugmentationOutcome:
         originals_matched: pictures tied to an entry of the list.
         entries_written: augmentation entries written (added or replaced).
         skipped: (picture name, reason) for each picture not used.
-        retroactive_hits: past uploads that now match because of the new entries.
+        retroactive_hits: past uploads found to match the new entries, and acted on, before
+            the call returned (the jobs' later batches act on the rest).
+        retroactive_jobs: the retroactive job of each original's entries, as it stood when
+            the call returned.
     """
 
     list_name: str
@@ -60,6 +68,7 @@ class AugmentationOutcome:
     entries_written: int
     skipped: tuple[tuple[str, str], ...]
     retroactive_hits: int
+    retroactive_jobs: tuple[RetroactiveJob, ...] = ()
 
 
 class ListAugmentation:
@@ -73,7 +82,11 @@ class ListAugmentation:
         self._max_pixels = max_image_pixels
 
     def augment(
-        self, list_name: str, originals: Iterable[tuple[str, bytes]], actor: str
+        self,
+        list_name: str,
+        originals: Iterable[tuple[str, bytes]],
+        actor: str,
+        retroactive_batches: int | None = None,
     ) -> AugmentationOutcome:
         """Tie each original to its entry, derive its augmentation entries and store them.
 
@@ -81,6 +94,9 @@ class ListAugmentation:
             list_name: the list holding the originals' entries.
             originals: (name shown in messages, encoded picture) for each original.
             actor: who asked, for the audit log.
+            retroactive_batches: batches of past uploads each original's job re-matches
+                before the next original (None: until the job ends or is held; 0: none,
+                all left to a worker).
 
         Raises:
             NotFoundError: no list of that name.
@@ -88,6 +104,7 @@ class ListAugmentation:
         self._lists.get_list(list_name)
         read = matched = written = hits = 0
         skipped: list[tuple[str, str]] = []
+        jobs: list[RetroactiveJob] = []
         for name, data in originals:
             read += 1
             try:
@@ -104,11 +121,15 @@ class ListAugmentation:
             if not entries:
                 skipped.append((name, "every derived picture was too plain to hash"))
                 continue
-            change = self._write(list_name, entries, actor)
+            change = self._write(list_name, entries, actor, retroactive_batches)
             matched += 1
             written += change.written
             hits += len(change.retroactive)
-        return AugmentationOutcome(list_name, read, matched, written, tuple(skipped), hits)
+            if change.retroactive_job is not None:
+                jobs.append(change.retroactive_job)
+        return AugmentationOutcome(
+            list_name, read, matched, written, tuple(skipped), hits, tuple(jobs)
+        )
 
     def _original(
         self, list_name: str, data: bytes

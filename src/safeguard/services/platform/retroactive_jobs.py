@@ -18,10 +18,15 @@ the one hit claimed when it struck, as for a live match.
 A job that reaches its hit limit (`MAX_HITS_PER_CHANGE`) is ``held``: so many hits mean a
 mistaken entry or threshold, and a person resumes it (optionally with a new limit) or
 cancels it; both are audited.
+
+The worker also re-matches the seen uploads whose batched write marked them as owing a
+re-match (`safeguard.services.platform.seen_uploads`), before it looks for jobs: the process that
+wrote them may have died before it matched them again itself.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -33,22 +38,22 @@ from itertools import count
 from safeguard.domain.cases import AuditEvent
 from safeguard.domain.errors import StorageError
 from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
-from safeguard.domain.retroactive_jobs import RetroactiveJob, RetroactiveState
+from safeguard.domain.retroactive_jobs import (
+    BATCH_UPLOADS,
+    LEASE_SECONDS,
+    MAX_HITS_PER_CHANGE,
+    RetroactiveJob,
+    RetroactiveState,
+)
 from safeguard.services.background_loop import BackgroundLoop
 from safeguard.services.platform.actions import ActionService
 from safeguard.services.platform.retroactive import RetroactiveHit
-from safeguard.services.platform.retroactive_steps import BATCH_UPLOADS, JobSteps
+from safeguard.services.platform.retroactive_steps import JobSteps
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.retroactive_job_store import RetroactiveJobStore
 from safeguard.storage.service_store import ServiceStore
 
-MAX_HITS_PER_CHANGE = 1000
-"""Past uploads acted on (reports drafted, webhooks queued) for one list change before its
-job is held for a person to look at."""
-
-LEASE_SECONDS = 120.0
-"""How long a worker holds a job after each saved step; a dead worker's job is taken over
-after this. One step must take less."""
+logger = logging.getLogger(__name__)
 
 PREPARED_GRACE = timedelta(hours=1)
 """How long a ``prepared`` job waits for its list change before a worker runs it anyway:
@@ -72,10 +77,13 @@ class RetroactiveJobs:
         lists: the list store (the entries and settings a job matches with).
         actions: runs the lists' actions on hits.
         default_threshold: the PDQ threshold of lists without their own.
-        max_hits: hits after which a new job is held.
+        max_hits: hits after which a new job is held; None: never held.
         batch_size: past uploads per step.
         lease_seconds: see `LEASE_SECONDS`.
         poll_interval: seconds between the background worker's looks for jobs.
+        rematch_seen: re-matches the seen uploads marked as owing a re-match, until none
+            is left or its argument (a stop test) says so; returns how many. Run by
+            `run_pending` and by every pass of the background worker, before the jobs.
     """
 
     def __init__(
@@ -86,13 +94,15 @@ class RetroactiveJobs:
         actions: ActionService,
         default_threshold: int = DEFAULT_PDQ_THRESHOLD,
         *,
-        max_hits: int = MAX_HITS_PER_CHANGE,
+        max_hits: int | None = MAX_HITS_PER_CHANGE,
         batch_size: int = BATCH_UPLOADS,
         lease_seconds: float = LEASE_SECONDS,
         poll_interval: float = 2.0,
         clock: Callable[[], datetime] = _utcnow,
+        rematch_seen: Callable[[Callable[[], bool]], int] | None = None,
     ) -> None:
         self._jobs = jobs
+        self._rematch_seen = rematch_seen
         self._store = store
         self._max_hits = max_hits
         self._lease = timedelta(seconds=lease_seconds)
@@ -245,10 +255,18 @@ class RetroactiveJobs:
     # --- workers --------------------------------------------------------------------------
 
     def run_pending(self, max_jobs: int | None = None) -> list[RetroactiveJob]:
-        """Run jobs free to run, each until it ends, is held or is lost; returns them."""
+        """Run jobs free to run, each until it ends, is held or is lost; returns them.
+
+        Seen uploads marked as owing a re-match are re-matched first (see `rematch_seen`).
+        """
         return self._run_pending(max_jobs, _never)
 
     def _run_pending(self, max_jobs: int | None, stop: Callable[[], bool]) -> list[RetroactiveJob]:
+        if self._rematch_seen is not None:
+            try:
+                self._rematch_seen(stop)
+            except Exception:  # the marks stay: the next pass tries again; jobs run meanwhile
+                logger.exception("re-matching marked seen uploads failed")
         done: list[RetroactiveJob] = []
         while (max_jobs is None or len(done) < max_jobs) and not stop():
             job = self._claim()

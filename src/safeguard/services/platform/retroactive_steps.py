@@ -26,9 +26,6 @@ from safeguard.storage.service_store import ServiceStore
 
 logger = logging.getLogger(__name__)
 
-BATCH_UPLOADS = 10_000
-"""Past uploads compared per step; the job's progress is saved after each step."""
-
 RETRY_SECONDS = 60.0
 """Wait before a job whose step failed (e.g. the store was unreachable) is tried again."""
 

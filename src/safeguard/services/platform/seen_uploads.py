@@ -10,12 +10,16 @@ block): their hits are claimed when the row is written. Uploaded content, and ma
 whose actions draft a report, quarantine or a webhook, still write at once: hashing costs
 far more than the write, and those answers carry their records' ids.
 
-Nothing is silently missed by the delay: a list change committed while a row waited in the
-buffer was re-matched (by some process) against the rows stored *then*, which did not yet
-include it. So after each write the writer reads the store's revision, and rows matched at
-an older revision are matched again by this process once it has caught up; their hits are
-claimed and acted on exactly as retroactive matching does (a hit is claimed once, so it
-never acts twice). Until `start` is called (tests, tools) rows are written at once.
+Nothing is missed by the delay, even if the process dies: a list change committed while a
+row waited in the buffer was re-matched (by some process) against the rows stored *then*,
+which did not yet include it. So the write itself marks, in its transaction, the rows
+matched at an older list revision than the one committed at that moment
+(`ServiceStore.add_seen_many`); a change committed later sees the rows. A marked row is
+matched again, its hits claimed and acted on exactly as retroactive matching does, and its
+mark cleared: at once by the writing process (after it has caught up), and, should that
+process die first, by the retroactive-jobs worker of any process (`rematch_marked`). Both
+may meet the same row: a hit is claimed once, so it never acts twice. Until `start` is
+called (tests, tools) rows are written at once.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ FLUSH_SECONDS = 0.25
 
 MAX_BATCH = 1_000
 """Rows written at once at most; a full buffer is written without waiting."""
+
+REMATCH_BATCH = 500
+"""Marked rows `rematch_marked` reads and matches again at once."""
 
 
 class Rematcher(Protocol):
@@ -149,8 +156,30 @@ class SeenUploadWriter:
         self._writer.stop(timeout)
         self.flush()
 
+    def rematch_marked(self, stop: Callable[[], bool] = lambda: False) -> int:
+        """Match the rows marked as owing a re-match again, by whichever process wrote them.
+
+        Their hits are claimed and acted on (as retroactive), then their marks cleared;
+        until `stop()` or none is left. For the retroactive-jobs worker. Returns how many.
+        """
+        done = 0
+        while not stop():
+            marked = self._store.seen_to_rematch(REMATCH_BATCH)
+            if not marked:
+                break
+            # Caught up after the rows were read: their marks were set against a revision
+            # committed before them, so the one served now is at least as new.
+            self._keeper.ensure_fresh()
+            self._rematch([(row, _hashes_of(row)) for row in marked])
+            done += len(marked)
+            if len(marked) < REMATCH_BATCH:
+                break
+        return done
+
     def _write(self, batch: Sequence[_Waiting]) -> None:
-        ids = self._store.add_seen_many([item.upload for item in batch])
+        ids = self._store.add_seen_many(
+            [item.upload for item in batch], [item.revision for item in batch]
+        )
         matched = [
             (item, upload_id) for item, upload_id in zip(batch, ids, strict=True) if item.matches
         ]
@@ -177,7 +206,11 @@ class SeenUploadWriter:
                 self._actions.act(stored, fresh, lists)
 
     def _rematch(self, stale: Sequence[tuple[SeenUpload, FileHashes]]) -> None:
-        """Match rows again that a list change may have passed by while they waited."""
+        """Match rows again that a list change may have passed by while they waited.
+
+        Safe to repeat (a hit is claimed once): the worker of another process may meet the
+        same marked rows. Their marks are cleared only once all were acted on.
+        """
         self._keeper.ensure_fresh()
         lists: Mapping[str, HashList] = self._keeper.lists()
         for stored, hashes in stale:
@@ -189,3 +222,16 @@ class SeenUploadWriter:
             ]
             if fresh:
                 self._actions.act(stored, fresh, lists, retroactive=True)
+        self._store.mark_rematched([stored.upload_id for stored, _ in stale])
+
+
+def _hashes_of(upload: SeenUpload) -> FileHashes:
+    """A stored row's hashes as the matcher takes them (what the row keeps: no PhotoDNA)."""
+    return FileHashes(
+        path="seen upload",
+        size=upload.size,
+        digests=dict(upload.digests),
+        pdq=upload.pdq,
+        pdq_quality=upload.pdq_quality,
+        media_type=upload.media_type,
+    )

@@ -23,6 +23,7 @@ from safeguard.domain.service import (
     WebhookTarget,
 )
 from safeguard.storage.service_store import SeenHashes
+from safeguard.storage.sql import seen_rematch
 from safeguard.storage.sql.service_rows import (
     DIGEST_COLUMNS,
     delivery_from_row,
@@ -104,8 +105,13 @@ class SqlServiceStore:
             result = conn.execute(insert(service_seen_uploads).values(**seen_values(upload)))
             return new_id(result.inserted_primary_key)
 
-    def add_seen_many(self, uploads: Sequence[SeenUpload]) -> list[int]:
-        """Record many seen uploads in one transaction (one multi-row insert)."""
+    def add_seen_many(
+        self, uploads: Sequence[SeenUpload], revisions: Sequence[int] | None = None
+    ) -> list[int]:
+        """Record many seen uploads in one transaction (one multi-row insert).
+
+        With `revisions`, those owing a re-match are marked in it (`seen_rematch`).
+        """
         if not uploads:
             return []
         statement = insert(service_seen_uploads).returning(
@@ -113,7 +119,18 @@ class SqlServiceStore:
         )
         with self._engine.begin() as conn:
             rows = conn.execute(statement, [seen_values(u) for u in uploads])
-            return [int(row[0]) for row in rows]
+            ids = [int(row[0]) for row in rows]
+            if revisions is not None:
+                seen_rematch.mark_stale(conn, ids, revisions)
+            return ids
+
+    def seen_to_rematch(self, limit: int) -> list[SeenUpload]:
+        """Seen uploads marked as owing a re-match, by id."""
+        return seen_rematch.marked(self._engine, limit)
+
+    def mark_rematched(self, upload_ids: Sequence[int]) -> None:
+        """Clear the re-match marks of these uploads."""
+        seen_rematch.clear(self._engine, upload_ids)
 
     def get_seen(self, upload_id: int) -> SeenUpload:
         """One seen upload."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Index,
@@ -11,6 +12,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from safeguard.storage.sql.schema import BigId, UtcDateTime, metadata
@@ -45,6 +47,14 @@ service_seen_uploads = Table(
     Column("ip_address", String(64), nullable=True),
     Column("uploaded_at", UtcDateTime, nullable=True),
     Column("file_name", String(500), nullable=True),
+    # The list revision the row was matched at, while it owes a re-match (service_0005).
+    Column("rematch_revision", BigInteger, nullable=True),
+    Index(
+        "ix_service_seen_uploads_rematch",
+        "upload_id",
+        postgresql_where=text("rematch_revision IS NOT NULL"),
+        sqlite_where=text("rematch_revision IS NOT NULL"),
+    ),
 )
 
 service_hits = Table(

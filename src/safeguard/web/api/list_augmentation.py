@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from safeguard.domain.service import ApiKey, Scope
 from safeguard.services.hash_lists.list_augmentation import AugmentationOutcome
 from safeguard.web.auth import actor_of, require
+from safeguard.web.list_schemas import RetroactiveJobOut
 from safeguard.web.state import AppState, app_state
 
 router = APIRouter(prefix="/v1/lists", tags=["lists"])
@@ -34,14 +35,18 @@ class SkippedOriginal(BaseModel):
 
 
 class AugmentationOut(BaseModel):
-    """What an augmentation request did."""
+    """What an augmentation request did, and the jobs re-matching past uploads.
+
+    The jobs are ``pending``: the server's background worker runs them. Follow one under
+    ``GET /v1/lists/{name}/retroactive/{job_id}``.
+    """
 
     list_name: str
     originals_read: int
     originals_matched: int
     entries_written: int
     skipped: list[SkippedOriginal]
-    retroactive_hits: int
+    retroactive_jobs: list[RetroactiveJobOut]
 
     @classmethod
     def of(cls, outcome: AugmentationOutcome) -> AugmentationOut:
@@ -52,7 +57,7 @@ class AugmentationOut(BaseModel):
             originals_matched=outcome.originals_matched,
             entries_written=outcome.entries_written,
             skipped=[SkippedOriginal(name=n, reason=r) for n, r in outcome.skipped],
-            retroactive_hits=outcome.retroactive_hits,
+            retroactive_jobs=[RetroactiveJobOut.of(job) for job in outcome.retroactive_jobs],
         )
 
 
@@ -66,14 +71,18 @@ async def augment_list(name: str, request: Request, key: Writer, state: State) -
     """Store the PDQ hashes of the original's likely crops and small rotations in the list.
 
     The body is the original picture; it must match an entry of the list by SHA-256, SHA-1
-    or MD5, else it is reported under ``skipped`` and nothing is
-    written. The new entries are named ``<entry id>#<label>``, carry the entry's category and
-    provenance, are audited and re-matched against past uploads. The picture is not kept.
+    or MD5, else it is reported under ``skipped`` and nothing is written. The new entries
+    are named ``<entry id>#<label>``, carry the entry's category and provenance, and are
+    audited. The answer comes once they are stored: re-matching them against past uploads
+    is a durable retroactive job (``retroactive_jobs``, ``pending``) that the server's
+    background worker runs. The picture is not kept.
     """
     data = await request.body()
     augmentation = state.services.list_augmentation
 
     def run() -> AugmentationOutcome:
-        return augmentation.augment(name, [("body", data)], actor_of(key))
+        # 0 batches: the job is recorded and left to the worker; the answer never waits
+        # for a scan of the past uploads.
+        return augmentation.augment(name, [("body", data)], actor_of(key), 0)
 
     return AugmentationOut.of(await run_in_threadpool(run))

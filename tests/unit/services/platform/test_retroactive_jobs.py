@@ -362,3 +362,22 @@ def test_a_job_with_no_past_uploads_ends_without_reading_the_entries(
     done = stack.jobs.get_job(job.job_id)
     assert done.state is RetroactiveState.DONE
     assert (done.uploads_checked, done.hits) == (0, 0)
+
+
+def test_a_failing_seen_upload_rematch_is_logged_and_the_jobs_still_run(
+    stack: ServiceStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = past_uploads(stack, 3)
+    calls: list[bool] = []
+
+    def rematch_seen(stop: Callable[[], bool]) -> int:
+        calls.append(stop())
+        raise RuntimeError("store unreachable")
+
+    jobs = runner(stack, rematch_seen=rematch_seen)
+    stack.admin.add_entries("bad", [entry("e1", pdq=PDQ)], "t", retroactive_batches=0)
+    [done] = jobs.run_pending()
+    assert done.state is RetroactiveState.DONE
+    assert calls == [False]
+    assert "re-matching marked seen uploads failed" in caplog.text
+    assert reported_uploads(stack) == Counter(ids)

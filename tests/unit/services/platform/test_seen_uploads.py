@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.service import ReportStatus
+from safeguard.services.matching import MatchService
+from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
 from safeguard.services.platform.seen_uploads import SeenUploadWriter
-from safeguard.services.platform.upload_matching import UploadMatchingService
+from safeguard.services.platform.upload_matching import IndexKeeper, UploadMatchingService
 from tests.unit.services.service_stack import ServiceStack, bad_list, build_stack, entry
 
 PDQ = "f" * 16 + "0" * 48
@@ -88,9 +92,87 @@ def test_a_list_change_while_a_row_waits_is_matched_when_it_is_written() -> None
     [report] = stack.store.list_reports(ReportStatus.PENDING)
     assert report.retroactive
     assert len(stack.store.list_quarantine()) == 1
+    assert stack.store.seen_to_rematch(10) == []  # marked when written, cleared once matched
     # Stopping again changes nothing: the hit was claimed once.
     writer.flush()
     assert len(stack.store.list_reports(ReportStatus.PENDING)) == 1
+
+
+def test_rows_matched_at_the_current_revision_are_not_marked() -> None:
+    stack = build_stack()
+    stack.admin.create_list(bad_list(), actor="t")
+    service, writer = _with_writer(stack)
+    writer.start()
+    try:
+        assert service.match_hashes_at_once({"pdq": PDQ}, 90) is not None
+    finally:
+        writer.stop()
+    assert stack.store.count_seen() == 1
+    assert stack.store.seen_to_rematch(10) == []
+
+
+class Killed(BaseException):
+    """The process died: nothing after this runs."""
+
+
+def test_the_retroactive_worker_of_a_new_process_rematches_rows_a_dead_one_wrote() -> None:
+    stack = build_stack()
+    stack.admin.create_list(bad_list(), actor="t")
+    stack.keeper.ensure_fresh()
+
+    def dies() -> int:
+        raise Killed
+
+    writer = SeenUploadWriter(stack.store, dies, stack.keeper, lambda h: [], stack.actions)
+    service = UploadMatchingService(
+        lambda data, name: None,  # type: ignore[arg-type,return-value]
+        stack.keeper,
+        stack.actions,
+        stack.store,
+        clock=stack.clock,
+        seen_writer=writer,
+    )
+    writer.start()
+    try:
+        assert service.match_hashes_at_once({"pdq": PDQ}, 90) is not None
+        stack.admin.add_entries("bad", [entry("late", pdq=PDQ)], actor="t")
+        with pytest.raises(Killed):
+            writer.flush()  # written and marked; the re-match never ran
+    finally:
+        writer.stop()
+    assert len(stack.store.seen_to_rematch(10)) == 1
+    assert stack.store.list_reports() == []
+
+    # A new process: its own index keeper, writer and retroactive jobs over the same stores.
+    keeper = IndexKeeper(MatchService(stack.lists, auto_refresh=False), stack.lists)
+
+    def match(hashes):  # type: ignore[no-untyped-def]
+        with keeper.reading() as matcher:
+            return matcher.match_file_hashes(hashes)
+
+    rematcher = SeenUploadWriter(
+        stack.store, stack.lists.current_revision, keeper, match, stack.actions
+    )
+    jobs = RetroactiveJobs(
+        stack.jobs,
+        stack.store,
+        stack.lists,
+        stack.actions,
+        poll_interval=0.01,
+        rematch_seen=rematcher.rematch_marked,
+    )
+    jobs.start_worker()
+    try:
+        deadline = time.monotonic() + 10
+        while stack.store.seen_to_rematch(10) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        jobs.stop_worker()
+    assert stack.store.seen_to_rematch(10) == []
+    [report] = stack.store.list_reports(ReportStatus.PENDING)
+    assert report.retroactive
+    assert rematcher.rematch_marked() == 0
+    assert len(stack.store.list_reports()) == 1
 
 
 def test_a_block_only_match_is_answered_at_once_and_its_hit_claimed_when_written() -> None:
