@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from safeguard.web.client_limits import acquire_token
 
@@ -28,7 +29,10 @@ def _acquire(limiter: Recording) -> tuple[float, int]:
     async def run() -> tuple[float, int]:
         return await acquire_token(limiter, "k", 60), threading.get_ident()
 
-    return asyncio.run(run())
+    # A loop of its own in a thread of its own: this thread may already run one (the
+    # browser tests' Playwright), where asyncio.run would refuse and leave `run` unawaited.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def test_a_local_answer_takes_no_thread_hop() -> None:
