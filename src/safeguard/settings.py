@@ -12,8 +12,9 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from safeguard.domain.errors import ConfigurationError
-from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD, check_pdq_threshold
+from safeguard.domain.matches import DEFAULT_PDQ_THRESHOLD
 from safeguard.domain.retroactive_jobs import BATCH_UPLOADS, LEASE_SECONDS, MAX_HITS_PER_CHANGE
+from safeguard.settings_ranges import SETTING_RANGES, check_deadline_hours, check_ranges
 
 ENV_PREFIX = "SAFEGUARD_"
 
@@ -41,6 +42,9 @@ def default_data_dir() -> Path:
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, with defaults that work on a fresh machine.
+
+    Every integer setting must lie in its range (`safeguard.settings_ranges.SETTING_RANGES`,
+    listed in docs/settings.md); making a `Settings` outside one raises `ConfigurationError`.
 
     Attributes:
         data_dir: where the default database and index files live.
@@ -162,7 +166,6 @@ class Settings:
             raise ConfigurationError(
                 f"pdq_mode must be 'fast' or 'reference', not {self.pdq_mode!r}"
             )
-        check_pdq_threshold(self.pdq_threshold)
         if self.cookie_secure not in ("auto", "always", "never"):
             raise ConfigurationError(
                 f"cookie_secure must be 'auto', 'always' or 'never', not {self.cookie_secure!r}"
@@ -175,9 +178,8 @@ class Settings:
             raise ConfigurationError(
                 f"batch_backend must be 'local' or 'ray', not {self.batch_backend!r}"
             )
-        _check_range("retroactive_batch_uploads", self.retroactive_batch_uploads, 1, 1_000_000)
-        _check_range("retroactive_hit_limit", self.retroactive_hit_limit, 0, None)
-        _check_range("retroactive_lease_seconds", self.retroactive_lease_seconds, 10, 86_400)
+        check_ranges(self, ENV_PREFIX)
+        check_deadline_hours(self.package_deadline_hours, ENV_PREFIX)
 
     @property
     def resolved_database_url(self) -> str:
@@ -200,19 +202,11 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
 
 
-def _check_range(name: str, value: int, low: int, high: int | None) -> None:
-    if value < low or (high is not None and value > high):
-        bounds = f"at least {low:,}" if high is None else f"from {low:,} to {high:,}"
-        raise ConfigurationError(
-            f"{name} ({ENV_PREFIX}{name.upper()}) must be {bounds}, not {value:,}"
-        )
-
-
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read ``SAFEGUARD_*`` variables over the defaults.
 
     Raises:
-        ConfigurationError: a variable cannot be parsed.
+        ConfigurationError: a variable cannot be parsed, or is outside its range.
     """
     env = os.environ if environ is None else environ
     values: dict[str, object] = {}
@@ -228,7 +222,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             else:
                 values[name] = raw
         except ValueError as exc:
-            raise ConfigurationError(f"{ENV_PREFIX}{name.upper()}={raw!r}: {exc}") from exc
+            allowed = SETTING_RANGES.get(name)
+            wanted = f"a whole number {allowed.describe()}" if allowed else "a whole number"
+            raise ConfigurationError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not {wanted}") from exc
     # SAFEGUARD_DB is the short form documented in the README; both take a path or a URL.
     if "SAFEGUARD_DB" in env and "database_url" not in values:
         values["database_url"] = env["SAFEGUARD_DB"]
