@@ -88,9 +88,17 @@ def cli_command() -> Any:
 def main() -> None:
     """Console-script entry point."""
     from safeguard.cli.output import OutputClosedError
+    from safeguard.domain.errors import ConfigurationError
 
     try:
         cli_command().main(prog_name="safeguard")
     except OutputClosedError:
         # The reader of our output went away (`| head`): that is not an error.
         sys.exit(0)
+    except ConfigurationError as exc:
+        # A SAFEGUARD_* setting out of range, met by a command that builds its services
+        # outside `errors_to_exit`: the same one line and status, never a traceback.
+        from safeguard.cli.context import print_error
+
+        print_error(exc)
+        sys.exit(2)

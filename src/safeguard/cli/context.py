@@ -68,10 +68,13 @@ def errors_to_exit(code: int = 2) -> Iterator[None]:
         yield
     except SafeguardError as exc:
         # Expected outcomes for a person at a terminal: a message, not a traceback.
-        stderr_console.print(
-            f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True
-        )
+        print_error(exc)
         raise typer.Exit(code) from exc
+
+
+def print_error(exc: Exception) -> None:
+    """Print `exc` as one ``error:`` line on stderr (what `errors_to_exit` shows)."""
+    stderr_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
 
 
 def cli_actor() -> str:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from safeguard.cli.app import app
+from safeguard.cli.context import errors_to_exit
 from safeguard.cli.output import emit_json, progress_bar
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.errors import ConfigurationError
@@ -88,8 +89,9 @@ def hash_command(
     from safeguard.bootstrap import build_services
     from safeguard.services.hashing import hash_each, iter_media_paths
 
-    try:
+    with errors_to_exit():  # a SAFEGUARD_* setting out of range is not a bad option
         services = build_services(load_settings())
+    try:
         chosen = parse_algorithms(algorithms)
         base = services.hash_options
         options = replace(
