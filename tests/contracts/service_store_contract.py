@@ -78,8 +78,8 @@ class ServiceStoreContract:
             store.revoke_key("nope", T0)
 
     def test_seen_uploads_by_digest_and_pdq(self, store: ServiceStore) -> None:
-        first = store.add_seen(a_seen())
-        second = store.add_seen(a_seen(digests={HashAlgorithm.SHA1: "1" * 40}, pdq=None))
+        first = store.add_seen(a_seen(), None)
+        second = store.add_seen(a_seen(digests={HashAlgorithm.SHA1: "1" * 40}, pdq=None), None)
         assert store.count_seen() == 2
         got = store.get_seen(first)
         assert got.upload_id == first
@@ -95,7 +95,7 @@ class ServiceStoreContract:
             store.get_seen(999)
 
     def test_seen_uploads_in_pages_after_a_cursor(self, store: ServiceStore) -> None:
-        ids = store.add_seen_many([a_seen() for _ in range(5)])
+        ids = store.add_seen_many([a_seen() for _ in range(5)], None)
         assert [u.upload_id for u in store.seen_hashes_after(0, 2)] == ids[:2]
         assert [u.upload_id for u in store.seen_hashes_after(ids[1], 10)] == ids[2:]
         assert store.seen_hashes_after(ids[-1], 10) == []
@@ -109,12 +109,24 @@ class ServiceStoreContract:
         assert [u.upload_id for u in store.seen_to_rematch(10)] == [ids[0], ids[2]]
         assert [u.upload_id for u in store.seen_to_rematch(1)] == [ids[0]]
         assert store.seen_to_rematch(10)[0].context.ip_address == "192.0.2.1"
-        assert store.add_seen_many([a_seen()]) != []  # no revisions: never marked
+        assert store.add_seen_many([a_seen()], None) != []  # no revisions: never marked
         store.mark_rematched([ids[0], ids[1]])  # ids[1] had no mark: nothing happens
         assert [u.upload_id for u in store.seen_to_rematch(10)] == [ids[2]]
         store.mark_rematched([ids[2], ids[2]])
         assert store.seen_to_rematch(10) == []
         assert store.count_seen() == 4
+
+    def test_a_row_written_alone_owes_a_rematch_as_in_a_batch(self, store: ServiceStore) -> None:
+        # The store's list revision is 0 here (no list change yet): -1 is older.
+        older = store.add_seen(a_seen(), -1)
+        store.add_seen(a_seen(), 0)
+        store.add_seen(a_seen(), None)  # not matched: never marked
+        [marked] = store.seen_to_rematch(10)
+        assert marked.upload_id == older
+        assert marked.context.ip_address == "192.0.2.1"
+        store.mark_rematched([older])
+        assert store.seen_to_rematch(10) == []
+        assert store.count_seen() == 3
 
     def test_hits_are_claimed_once(self, store: ServiceStore) -> None:
         assert store.claim_hit(1, "bad", "e1") is True

@@ -58,7 +58,9 @@ def test_rows_matched_before_the_committed_list_revision_are_marked(any_engine: 
     assert marked_ids(store) == [ids[0]]
     lists.add_entries("bad", [HashEntry("e1", {HashAlgorithm.PDQ: PDQ})])
     later = store.add_seen_many([seen()], revisions=[now])
-    assert marked_ids(store) == [ids[0], *later]
+    alone = store.add_seen(seen(), now)
+    assert store.add_seen(seen(), now + 1) not in marked_ids(store)
+    assert marked_ids(store) == [ids[0], *later, alone]
 
 
 def test_the_schema_matches_the_table_definition(any_engine: Engine) -> None:
@@ -75,7 +77,7 @@ def test_the_schema_matches_the_table_definition(any_engine: Engine) -> None:
 
 
 @pytest.mark.postgres
-def test_a_list_change_being_made_marks_the_whole_batch_without_waiting(
+def test_a_list_change_being_made_marks_every_write_without_waiting(
     postgres_engine: Engine,
 ) -> None:
     store = SqlServiceStore(postgres_engine)
@@ -84,6 +86,7 @@ def test_a_list_change_being_made_marks_the_whole_batch_without_waiting(
         # the rows do, and its retroactive job not see them.
         change.execute(text("UPDATE hash_list_state SET revision = revision + 1 WHERE id = 1"))
         ids = store.add_seen_many([seen(), seen()], revisions=[0, 0])
+        ids.append(store.add_seen(seen(), 0))
         change.rollback()
     assert marked_ids(store) == ids
 
@@ -236,3 +239,85 @@ def test_a_new_process_rematches_what_a_dead_one_wrote_and_acts_once(
     again = process()
     again.retroactive_jobs.run_pending()
     assert len(again.service_store.list_reports(ReportStatus.PENDING)) == 1
+
+
+# --- a list change between a one-at-a-time match and its write -----------------------------
+
+SHA256 = "5e" * 32
+
+
+class ChangeBeforeWrite(SqlServiceStore):
+    """Commits a list change once, after an upload was matched and before its row is written."""
+
+    def __init__(self, engine: Engine, change: Callable[[], None]) -> None:
+        super().__init__(engine)
+        self._change: Callable[[], None] | None = change
+
+    def _first(self) -> None:
+        change, self._change = self._change, None
+        if change is not None:
+            change()
+
+    def add_seen(self, upload: SeenUpload, revision: int | None) -> int:
+        self._first()
+        return super().add_seen(upload, revision)
+
+    def add_seen_many(
+        self, uploads: Sequence[SeenUpload], revisions: Sequence[int] | None
+    ) -> list[int]:
+        self._first()
+        return super().add_seen_many(uploads, revisions)
+
+
+@pytest.mark.parametrize("path", ["upload", "hashes", "batch"])
+def test_a_list_change_between_a_match_and_its_write_is_acted_on_once(
+    process: Callable[[], Services], path: str
+) -> None:
+    services = process()
+    admin = services.list_administration
+    for name in ("bad", "later"):
+        admin.create_list(HashList(name=name, kind=ListKind.KNOWN_BAD, action="report"), "t")
+    admin.add_entries("bad", [HashEntry("known", {HashAlgorithm.SHA256: SHA256})], "t")
+    keeper = services.index_keeper
+    matched_at = keeper.ensure_fresh()
+
+    def change() -> None:
+        # Revision R+1 makes the upload's PDQ hash known; its job runs before the row exists.
+        added = admin.add_entries("later", [HashEntry("late", {HashAlgorithm.PDQ: PDQ})], "t")
+        assert added.retroactive == ()
+        assert services.hash_list_store.current_revision() > matched_at
+
+    def hasher(data: bytes, name: str) -> FileHashes:
+        return FileHashes(name, len(data), {HashAlgorithm.SHA256: SHA256}, PDQ, 90)
+
+    matching = UploadMatchingService(
+        hasher,
+        keeper,
+        services.service_actions,
+        ChangeBeforeWrite(services.engine, change),
+        clock=lambda: T0,
+    )
+    hashes = {"sha256": SHA256, "pdq": PDQ}
+    if path == "upload":
+        answer = matching.match_upload(b"benign test picture")
+    elif path == "hashes":
+        answer = matching.match_hashes(hashes, 90)
+    else:
+        [item] = matching.match_hashes_many([(hashes, 90, None)])
+        assert not isinstance(item, Exception)
+        answer = item
+    # Answered from revision R: the known entry only, acted on (its hit claimed) when written.
+    assert [m.entry_id for m in answer.matches] == ["known"]
+    assert answer.outcome.report_id is not None
+    assert [u.upload_id for u in services.service_store.seen_to_rematch(10)] == [answer.upload_id]
+
+    services.retroactive_jobs.run_pending()  # as the server's worker does on each pass
+    reports = services.service_store.list_reports(ReportStatus.PENDING)
+    assert [(r.upload_id, r.retroactive, [m.entry_id for m in r.matches]) for r in reports] == [
+        (answer.upload_id, False, ["known"]),
+        (answer.upload_id, True, ["late"]),  # one hit, acted on once; "known" not again
+    ]
+    assert reports[0].report_id == answer.outcome.report_id
+    assert services.service_store.seen_to_rematch(10) == []
+    services.retroactive_jobs.run_pending()
+    assert len(services.service_store.list_reports(ReportStatus.PENDING)) == 2

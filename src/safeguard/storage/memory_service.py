@@ -27,8 +27,9 @@ class MemoryServiceStore:
     """A thread-safe, process-local `ServiceStore`.
 
     Args:
-        list_revision: reads the list store's committed revision, for `add_seen_many`'s
-            marks; without it every item given a revision is marked (never too few).
+        list_revision: reads the list store's committed revision, for the marks of
+            `add_seen` and `add_seen_many`; without it every item given a revision is
+            marked (never too few).
     """
 
     def __init__(self, list_revision: Callable[[], int] | None = None) -> None:
@@ -74,15 +75,12 @@ class MemoryServiceStore:
             self._keys[key_id] = revoked
             return revoked
 
-    def add_seen(self, upload: SeenUpload) -> int:
-        """Record a seen upload."""
-        with self._lock:
-            upload_id = self._new_id()
-            self._seen[upload_id] = replace(upload, upload_id=upload_id)
-            return upload_id
+    def add_seen(self, upload: SeenUpload, revision: int | None) -> int:
+        """Record a seen upload, marked if matched before the list revision."""
+        return self.add_seen_many([upload], None if revision is None else [revision])[0]
 
     def add_seen_many(
-        self, uploads: Sequence[SeenUpload], revisions: Sequence[int] | None = None
+        self, uploads: Sequence[SeenUpload], revisions: Sequence[int] | None
     ) -> list[int]:
         """Record many seen uploads, marking those matched before the list revision."""
         with self._lock:

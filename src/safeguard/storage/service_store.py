@@ -51,25 +51,33 @@ class ServiceStore(Protocol):
         """Mark a key revoked and return it."""
 
     # --- seen uploads (hashes only) -------------------------------------------------
-    def add_seen(self, upload: SeenUpload) -> int:
-        """Record the hashes of an item the service has seen; returns its id."""
+    def add_seen(self, upload: SeenUpload, revision: int | None) -> int:
+        """Record the hashes of an item the service has seen; returns its id.
+
+        Args:
+            upload: the item.
+            revision: the list revision the item was matched at (None: it was not
+                matched, and is never marked). Marked as for `add_seen_many`.
+        """
 
     def add_seen_many(
-        self, uploads: Sequence[SeenUpload], revisions: Sequence[int] | None = None
+        self, uploads: Sequence[SeenUpload], revisions: Sequence[int] | None
     ) -> list[int]:
         """Record many seen items in one transaction; returns their ids in order.
 
         Args:
             uploads: the items.
-            revisions: the list revision each item was matched at, when the items waited
-                to be written. Those matched at an older revision than the list store's
-                committed one at the time of the write are then marked, in the same
-                transaction, as owing a re-match (`seen_to_rematch`): a list change
-                committed while they waited re-matched the uploads stored then, which did
-                not include them. The store decides that revision itself, so that no list
-                change can commit unseen between its reading and the write's commit (a
-                change being made meanwhile marks every item). A change committed after
-                the write re-matches the items itself.
+            revisions: the list revision each item was matched at (None: they were not
+                matched, and are never marked). Those matched at an older revision than
+                the list store's committed one at the time of the write are marked, in
+                the same transaction, as owing a re-match (`seen_to_rematch`): a list
+                change committed between their matching and their write re-matched the
+                uploads stored then, which did not include them. The store decides that
+                revision itself, so that no list change can commit unseen between its
+                reading and the write's commit (a change being made meanwhile marks
+                every item). A change committed after the write re-matches the items
+                itself. Costs one small read in the write's transaction, and an update
+                only for marked items.
         """
 
     def get_seen(self, upload_id: int) -> SeenUpload:

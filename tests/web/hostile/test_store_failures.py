@@ -58,7 +58,7 @@ def test_a_failing_store_still_answers_from_the_index_and_logs_nothing_personal(
             context=UploadContext(**PERSONAL),
         )
         with pytest.raises(SQLAlchemyError) as failure:
-            api.services.service_store.add_seen(upload)
+            api.services.service_store.add_seen(upload, None)
         logging.getLogger("test").error("store failed: %s", failure.value)
     finally:
         _mend_seen_uploads(api)

@@ -19,9 +19,29 @@ A job that reaches its hit limit (`MAX_HITS_PER_CHANGE`) is ``held``: so many hi
 mistaken entry or threshold, and a person resumes it (optionally with a new limit) or
 cancels it; both are audited.
 
-The worker also re-matches the seen uploads whose batched write marked them as owing a
-re-match (`safeguard.services.platform.seen_uploads`), before it looks for jobs: the process that
-wrote them may have died before it matched them again itself.
+The worker also re-matches the seen uploads whose write marked them as owing a re-match
+(`safeguard.services.platform.seen_uploads`), before it looks for jobs: the process that
+wrote them may not match them again itself, or may have died before it did.
+
+A job's cursor is an upload id, and it only moves forward. On PostgreSQL ids are drawn from
+a sequence before their rows commit, so a row may commit after a job's cursor has passed
+its id (on SQLite writes are serialised, and ids commit in order). No hit is lost by that,
+because every write of a matched upload gives the list revision it was matched at, and its
+transaction reads the committed revision after the insert under a share lock on the
+revision's row, marking the row if it was matched at an older one
+(`safeguard.storage.sql.seen_rematch`). Take a change C (its job starts once C committed)
+and a row that job misses, which therefore committed after C did:
+
+* matched at C's revision or a later one: its own match had C's entries, and its hits were
+  claimed and acted on when it was written;
+* matched earlier, and its transaction read the revision after C committed: it was marked,
+  and the worker re-matches it against the whole index, C's entries included;
+* matched earlier, and it read the revision before C bumped it: C's bump waited for its
+  share lock, so C committed after the row, and the job, started after C, sees the row;
+* read while C held the revision's row (C being made): it was marked all the same.
+
+Rows written with no revision (`ServiceStore.add_seen(upload, None)`; the service writes
+none) have no such cover.
 """
 
 from __future__ import annotations

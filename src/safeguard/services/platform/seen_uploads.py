@@ -20,6 +20,15 @@ mark cleared: at once by the writing process (after it has caught up), and, shou
 process die first, by the retroactive-jobs worker of any process (`rematch_marked`). Both
 may meet the same row: a hit is claimed once, so it never acts twice. Until `start` is
 called (tests, tools) rows are written at once.
+
+The writes that do not wait (`UploadMatchingService`'s uploads, matches whose actions store
+something, and the batch endpoint's `add_seen_many`) mark their rows the same way, with the
+revision each was matched at: a list change can commit between a match and its write there
+too. Their process does not re-match them itself (that would cost a read of the revision
+per request); the retroactive-jobs worker does, within its poll interval. The hits their
+answer reported are claimed right after the insert, so the re-match acts only on the
+others; should it come in between and claim one first, that hit is acted on once all the
+same (as retroactive), and the answer still says block.
 """
 
 from __future__ import annotations

@@ -155,7 +155,13 @@ class IndexKeeper:
 
     @contextmanager
     def reading(self) -> Iterator[Matcher]:
-        """The matcher, held so that no refresh runs while it is used."""
+        """The matcher, held so that no refresh runs while it is used.
+
+        Loaded first if it never was (it would load itself at its first query), so that
+        `revision` is then the one it serves: writes of seen uploads are marked by it.
+        """
+        if not self.loaded:
+            self.ensure_fresh()
         with self._lock:
             yield self._matcher
 
@@ -208,6 +214,16 @@ class ItemResult:
     upload_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Matched:
+    """An upload as matched: what recording it (now, or later if the store fails) needs."""
+
+    upload: SeenUpload
+    matches: tuple[Match, ...]
+    lists: dict[str, HashList]
+    revision: int
+
+
 class UploadMatchingService:
     """Hash an upload or take a platform's hashes, match them, record them, act on matches."""
 
@@ -227,7 +243,7 @@ class UploadMatchingService:
         self._store = store
         self._keep_seen = keep_seen
         self._clock = clock
-        self._deferred: deque[tuple[SeenUpload, tuple[Match, ...], dict[str, HashList]]] = deque()
+        self._deferred: deque[_Matched] = deque()
         self._deferred_lock = threading.Lock()
         self._dropped = 0
         self._recorder: BackgroundLoop | None = None
@@ -386,10 +402,13 @@ class UploadMatchingService:
                 results[position] = exc
         with self._keeper.reading() as matcher:
             found = matcher.match_many([hashes for _, hashes, _ in prepared])
+            revision = self._keeper.revision
         lists = self._keeper.lists()
         uploads = [self._seen(hashes, context) for _, hashes, context in prepared]
         ids: Sequence[int | None] = (
-            self._store.add_seen_many(uploads) if self._keep_seen else [None] * len(uploads)
+            self._store.add_seen_many(uploads, [revision] * len(uploads))
+            if self._keep_seen
+            else [None] * len(uploads)
         )
         for (position, hashes, _), matched, upload, upload_id in zip(
             prepared, found, uploads, ids, strict=True
@@ -398,11 +417,7 @@ class UploadMatchingService:
             if upload_id is None:
                 outcome = self._actions.act(upload, matches, lists)
             else:
-                upload = replace(upload, upload_id=upload_id)
-                fresh = [
-                    m for m in matches if self._store.claim_hit(upload_id, m.list_name, m.entry_id)
-                ]
-                outcome = self._actions.act(upload, fresh, lists)
+                outcome = self._act_on_claimed(upload, upload_id, matches, lists)
             results[position] = ItemResult(hashes, matches, verdict_of(matches), outcome, upload_id)
         return [result for result in results if result is not None]
 
@@ -439,6 +454,7 @@ class UploadMatchingService:
     def _match(self, hashes: FileHashes, context: UploadContext) -> ItemResult:
         with self._keeper.reading() as matcher:
             matches = tuple(matcher.match_file_hashes(hashes))
+            revision = self._keeper.revision
         lists = self._keeper.lists()
         verdict = verdict_of(matches)
         upload = self._seen(hashes, context)
@@ -446,35 +462,49 @@ class UploadMatchingService:
             outcome = self._actions.act(upload, matches, lists)
             return ItemResult(hashes, matches, verdict, outcome, None)
         try:
-            upload_id, outcome = self._record(upload, matches, lists)
+            upload_id, outcome = self._record(_Matched(upload, matches, lists, revision))
         except Exception as exc:  # the store failed: answer from the index, record later
             logger.warning(
                 "recording an upload failed (%s); answered from the index, will record later",
                 type(exc).__name__,
             )
-            self._defer(upload, matches, lists)
+            self._defer(_Matched(upload, matches, lists, revision))
             block = self._actions.blocks(matches, lists)
             return ItemResult(hashes, matches, verdict, ActionOutcome(block=block), None)
         return ItemResult(hashes, matches, verdict, outcome, upload_id)
 
-    def _record(
-        self, upload: SeenUpload, matches: Sequence[Match], lists: Mapping[str, HashList]
-    ) -> tuple[int, ActionOutcome]:
-        upload_id = self._store.add_seen(upload)
-        stored = replace(upload, upload_id=upload_id)
-        # Claim each hit so that retroactive matching never acts on it a second time.
-        fresh = [m for m in matches if self._store.claim_hit(upload_id, m.list_name, m.entry_id)]
-        return upload_id, self._actions.act(stored, fresh, lists)
+    def _record(self, item: _Matched) -> tuple[int, ActionOutcome]:
+        # With the revision it was matched at: marked if a list change committed since,
+        # then re-matched by the retroactive-jobs worker (`SeenUploadWriter.rematch_marked`).
+        upload_id = self._store.add_seen(item.upload, item.revision)
+        return upload_id, self._act_on_claimed(item.upload, upload_id, item.matches, item.lists)
 
-    def _defer(
-        self, upload: SeenUpload, matches: tuple[Match, ...], lists: dict[str, HashList]
-    ) -> None:
+    def _act_on_claimed(
+        self,
+        upload: SeenUpload,
+        upload_id: int,
+        matches: Sequence[Match],
+        lists: Mapping[str, HashList],
+    ) -> ActionOutcome:
+        """Claim each hit of a just-stored upload, then act on those claimed here.
+
+        Claimed so that retroactive matching never acts on them a second time. Should the
+        re-match of a marked row have claimed some first (and acted on them), the answer
+        still says block when a matched list blocks: that needs no record.
+        """
+        fresh = [m for m in matches if self._store.claim_hit(upload_id, m.list_name, m.entry_id)]
+        outcome = self._actions.act(replace(upload, upload_id=upload_id), fresh, lists)
+        if len(fresh) < len(matches) and not outcome.block:
+            outcome = replace(outcome, block=self._actions.blocks(matches, lists))
+        return outcome
+
+    def _defer(self, item: _Matched) -> None:
         with self._deferred_lock:
             if len(self._deferred) >= MAX_DEFERRED_RECORDS:
                 self._deferred.popleft()
                 self._dropped += 1
                 logger.error("deferred upload records over the limit; %d dropped", self._dropped)
-            self._deferred.append((upload, matches, lists))
+            self._deferred.append(item)
 
     @property
     def deferred_records(self) -> int:
@@ -484,21 +514,23 @@ class UploadMatchingService:
     def record_deferred(self, limit: int = 500) -> int:
         """Record uploads whose recording failed earlier, oldest first; returns how many.
 
-        Stops at the first failure (the store is still down), keeping the rest.
+        Each with the list revision it was matched at, so that one whose lists changed
+        meanwhile is marked for a re-match (`ServiceStore.add_seen`). Stops at the first
+        failure (the store is still down), keeping the rest.
         """
         done = 0
         while done < limit:
             with self._deferred_lock:
                 if not self._deferred:
                     break
-                upload, matches, lists = self._deferred[0]
+                item = self._deferred[0]
             try:
-                self._record(upload, matches, lists)
+                self._record(item)
             except Exception as exc:  # still failing: try again later
                 logger.warning("recording deferred uploads failed (%s)", type(exc).__name__)
                 break
             with self._deferred_lock:
-                if self._deferred and self._deferred[0][0] is upload:
+                if self._deferred and self._deferred[0] is item:
                     self._deferred.popleft()
             done += 1
         return done

@@ -1,19 +1,23 @@
 """Seen uploads owing a re-match: marked in their write's transaction, cleared once matched.
 
-A batched write of seen uploads (`SqlServiceStore.add_seen_many` with revisions) marks, in
-its own transaction, the rows matched at an older list revision than the one committed
-then: a list change committed while they waited re-matched the rows stored before them and
+Every write of seen uploads that were matched (`SqlServiceStore.add_seen` and
+`add_seen_many`, given the revision each was matched at) marks, in its own transaction, the
+rows matched at an older list revision than the one committed then: a list change committed
+between their matching and their write (while a batched row waited in its buffer, or in
+the moment between a one-at-a-time match and its insert) re-matched the rows stored before them and
 missed them. The revision is read after the insert, and in a way that no list change can
 commit between that read and the write's commit:
 
 * SQLite: the insert took the database's write lock, which every list change needs too;
 * PostgreSQL: the read takes a share lock on ``hash_list_state``'s row, which every list
   change updates first (its revision bump), and holds it to the commit. When a change holds
-  that row already (it is being made), every row of the batch is marked, for the change may
+  that row already (it is being made), every row of the write is marked, for the change may
   commit before the write does.
 
 A change committed after the write sees the rows (its retroactive job starts after its
-commit), so no list change can pass a marked-or-not row by. The mark is the revision the row
+commit), so no list change can pass a marked-or-not row by. That holds on PostgreSQL even
+though upload ids commit out of order (a job's cursor may pass an id whose row commits
+later): see `safeguard.services.platform.retroactive_jobs`. The mark is the revision the row
 was matched at; ``ix_service_seen_uploads_rematch`` holds the marked rows only.
 """
 

@@ -99,14 +99,17 @@ class SqlServiceStore:
         return key
 
     # --- seen uploads ---------------------------------------------------------------
-    def add_seen(self, upload: SeenUpload) -> int:
-        """Record a seen upload."""
+    def add_seen(self, upload: SeenUpload, revision: int | None) -> int:
+        """Record a seen upload; with `revision`, marked if it owes a re-match (`seen_rematch`)."""
         with self._engine.begin() as conn:
             result = conn.execute(insert(service_seen_uploads).values(**seen_values(upload)))
-            return new_id(result.inserted_primary_key)
+            upload_id = new_id(result.inserted_primary_key)
+            if revision is not None:
+                seen_rematch.mark_stale(conn, [upload_id], [revision])
+            return upload_id
 
     def add_seen_many(
-        self, uploads: Sequence[SeenUpload], revisions: Sequence[int] | None = None
+        self, uploads: Sequence[SeenUpload], revisions: Sequence[int] | None
     ) -> list[int]:
         """Record many seen uploads in one transaction (one multi-row insert).
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from safeguard.domain.digests import HashAlgorithm
-from safeguard.domain.service import ReportStatus
+from safeguard.domain.service import ReportStatus, SeenUpload
 from safeguard.services.matching import MatchService
 from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
 from safeguard.services.platform.seen_uploads import SeenUploadWriter
@@ -213,3 +213,58 @@ def test_matches_whose_actions_store_something_wait_for_their_records() -> None:
         assert answer.outcome.report_id is not None
     finally:
         writer.stop()
+
+
+# --- rows written at once: marked with the revision they were matched at ------------------
+
+
+def test_an_upload_recorded_late_is_rematched_when_its_lists_changed_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stack = build_stack()
+    stack.admin.create_list(bad_list(), actor="t")
+    service, writer = _with_writer(stack)
+
+    def store_down(*_: object) -> int:
+        raise OSError("the store is down")
+
+    monkeypatch.setattr(stack.store, "add_seen", store_down)
+    answer = service.match_hashes({"md5": MD5})
+    assert answer.upload_id is None
+    assert not answer.matches
+    monkeypatch.undo()
+    # The hash becomes known before the upload is recorded: its job finds no row.
+    assert stack.admin.add_entries("bad", [entry("late", md5=MD5)], actor="t").retroactive == ()
+    assert service.record_deferred() == 1
+    [row] = stack.store.seen_to_rematch(10)
+    assert stack.store.list_reports() == []
+    assert writer.rematch_marked() == 1
+    [report] = stack.store.list_reports(ReportStatus.PENDING)
+    assert (report.upload_id, report.retroactive) == (row.upload_id, True)
+
+
+def test_a_rematch_claiming_a_hit_first_acts_once_and_the_answer_still_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stack = build_stack()
+    stack.admin.create_list(bad_list(), actor="t")
+    stack.admin.create_list(bad_list("other", actions="report"), actor="t")
+    stack.admin.add_entries("bad", [entry("known", md5=MD5)], actor="t")
+    service, writer = _with_writer(stack)
+    add_seen = stack.store.add_seen
+
+    def worker_comes_between(upload: SeenUpload, revision: int | None) -> int:
+        stack.admin.add_entries("other", [entry("late", md5=MD5)], actor="t")
+        upload_id = add_seen(upload, revision)  # marked: matched before "late" was added
+        assert writer.rematch_marked() == 1  # before the writer claims its hits
+        return upload_id
+
+    monkeypatch.setattr(stack.store, "add_seen", worker_comes_between)
+    answer = service.match_hashes({"md5": MD5})
+    assert [m.entry_id for m in answer.matches] == ["known"]
+    assert answer.outcome.block is True  # "bad" blocks: the answer needs no record for it
+    assert answer.outcome.report_id is None  # the re-match drafted it, once
+    [report] = stack.store.list_reports(ReportStatus.PENDING)
+    assert report.retroactive
+    assert sorted(m.entry_id for m in report.matches) == ["known", "late"]
+    assert stack.store.seen_to_rematch(10) == []
