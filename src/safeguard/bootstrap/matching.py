@@ -25,10 +25,11 @@ if TYPE_CHECKING:
     from safeguard.services.matching import MatchService
     from safeguard.services.platform.actions import ActionService, WebhookDispatcher
     from safeguard.services.platform.api_keys import ApiKeyService
+    from safeguard.services.platform.index_keeper import IndexKeeper
     from safeguard.services.platform.report_review import ReportReview
     from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
     from safeguard.services.platform.seen_uploads import SeenUploadWriter
-    from safeguard.services.platform.upload_matching import IndexKeeper, UploadMatchingService
+    from safeguard.services.platform.upload_matching import UploadMatchingService
     from safeguard.services.platform.webhook_urls import WebhookPolicy
     from safeguard.storage.shared_rate_limits import Limiter
     from safeguard.storage.sql.change_notices import ListChangeListener
@@ -91,7 +92,7 @@ class MatchingWiring(ProcessingWiring):
     def index_keeper(self) -> IndexKeeper:
         """This process's matcher, kept in step with the shared list store."""
         from safeguard.services.matching import MatchService
-        from safeguard.services.platform.upload_matching import IndexKeeper
+        from safeguard.services.platform.index_keeper import IndexKeeper
 
         # Its own matcher: the keeper decides when to catch up (auto_refresh off).
         lists = self.hash_list_store

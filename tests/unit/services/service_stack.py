@@ -12,8 +12,9 @@ from safeguard.hashing.pipeline import hash_bytes
 from safeguard.services.hash_lists.list_changes import ListAdministration
 from safeguard.services.matching import MatchService
 from safeguard.services.platform.actions import ActionService
+from safeguard.services.platform.index_keeper import IndexKeeper
 from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
-from safeguard.services.platform.upload_matching import IndexKeeper, UploadMatchingService
+from safeguard.services.platform.upload_matching import UploadMatchingService
 from safeguard.services.platform.webhook_urls import WebhookPolicy
 from safeguard.storage.memory_hash_lists import MemoryHashListStore
 from safeguard.storage.memory_retroactive_jobs import MemoryRetroactiveJobStore

@@ -28,9 +28,9 @@ from safeguard.domain.service import (
     parse_actions,
 )
 from safeguard.services.hash_lists.management import ImportCounts, ImportOutcome, ListService
+from safeguard.services.platform.index_keeper import IndexKeeper
 from safeguard.services.platform.retroactive import RetroactiveHit
 from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
-from safeguard.services.platform.upload_matching import IndexKeeper
 from safeguard.services.platform.webhook_urls import WebhookPolicy, redact
 from safeguard.storage.hash_list_store import HashListStore
 from safeguard.storage.service_store import ServiceStore

@@ -57,7 +57,7 @@ REMATCH_BATCH = 500
 
 
 class Rematcher(Protocol):
-    """What the writer needs of `safeguard.services.platform.upload_matching.IndexKeeper`."""
+    """What the writer needs of `safeguard.services.platform.index_keeper.IndexKeeper`."""
 
     def ensure_fresh(self, force: bool = False) -> int:
         """Catch up with the store; returns the revision now served."""

@@ -9,9 +9,10 @@ import pytest
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.service import ReportStatus, SeenUpload
 from safeguard.services.matching import MatchService
+from safeguard.services.platform.index_keeper import IndexKeeper
 from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
 from safeguard.services.platform.seen_uploads import SeenUploadWriter
-from safeguard.services.platform.upload_matching import IndexKeeper, UploadMatchingService
+from safeguard.services.platform.upload_matching import UploadMatchingService
 from tests.unit.services.service_stack import ServiceStack, bad_list, build_stack, entry
 
 PDQ = "f" * 16 + "0" * 48
