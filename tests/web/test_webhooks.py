@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from safeguard.services.platform.actions import (
+from safeguard.services.platform.webhook_delivery import (
     SIGNATURE_HEADER,
     WebhookDispatcher,
     verify_signature,

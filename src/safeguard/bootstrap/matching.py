@@ -23,13 +23,14 @@ if TYPE_CHECKING:
     from safeguard.services.hash_lists.list_changes import ListAdministration
     from safeguard.services.hash_lists.management import ListService
     from safeguard.services.matching import MatchService
-    from safeguard.services.platform.actions import ActionService, WebhookDispatcher
+    from safeguard.services.platform.actions import ActionService
     from safeguard.services.platform.api_keys import ApiKeyService
     from safeguard.services.platform.index_keeper import IndexKeeper
     from safeguard.services.platform.report_review import ReportReview
     from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
     from safeguard.services.platform.seen_uploads import SeenUploadWriter
     from safeguard.services.platform.upload_matching import UploadMatchingService
+    from safeguard.services.platform.webhook_delivery import WebhookDispatcher
     from safeguard.services.platform.webhook_urls import WebhookPolicy
     from safeguard.storage.shared_rate_limits import Limiter
     from safeguard.storage.sql.change_notices import ListChangeListener
@@ -81,7 +82,7 @@ class MatchingWiring(ProcessingWiring):
     @cached_property
     def webhook_dispatcher(self) -> WebhookDispatcher:
         """Background sender of queued webhook deliveries (started by the web app)."""
-        from safeguard.services.platform.actions import WebhookDispatcher
+        from safeguard.services.platform.webhook_delivery import WebhookDispatcher
         from safeguard.services.platform.webhook_sending import CheckedSender
 
         dispatcher = WebhookDispatcher(self.service_store, send=CheckedSender(self.webhook_policy))
