@@ -156,12 +156,14 @@ class MatchService:
             return self._pdq.revision
 
     def _ensure_fresh(self) -> PerceptualIndex:
-        if self._pdq.index is None or (
+        index = self._pdq.index
+        if index is None or (
             self._auto_refresh and time.monotonic() - self._checked_at >= self._check_interval
         ):
             self.refresh()
-        assert self._pdq.index is not None  # refresh always leaves an index
-        return self._pdq.index
+            index = self._pdq.index
+        assert index is not None  # refresh always leaves an index
+        return index
 
     # --- persistence ------------------------------------------------------------------
 
