@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from safeguard.domain.errors import ConfigurationError, InputError
 from safeguard.domain.matches import MAX_PDQ_THRESHOLD
-from safeguard.domain.packages import DeadlinePolicy
 
 MIB = 1024**2
 GIB = 1024**3
@@ -183,6 +182,9 @@ def check_deadline_hours(spec: str, env_prefix: str) -> None:
         ConfigurationError: not four finite numbers of hours above 0.
     """
     try:
+        # Imported here: the packages vocabulary is not needed to start the CLI.
+        from safeguard.domain.packages import DeadlinePolicy
+
         DeadlinePolicy.from_hours(spec)
     except (InputError, ValueError, OverflowError) as exc:
         # ValueError and OverflowError: NaN or a number too large for a timedelta.
