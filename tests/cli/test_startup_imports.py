@@ -10,7 +10,13 @@ from safeguard.cli.lists_commands import EXPORT_FORMATS as CLI_EXPORT_FORMATS
 from safeguard.services.hash_lists.management import EXPORT_FORMATS
 
 HEAVY = ("numpy", "numba", "sqlalchemy", "alembic", "PIL", "pdqhash", "fastapi", "av", "pytsk3")
-WIRING = ("safeguard.bootstrap", "phonenumbers", "jinja2", "importlib.metadata")
+WIRING = (
+    "safeguard.bootstrap",
+    "safeguard.domain.packages",
+    "phonenumbers",
+    "jinja2",
+    "importlib.metadata",
+)
 """Loaded by commands when they run, never to list them: each costs tens of milliseconds."""
 
 _PROBE = """
