@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +18,6 @@ from safeguard.domain.retroactive_jobs import RetroactiveJob, RetroactiveState
 from safeguard.services.platform.retroactive_jobs import RetroactiveJobs
 from safeguard.settings import Settings
 from safeguard.storage.sql.retroactive_jobs import SqlRetroactiveJobStore
-from tests.conftest import private_postgres_database
 
 PDQ = "9" * 16 + "3" * 16 + "a" * 16 + "5" * 16
 
@@ -47,31 +46,6 @@ class DyingJobStore(SqlRetroactiveJobStore):
 
 def near(bits: int) -> str:
     return f"{int(PDQ, 16) ^ ((1 << bits) - 1):064x}"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'service.db'}"
-        return
-    with private_postgres_database("safeguard_retro") as url:
-        yield url
-
-
-@pytest.fixture
-def process(tmp_path: Path, database_url: str) -> Iterator[Callable[[], Services]]:
-    """Builds what one service process builds (a new one after a restart)."""
-    built: list[Services] = []
-
-    def build() -> Services:
-        built.append(
-            build_services(Settings(data_dir=tmp_path / "data", database_url=database_url))
-        )
-        return built[-1]
-
-    yield build
-    for services in built:
-        services.engine.dispose()
 
 
 def runner(services: Services, clock: datetime, **options: object) -> RetroactiveJobs:

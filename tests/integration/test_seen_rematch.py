@@ -4,7 +4,7 @@ that wrote them died first, acting on each hit exactly once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
-from safeguard.bootstrap import Services, build_services
+from safeguard.bootstrap import Services
 from safeguard.domain.digests import HashAlgorithm
 from safeguard.domain.file_hashes import FileHashes
 from safeguard.domain.hash_lists import HashEntry, HashList, ListKind
@@ -20,12 +20,10 @@ from safeguard.domain.matches import Match
 from safeguard.domain.service import ReportStatus, SeenUpload
 from safeguard.services.platform.seen_uploads import SeenUploadWriter
 from safeguard.services.platform.upload_matching import UploadMatchingService
-from safeguard.settings import Settings
 from safeguard.storage.service_store import ServiceStore
 from safeguard.storage.sql.engine import make_engine, upgrade_schema
 from safeguard.storage.sql.hash_list_store import SqlHashListStore
 from safeguard.storage.sql.service_store import SqlServiceStore
-from tests.conftest import private_postgres_database
 
 PDQ = "9" * 16 + "3" * 16 + "a" * 16 + "5" * 16
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -143,31 +141,6 @@ def test_the_migration_adds_and_removes_the_mark(tmp_path: Path) -> None:
 
 
 # --- a process that dies between writing and re-matching ---------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'service.db'}"
-        return
-    with private_postgres_database("safeguard_seen") as url:
-        yield url
-
-
-@pytest.fixture
-def process(tmp_path: Path, database_url: str) -> Iterator[Callable[[], Services]]:
-    """Builds what one service process builds (a new one after a restart)."""
-    built: list[Services] = []
-
-    def build() -> Services:
-        built.append(
-            build_services(Settings(data_dir=tmp_path / "data", database_url=database_url))
-        )
-        return built[-1]
-
-    yield build
-    for services in built:
-        services.engine.dispose()
 
 
 class DyingStore(SqlServiceStore):
