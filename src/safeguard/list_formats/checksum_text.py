@@ -38,7 +38,7 @@ from safeguard.list_formats.entry_columns import (
     ColumnarEntries,
     EntryColumns,
 )
-from safeguard.list_formats.record_parsing import RecordError, guard_records, parse_digest
+from safeguard.list_formats.record_parsing import RecordError, guarded_columns, parse_digest
 
 # DOTALL: in NUL-terminated records a name may hold a newline, unescaped.
 _SIZED_LINE = re.compile(
@@ -190,15 +190,9 @@ def _bare_value_batches(
             # The joined text stripped of hex digits is empty exactly when every character
             # is one: a line holds a canonical digest and nothing else.
             if algorithm is None or "".join(values).strip("0123456789abcdef"):
-                entries: list[HashEntry] = []
-                numbers: list[int] = []
-                for entry in guard_records(
-                    chunk, parse, source=source, policy=policy, report=report
-                ):
-                    entries.append(entry)
-                    numbers.append(report.last_record)
-                if entries:
-                    yield EntryColumns.of_entries(entries, numbers)
+                parsed = guarded_columns(chunk, parse, source=source, policy=policy, report=report)
+                if parsed is not None:
+                    yield parsed
                 continue
             if len(chunk[0][1]) == 64:
                 algorithm = bare_64

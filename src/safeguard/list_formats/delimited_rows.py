@@ -26,7 +26,7 @@ from safeguard.domain.errors import ListFormatError
 from safeguard.domain.hash_lists import HashEntry
 from safeguard.list_formats.contract import ErrorPolicy, ReadReport, derived_entry_id
 from safeguard.list_formats.entry_columns import BATCH_ROWS, DIGEST_COLUMN, EntryColumns
-from safeguard.list_formats.record_parsing import guard_records
+from safeguard.list_formats.record_parsing import guarded_columns
 
 NumberedRow = tuple[int, list[str]]
 
@@ -93,7 +93,7 @@ def plain_columns(
         id_index: the id column, or None when ids are derived from the digests.
         parse: the reader's per-row parser, for a batch that is not plain throughout.
         source: the file, for error messages.
-        policy: what a malformed row does (raise or skip), as for `guard_records`.
+        policy: what a malformed row does (raise or skip), as for `guarded_columns`.
         report: the reader's counters.
         batch_rows: rows per batch.
     """
@@ -103,15 +103,9 @@ def plain_columns(
         while chunk := list(islice(rows, batch_rows)):
             batch = _plain_batch(chunk, width, by_algorithm, id_index)
             if batch is None:
-                entries: list[HashEntry] = []
-                numbers: list[int] = []
-                for entry in guard_records(
-                    chunk, parse, source=source, policy=policy, report=report
-                ):
-                    entries.append(entry)
-                    numbers.append(report.last_record)
-                if entries:
-                    yield EntryColumns.of_entries(entries, numbers)
+                parsed = guarded_columns(chunk, parse, source=source, policy=policy, report=report)
+                if parsed is not None:
+                    yield parsed
                 continue
             report.records += batch.rows
             report.entries += batch.rows

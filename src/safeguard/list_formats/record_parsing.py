@@ -23,6 +23,7 @@ from safeguard.domain.hash_lists import (
     category_for,
 )
 from safeguard.list_formats.contract import ErrorPolicy, ReadReport
+from safeguard.list_formats.entry_columns import EntryColumns
 
 RawRecord = TypeVar("RawRecord")
 
@@ -335,3 +336,24 @@ def guard_records(
         close = getattr(iterator, "close", None)
         if close is not None:
             close()
+
+
+def guarded_columns(
+    records: Iterable[tuple[int, RawRecord]],
+    parse: Callable[[int, RawRecord], HashEntry | None],
+    *,
+    source: str,
+    policy: ErrorPolicy,
+    report: ReadReport,
+) -> EntryColumns | None:
+    """`guard_records` over one batch, as columns with each entry's record number.
+
+    The record-by-record path of a reader that reads plain batches as columns: None when
+    the batch kept no entry.
+    """
+    entries: list[HashEntry] = []
+    numbers: list[int] = []
+    for entry in guard_records(records, parse, source=source, policy=policy, report=report):
+        entries.append(entry)
+        numbers.append(report.last_record)
+    return EntryColumns.of_entries(entries, numbers) if entries else None
