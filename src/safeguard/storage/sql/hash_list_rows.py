@@ -401,17 +401,5 @@ ENTRY_COLUMNS = [
 
 assert [column.name for column in ENTRY_COLUMNS][:18] == [
     "id",
-    "entry_id",
-    *DIGEST_COLUMNS.values(),
-    "category_scheme",
-    "category_code",
-    "category_label",
-    "source_record_id",
-    "series",
-    "victim_identified",
-    "first_seen",
-    "last_seen",
-    "notes",
-    "file_name",
-    "size",
+    *(name for name in INSERT_COLUMNS[1:-1] if name != "pdq_bits"),
 ], "entry_from_row reads the entry columns by position"
