@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import repeat
-from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table
 
 from safeguard.domain.digests import HEX_LENGTHS
 from safeguard.domain.errors import InvalidDigestError
@@ -23,7 +22,7 @@ from safeguard.list_formats.entry_columns import (
     column_batches,
 )
 from safeguard.storage.hash_list_store import normalised_entry
-from safeguard.storage.sql.hash_list_rows import DIGEST_COLUMNS
+from safeguard.storage.sql.hash_list_rows import DIGEST_COLUMNS, send_rows
 from safeguard.storage.sql.tables_lists import hash_list_entries
 
 
@@ -104,22 +103,4 @@ def insert_columns(
                     None if day is None else day.isoformat()  # type: ignore[attr-defined]
                     for day in values[position]
                 ]
-    rows = zip(*values, strict=False)
-    columns = ", ".join(names)
-    dbapi_connection: Any = conn.connection.dbapi_connection
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        with (
-            dbapi_connection.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-    elif dialect.name == "sqlite":
-        marks = ", ".join("?" * len(names))
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.executemany(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", rows)
-        finally:
-            cursor.close()
-    else:
-        conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+    send_rows(conn, table, names, zip(*values, strict=False))

@@ -7,7 +7,7 @@ module holds the column-level detail so the store reads as transactions and quer
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -130,8 +130,24 @@ def bulk_insert(conn: Connection, rows: list[tuple[Any, ...]], table: Table | No
     """
     if not rows:
         return
-    table = hash_list_entries if table is None else table
-    columns = ", ".join(INSERT_COLUMNS)
+    if conn.dialect.name == "sqlite" and any(
+        row[i] is not None for row in rows for i in _DATE_POSITIONS
+    ):
+        # Dates as ISO text, as SQLAlchemy's Date type stores and parses them on SQLite.
+        rows = [_with_iso_dates(row) for row in rows]
+    send_rows(conn, hash_list_entries if table is None else table, INSERT_COLUMNS, rows)
+
+
+def send_rows(
+    conn: Connection, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert `rows` (values in the order of `names`) into `table`, in `conn`'s transaction.
+
+    The driver's fastest path: ``COPY`` with psycopg on PostgreSQL, the DB-API's
+    executemany on SQLite (SQLAlchemy's costs more per row than SQLite itself), SQLAlchemy's
+    insert on other drivers. Values go to the driver as they are: dates on SQLite as text.
+    """
+    columns = ", ".join(names)
     dialect = conn.dialect
     dbapi_connection: Any = conn.connection.dbapi_connection
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
@@ -142,20 +158,14 @@ def bulk_insert(conn: Connection, rows: list[tuple[Any, ...]], table: Table | No
             for row in rows:
                 copy.write_row(row)
     elif dialect.name == "sqlite":
-        # Dates as ISO text, as SQLAlchemy's Date type stores and parses them on SQLite.
-        if any(row[i] is not None for row in rows for i in _DATE_POSITIONS):
-            rows = [_with_iso_dates(row) for row in rows]
-        marks = ", ".join("?" * len(INSERT_COLUMNS))
+        marks = ", ".join("?" * len(names))
         cursor = dbapi_connection.cursor()
         try:
             cursor.executemany(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", rows)
         finally:
             cursor.close()
     else:
-        conn.execute(
-            insert(table),
-            [dict(zip(INSERT_COLUMNS, row, strict=True)) for row in rows],
-        )
+        conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
 
 
 DEFER_INDEXES_AFTER_ROWS = 20_000
